@@ -1,0 +1,72 @@
+"""Shared fixtures: paths to ../shared/data (skipped where absent) and tiny skeleton files."""
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from training.synthetic import make_synthetic_dataset
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def shared_file(relative: str) -> Path:
+    """A file under ../shared/data, or skip the test saying what is missing."""
+    path = SHARED_DATA / relative
+    if not path.exists():
+        pytest.skip(f"needs ../shared/data/{relative} (the team's shared real data; absent in this clone)")
+    return path
+
+
+@pytest.fixture
+def real_record() -> dict:
+    """The real UCF101 annotation (v_ApplyEyeMakeup_g01_c01), loaded with plain pickle."""
+    path = shared_file("skeletons/example_UCF101_skeleton_v_ApplyEyeMakeup_g01_c01.pkl")
+    with path.open("rb") as f:
+        return pickle.load(f)
+
+
+def write_pickle(path: Path, obj: object, protocol: int = 4) -> Path:
+    with path.open("wb") as f:
+        pickle.dump(obj, f, protocol=protocol)
+    return path
+
+
+@pytest.fixture
+def skeleton_file(tmp_path: Path) -> Path:
+    """A small file in the exact ucf101_2d.pkl format: 5 classes x 9 clips of 1..400 frames,
+    float16 keypoints, 2 person slots, varying img_shape, labels 14..51, a split dict, and the
+    real UCF101 record when ../shared/data is present."""
+    extra = []
+    real = SHARED_DATA / "skeletons/example_UCF101_skeleton_v_ApplyEyeMakeup_g01_c01.pkl"
+    if real.exists():
+        with real.open("rb") as f:
+            extra.append(pickle.load(f))
+    data = make_synthetic_dataset(clips_per_class=9, lengths=(1, 400), seed=3, extra_records=extra)
+    return write_pickle(tmp_path / "tiny_2d.pkl", data)
+
+
+def run_module(module: str, *args: str, cwd: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run ``python -m module args`` like a user would; returns the finished process."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd or REPO, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def assert_clean_error(proc: subprocess.CompletedProcess, pattern: str) -> None:
+    """A user error: exit 2, one 'error:' line that matches, and no traceback."""
+    import re
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert re.search(pattern, proc.stderr), proc.stderr
+
+
+def random_clip(rng: np.random.Generator, length: int, joints: int = 17) -> np.ndarray:
+    """(T, V, 2) random pixel keypoints of one visible person."""
+    return rng.uniform(10, 300, size=(length, joints, 2)).astype(np.float32)

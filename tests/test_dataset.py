@@ -1,0 +1,65 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import write_pickle
+from training.dataset import load_skeleton_file
+from training.errors import UserError
+from training.synthetic import make_synthetic_dataset
+
+
+def _file_with(tmp_path: Path, mutate) -> Path:
+    data = make_synthetic_dataset(clips_per_class=2, lengths=(5, 9), seed=0)
+    mutate(data)
+    return write_pickle(tmp_path / "f.pkl", data)
+
+
+def test_real_record_in_a_file_loads(tmp_path: Path, real_record: dict) -> None:
+    path = write_pickle(tmp_path / "real.pkl", {"split": {"train1": [real_record["frame_dir"]]}, "annotations": [real_record]})
+    loaded = load_skeleton_file(path)
+    clip = loaded.clips[0]
+    assert clip.keypoints.shape == (163, 17, 2) and clip.keypoints.dtype == np.float32
+    assert clip.img_shape == (256, 340) and clip.label == 0
+    np.testing.assert_allclose(clip.keypoints, real_record["keypoint"][0].astype(np.float32))
+
+
+def test_skeleton_file_fixture_keeps_first_person(skeleton_file: Path) -> None:
+    loaded = load_skeleton_file(skeleton_file)
+    assert {c.label for c in loaded.clips} >= {46, 14, 51, 47, 16}
+    assert all(c.keypoints.ndim == 3 and c.keypoints.shape[1:] == (17, 2) for c in loaded.clips)
+    assert "train1" in loaded.split and "test1" in loaded.split
+
+
+@pytest.mark.parametrize("mutate, pattern", [
+    (lambda d: d.pop("annotations"), "lacks 'annotations'"),
+    (lambda d: d.pop("split"), "lacks 'split'"),
+    (lambda d: d["annotations"][0].pop("keypoint"), "lacks key.*keypoint"),
+    (lambda d: d["annotations"][1].update(keypoint=np.zeros((1, 5, 18, 2))), r"shape \(1, 5, 18, 2\), expected \(M, T, 17, 2\)"),
+    (lambda d: d["annotations"][1].update(keypoint=np.zeros((5, 17, 2))), r"expected \(M, T, 17, 2\)"),
+    (lambda d: d["annotations"][2].update(keypoint_score=np.zeros((2, 3, 17))), "keypoint_score"),
+    (lambda d: d["annotations"][0].update(label="jump"), "label"),
+    (lambda d: d["annotations"][0]["keypoint"].__setitem__((0, 1, 3, 0), np.nan), "NaN or infinite"),
+    (lambda d: d["annotations"].__setitem__(0, [1, 2]), "expected a dict"),
+])
+def test_malformed_files_name_the_problem(tmp_path: Path, mutate, pattern: str) -> None:
+    with pytest.raises(UserError, match=pattern):
+        load_skeleton_file(_file_with(tmp_path, mutate))
+
+
+def test_empty_and_all_zero_clips_are_skipped_and_counted(tmp_path: Path) -> None:
+    def mutate(d):
+        d["annotations"][0]["keypoint"] = np.zeros((2, 0, 17, 2), np.float16)
+        d["annotations"][0]["keypoint_score"] = np.zeros((2, 0, 17), np.float16)
+        d["annotations"][1]["keypoint"][0] = 0
+    loaded = load_skeleton_file(_file_with(tmp_path, mutate))
+    assert len(loaded.clips) == 8
+    assert {k: len(v) for k, v in loaded.skipped.items()} == {"no frames": 1, "all-zero keypoints": 1}
+
+
+def test_a_file_of_only_unusable_clips_is_an_error(tmp_path: Path) -> None:
+    def mutate(d):
+        for a in d["annotations"]:
+            a["keypoint"][0] = 0
+    with pytest.raises(UserError, match="no usable clip"):
+        load_skeleton_file(_file_with(tmp_path, mutate))

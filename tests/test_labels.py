@@ -1,0 +1,52 @@
+from pathlib import Path
+
+import pytest
+
+from training.errors import UserError
+from training.labels import DEFAULT_CLASSES, UCF101_CLASSES, read_label_map, select_classes
+from tests.conftest import shared_file
+
+
+def test_label_map_in_code_matches_the_reference_file() -> None:
+    reference = read_label_map(shared_file("skeletons/mmaction2_ucf101_label_map.txt"))
+    assert reference == UCF101_CLASSES and len(UCF101_CLASSES) == 101
+
+
+def test_default_classes_are_the_webcam_five() -> None:
+    assert select_classes(",".join(DEFAULT_CLASSES), UCF101_CLASSES) == [46, 14, 51, 47, 16]
+
+
+@pytest.mark.parametrize("spec, expected", [
+    ("JumpingJack,PushUps", [46, 71]),
+    ("pushups, jumpingjack", [71, 46]),
+    ("46,14", [46, 14]),
+    (["Lunges", "3"], [51, 3]),
+])
+def test_select_by_name_or_id_in_the_given_order(spec, expected) -> None:
+    assert select_classes(spec, UCF101_CLASSES) == expected
+
+
+def test_all_keeps_only_the_labels_present() -> None:
+    assert select_classes("all", UCF101_CLASSES, {5, 2, 99}) == [2, 5, 99]
+
+
+@pytest.mark.parametrize("spec, pattern", [
+    ("JumpingJacks", "Did you mean JumpingJack"),
+    ("Nothing", "Unknown class 'Nothing'"),
+    ("101", "out of range"),
+    ("Lunges,51", "selected twice"),
+    (" , ", "No classes selected"),
+])
+def test_bad_selections(spec, pattern) -> None:
+    with pytest.raises(UserError, match=pattern):
+        select_classes(spec, UCF101_CLASSES)
+
+
+def test_read_label_map_errors(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="not found"):
+        read_label_map(tmp_path / "none.txt")
+    (tmp_path / "dup.txt").write_text("a\nb\na\n")
+    with pytest.raises(UserError, match="twice: a"):
+        read_label_map(tmp_path / "dup.txt")
+    (tmp_path / "ok.txt").write_text("walk\n\nrun\n")
+    assert read_label_map(tmp_path / "ok.txt") == ("walk", "run")

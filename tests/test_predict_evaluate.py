@@ -1,0 +1,49 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import assert_clean_error, run_module
+from training.config import TrainConfig
+from training.train import train
+
+
+@pytest.fixture
+def trained(skeleton_file: Path, tmp_path: Path) -> Path:
+    result = train(TrainConfig(data=str(skeleton_file), out=str(tmp_path / "run"), epochs=1, max_frames=64),
+                   echo=lambda *a: None, progress=False)
+    return result.run_dir / "model.pt"
+
+
+def test_predict_by_index_and_by_name(trained: Path, skeleton_file: Path) -> None:
+    proc = run_module("training.predict", "--checkpoint", str(trained), "--data", str(skeleton_file), "--index", "12")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[1].startswith("true") and lines[2].startswith("predicted") and len(lines) == 3 + 5
+    by_name = run_module("training.predict", "--checkpoint", str(trained), "--data", str(skeleton_file),
+                         "--frame-dir", "v_Lunges_g01_c02")
+    assert by_name.returncode == 0 and "true       Lunges" in by_name.stdout
+    typo = run_module("training.predict", "--checkpoint", str(trained), "--data", str(skeleton_file),
+                      "--frame-dir", "v_Lunges_g01_c2")
+    assert_clean_error(typo, "Did you mean v_Lunges_g01_c02")
+    far = run_module("training.predict", "--checkpoint", str(trained), "--data", str(skeleton_file), "--index", "999")
+    assert_clean_error(far, "out of range")
+
+
+def test_evaluate_json(trained: Path, skeleton_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ev.json"
+    proc = run_module("training.evaluate", "--checkpoint", str(trained), "--data", str(skeleton_file),
+                      "--split", "test1", "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    r = json.loads(out.read_text())
+    assert set(r) == {"accuracy", "precision", "recall", "f1", "classes", "confusion_matrix", "n"}
+    assert r["n"] == sum(map(sum, r["confusion_matrix"])) and len(r["confusion_matrix"]) == 5
+    assert_clean_error(run_module("training.evaluate", "--checkpoint", str(trained), "--data", str(skeleton_file),
+                                  "--json", str(out)), "exists.*--overwrite")
+    assert_clean_error(run_module("training.evaluate", "--checkpoint", str(trained), "--data", str(skeleton_file),
+                                  "--split", "nope"), "No split 'nope'")
+
+
+def test_no_checkpoint_says_how_to_train(skeleton_file: Path, tmp_path: Path) -> None:
+    proc = run_module("training.predict", "--data", str(skeleton_file), cwd=tmp_path)
+    assert_clean_error(proc, "No trained model found.*training.train")

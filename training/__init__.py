@@ -1,0 +1,1 @@
+"""Training side of the action recogniser: dataset, features, model, training loop."""

@@ -1,0 +1,55 @@
+"""Skeleton-space augmentation for training (the ``strong`` recipe); never used at inference.
+
+Every transform maps (T, V, 2) pixel keypoints to (T', V, 2) keypoints. Translation and global
+scale are left out on purpose: the clip normalisation removes them anyway.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from mapping.layouts import flip_permutation
+
+
+def resample_time(keypoints: np.ndarray, new_length: int) -> np.ndarray:
+    """Linear interpolation of a (T, V, 2) sequence to (new_length, V, 2)."""
+    length = len(keypoints)
+    if length == 1 or new_length == length:
+        return np.repeat(keypoints, new_length, axis=0) if length == 1 else keypoints.copy()
+    src = np.linspace(0.0, length - 1, new_length)
+    lo = np.floor(src).astype(int)
+    hi = np.minimum(lo + 1, length - 1)
+    w = (src - lo)[:, None, None]
+    return (1 - w) * keypoints[lo] + w * keypoints[hi]
+
+
+def augment_clip(keypoints: np.ndarray, layout: tuple[str, ...], rng: np.random.Generator) -> np.ndarray:
+    """One random variant of a clip.
+
+    Applies, in order: temporal crop (70-100% of the frames), speed change (x0.75-1.33),
+    left-right mirror with joint swap (p=0.5), rotation (+-12 degrees) and anisotropic scale
+    (x0.85-1.15 per axis) about the skeleton's centre.
+
+    Args:
+        keypoints: (T, V, 2) pixels of valid frames (nobody-frames already removed).
+
+    Returns:
+        (T', V, 2) float32.
+    """
+    kp = keypoints.astype(np.float32)
+    length = len(kp)
+    if length >= 8:
+        keep = max(4, int(round(length * rng.uniform(0.7, 1.0))))
+        start = int(rng.integers(0, length - keep + 1))
+        kp = kp[start:start + keep]
+        kp = resample_time(kp, max(2, int(round(len(kp) * rng.uniform(0.75, 1.33)))))
+    absent = ~np.any(kp != 0, axis=2, keepdims=True)  # (T, V, 1): joints never placed stay 0
+    centre = kp.reshape(-1, 2).mean(axis=0)
+    kp = kp - centre
+    if rng.random() < 0.5:
+        kp = kp[:, flip_permutation(layout), :] * np.array([-1.0, 1.0], dtype=np.float32)
+        absent = absent[:, flip_permutation(layout), :]
+    angle = np.deg2rad(rng.uniform(-12, 12))
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]], dtype=np.float32)
+    scale = rng.uniform(0.85, 1.15, size=2).astype(np.float32)
+    kp = (kp @ rotation.T) * scale + centre
+    return np.where(absent, 0.0, kp).astype(np.float32)

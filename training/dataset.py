@@ -1,0 +1,126 @@
+"""Read and validate an MMAction2/PYSKL skeleton file (``ucf101_2d.pkl`` format).
+
+The file is a dict ``{"split": {name: [frame_dir, ...]}, "annotations": [record, ...]}``; each
+record has ``frame_dir``, ``label``, ``img_shape`` (h, w), ``original_shape``, ``total_frames``,
+``keypoint`` (M, T, 17, 2) in pixels and ``keypoint_score`` (M, T, 17). Extra keys are ignored.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from training.errors import UserError
+from training.safe_pickle import safe_load_pickle
+
+REQUIRED_KEYS = ("frame_dir", "label", "keypoint")
+NUM_JOINTS = 17
+
+
+@dataclass
+class Clip:
+    """One person's skeleton sequence.
+
+    Attributes:
+        keypoints: (T, 17, 2) float32 pixel coordinates of the first person.
+        scores: (T, 17) float32 keypoint confidences.
+        label: original label id from the file.
+        frame_dir: the clip's name.
+        img_shape: (height, width) of the frames the pixels refer to.
+    """
+
+    keypoints: np.ndarray
+    scores: np.ndarray
+    label: int
+    frame_dir: str
+    img_shape: tuple[int, int]
+
+
+@dataclass
+class SkeletonFile:
+    """A validated skeleton file: clips of the first person, plus the file's split dict."""
+
+    clips: list[Clip]
+    split: dict[str, list[str]]
+    path: Path
+    size_bytes: int
+    skipped: dict[str, list[str]] = field(default_factory=dict)  # reason -> frame_dirs
+
+    def labels_present(self) -> set[int]:
+        return {c.label for c in self.clips}
+
+
+def _check_record(i: int, rec: object, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Validate one annotation; return its keypoint (M, T, 17, 2) and score (M, T, 17) arrays."""
+    where = f"annotation {i} of '{path}'"
+    if not isinstance(rec, dict):
+        raise UserError(f"{where} is a {type(rec).__name__}, expected a dict with keys {', '.join(REQUIRED_KEYS)}.")
+    missing = [k for k in REQUIRED_KEYS if k not in rec]
+    if missing:
+        raise UserError(f"{where} ({rec.get('frame_dir', '?')}) lacks key(s) {', '.join(missing)}; "
+                        f"it has {', '.join(map(str, rec))}. Is this an MMAction2/PYSKL skeleton file?")
+    where = f"annotation {i} ('{rec['frame_dir']}') of '{path}'"
+    kp = rec["keypoint"]
+    if not isinstance(kp, np.ndarray) or kp.ndim != 4 or kp.shape[2:] != (NUM_JOINTS, 2):
+        shape = getattr(kp, "shape", type(kp).__name__)
+        raise UserError(f"{where}: 'keypoint' has shape {shape}, expected (M, T, 17, 2) "
+                        "(persons, frames, COCO-17 joints, x/y).")
+    score = rec.get("keypoint_score")
+    if score is None:
+        score = np.ones(kp.shape[:3], dtype=np.float32)
+    if not isinstance(score, np.ndarray) or score.shape != kp.shape[:3]:
+        raise UserError(f"{where}: 'keypoint_score' has shape {getattr(score, 'shape', None)}, "
+                        f"expected {kp.shape[:3]} to match 'keypoint'.")
+    if not isinstance(rec["label"], (int, np.integer)) or isinstance(rec["label"], bool):
+        raise UserError(f"{where}: 'label' is {rec['label']!r}, expected an integer class id.")
+    return kp, score
+
+
+def _img_shape(rec: dict) -> tuple[int, int]:
+    shape = rec.get("img_shape") or rec.get("original_shape")
+    if shape is None or len(shape) < 2:
+        return (0, 0)
+    return int(shape[0]), int(shape[1])
+
+
+def load_skeleton_file(path: str | Path) -> SkeletonFile:
+    """Load and validate a skeleton pickle; keep the first person of every usable clip.
+
+    Clips with zero frames or whose first person is all zeros are skipped and counted in
+    ``SkeletonFile.skipped``; malformed records are errors.
+
+    Raises:
+        UserError: with what was wrong and how to fix it.
+    """
+    path = Path(path)
+    data = safe_load_pickle(path)
+    if not isinstance(data, dict):
+        raise UserError(f"'{path}' holds a {type(data).__name__}, expected a dict with 'split' and 'annotations'.")
+    missing = [k for k in ("split", "annotations") if k not in data]
+    if missing:
+        raise UserError(f"'{path}' lacks {', '.join(repr(k) for k in missing)}; it has "
+                        f"{', '.join(map(repr, data))}. Expected the MMAction2/PYSKL format (see README).")
+    split, annotations = data["split"], data["annotations"]
+    if not isinstance(split, dict) or not isinstance(annotations, list):
+        raise UserError(f"'{path}': 'split' must be a dict and 'annotations' a list.")
+    clips: list[Clip] = []
+    skipped: dict[str, list[str]] = {}
+    for i, rec in enumerate(annotations):
+        kp, score = _check_record(i, rec, path)
+        name = str(rec["frame_dir"])
+        if kp.shape[0] == 0 or kp.shape[1] == 0:
+            skipped.setdefault("no frames", []).append(name)
+            continue
+        first = kp[0].astype(np.float32)
+        if not np.isfinite(first).all() or not np.isfinite(score[0].astype(np.float32)).all():
+            raise UserError(f"annotation {i} ('{name}') of '{path}' has NaN or infinite keypoints. "
+                            "Re-extract that clip or remove it from the file.")
+        if not first.any():
+            skipped.setdefault("all-zero keypoints", []).append(name)
+            continue
+        clips.append(Clip(first, score[0].astype(np.float32), int(rec["label"]), name, _img_shape(rec)))
+    if not clips:
+        raise UserError(f"'{path}' has no usable clip ({len(annotations)} annotations; "
+                        f"skipped: {', '.join(f'{len(v)} {k}' for k, v in skipped.items()) or 'none'}).")
+    return SkeletonFile(clips, {str(k): list(v) for k, v in split.items()}, path, path.stat().st_size, skipped)

@@ -1,0 +1,94 @@
+"""Class names: the UCF101 label map kept in code, label-map files, and class selection."""
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+from training.errors import UserError
+
+# Line i (0-based) is label i in ucf101_2d.pkl (MMAction2 / PYSKL label map order).
+UCF101_CLASSES: tuple[str, ...] = (
+    "ApplyEyeMakeup", "ApplyLipstick", "Archery", "BabyCrawling", "BalanceBeam", "BandMarching",
+    "BaseballPitch", "Basketball", "BasketballDunk", "BenchPress", "Biking", "Billiards",
+    "BlowDryHair", "BlowingCandles", "BodyWeightSquats", "Bowling", "BoxingPunchingBag",
+    "BoxingSpeedBag", "BreastStroke", "BrushingTeeth", "CleanAndJerk", "CliffDiving",
+    "CricketBowling", "CricketShot", "CuttingInKitchen", "Diving", "Drumming", "Fencing",
+    "FieldHockeyPenalty", "FloorGymnastics", "FrisbeeCatch", "FrontCrawl", "GolfSwing", "Haircut",
+    "Hammering", "HammerThrow", "HandstandPushups", "HandstandWalking", "HeadMassage", "HighJump",
+    "HorseRace", "HorseRiding", "HulaHoop", "IceDancing", "JavelinThrow", "JugglingBalls",
+    "JumpingJack", "JumpRope", "Kayaking", "Knitting", "LongJump", "Lunges", "MilitaryParade",
+    "Mixing", "MoppingFloor", "Nunchucks", "ParallelBars", "PizzaTossing", "PlayingCello",
+    "PlayingDaf", "PlayingDhol", "PlayingFlute", "PlayingGuitar", "PlayingPiano", "PlayingSitar",
+    "PlayingTabla", "PlayingViolin", "PoleVault", "PommelHorse", "PullUps", "Punch", "PushUps",
+    "Rafting", "RockClimbingIndoor", "RopeClimbing", "Rowing", "SalsaSpin", "ShavingBeard",
+    "Shotput", "SkateBoarding", "Skiing", "Skijet", "SkyDiving", "SoccerJuggling", "SoccerPenalty",
+    "StillRings", "SumoWrestling", "Surfing", "Swing", "TableTennisShot", "TaiChi", "TennisSwing",
+    "ThrowDiscus", "TrampolineJumping", "Typing", "UnevenBars", "VolleyballSpiking",
+    "WalkingWithDog", "WallPushups", "WritingOnBoard", "YoYo",
+)
+
+# Five classes a person can perform in front of a webcam (labels 46, 14, 51, 47, 16).
+DEFAULT_CLASSES: tuple[str, ...] = (
+    "JumpingJack", "BodyWeightSquats", "Lunges", "JumpRope", "BoxingPunchingBag",
+)
+
+
+def read_label_map(path: str | Path) -> tuple[str, ...]:
+    """Read a label map: one class name per non-empty line, line i is label i."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"Label map '{path}' not found. Pass a text file with one class name per line.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"Cannot read label map '{path}': {exc}") from None
+    names = tuple(line.strip() for line in text.splitlines() if line.strip())
+    if not names:
+        raise UserError(f"Label map '{path}' is empty: it needs one class name per line.")
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise UserError(f"Label map '{path}' names a class twice: {', '.join(duplicates)}.")
+    return names
+
+
+def _resolve_one(token: str, label_map: tuple[str, ...]) -> int:
+    """One class given by name (case-insensitive) or by label id -> label id."""
+    if token.lstrip("-").isdigit():
+        label = int(token)
+        if not 0 <= label < len(label_map):
+            raise UserError(f"Class id {label} is out of range: the label map has ids 0..{len(label_map) - 1}.")
+        return label
+    by_lower = {name.lower(): i for i, name in enumerate(label_map)}
+    if token.lower() in by_lower:
+        return by_lower[token.lower()]
+    close = difflib.get_close_matches(token, label_map, n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(close)}?" if close else " Use names from the label map or label ids."
+    raise UserError(f"Unknown class '{token}'.{hint}")
+
+
+def select_classes(spec: str | list[str] | tuple[str, ...], label_map: tuple[str, ...],
+                   present_labels: set[int] | None = None) -> list[int]:
+    """Resolve a class selection to original label ids, in the order given.
+
+    Args:
+        spec: comma-separated names/ids, a list of them, or ``"all"``.
+        label_map: class names, index = label id.
+        present_labels: labels that occur in the data; ``"all"`` keeps only these.
+
+    Returns:
+        Original label ids; position i becomes training label i.
+    """
+    if isinstance(spec, str):
+        if spec.strip().lower() == "all":
+            labels = range(len(label_map))
+            return [i for i in labels if present_labels is None or i in present_labels]
+        tokens = [t.strip() for t in spec.split(",") if t.strip()]
+    else:
+        tokens = [str(t).strip() for t in spec]
+    if not tokens:
+        raise UserError("No classes selected. Pass --classes NAME,NAME,... or --classes all.")
+    labels = [_resolve_one(t, label_map) for t in tokens]
+    repeated = sorted({label_map[i] for i in labels if labels.count(i) > 1})
+    if repeated:
+        raise UserError(f"Class selected twice: {', '.join(repeated)}.")
+    return labels

@@ -1,0 +1,88 @@
+"""Batching, one training epoch, and evaluation; no I/O, no printing."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from training.features import FeatureSpec, build_features, person_present
+
+
+def encode_clips(clips: list[np.ndarray], spec: FeatureSpec,
+                 transform: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Clips of (T, V, 2) keypoints -> features (N, max_frames, F) float32 and lengths (N,) int64.
+
+    ``transform`` (augmentation) sees each clip's valid frames only.
+    """
+    features = np.zeros((len(clips), spec.max_frames, spec.feature_size), dtype=np.float32)
+    lengths = np.zeros(len(clips), dtype=np.int64)
+    for i, kp in enumerate(clips):
+        if transform is not None:
+            kp = transform(kp[person_present(kp)])
+        features[i], lengths[i] = build_features(kp, spec)
+    return features, lengths
+
+
+def make_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator,
+                 bucket: bool = True, shuffle: bool = True) -> list[np.ndarray]:
+    """Split sample indices into batches.
+
+    With ``bucket``, a shuffled order is cut into chunks of 50 batches, each chunk sorted by
+    length, so a batch holds clips of similar length and needs little padding; batch order is
+    shuffled again. The loss of each batch is the same function as without bucketing.
+    """
+    order = rng.permutation(len(lengths)) if shuffle else np.arange(len(lengths))
+    if bucket:
+        chunk = batch_size * 50
+        order = np.concatenate([part[np.argsort(lengths[part], kind="stable")]
+                                for part in np.array_split(order, max(1, -(-len(order) // chunk)))])
+    batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    if bucket and shuffle:
+        batches = [batches[i] for i in rng.permutation(len(batches))]
+    return batches
+
+
+def batch_tensors(features: np.ndarray, lengths: np.ndarray, idx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rows ``idx`` cut to the batch's longest clip: (B, T_max, F) and (B,) lengths."""
+    batch_lengths = lengths[idx]
+    t_max = int(batch_lengths.max())
+    return torch.from_numpy(features[idx, :t_max]), torch.from_numpy(batch_lengths)
+
+
+def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, features: np.ndarray, lengths: np.ndarray,
+                labels: np.ndarray, batches: list[np.ndarray], progress: Callable | None = None) -> float:
+    """One pass over ``batches``; returns the mean training loss per sample."""
+    model.train()
+    loss_fn = nn.CrossEntropyLoss(reduction="sum")
+    total = 0.0
+    for idx in batches:
+        x, lens = batch_tensors(features, lengths, idx)
+        loss = loss_fn(model(x, lens), torch.from_numpy(labels[idx]))
+        optimizer.zero_grad()
+        (loss / len(idx)).backward()
+        optimizer.step()
+        total += loss.item()
+        if progress is not None:
+            progress(len(idx))
+    return total / max(1, sum(len(b) for b in batches))
+
+
+def evaluate(model: nn.Module, features: np.ndarray, lengths: np.ndarray, labels: np.ndarray,
+             batch_size: int = 64) -> tuple[float, np.ndarray]:
+    """Mean cross-entropy and (N,) predicted labels on a set; lengths must be >= 1."""
+    model.eval()
+    loss_fn = nn.CrossEntropyLoss(reduction="sum")
+    total, predictions = 0.0, []
+    batches = make_batches(lengths, batch_size, np.random.default_rng(0), bucket=True, shuffle=False)
+    order = np.concatenate(batches)
+    with torch.inference_mode():
+        for idx in batches:
+            x, lens = batch_tensors(features, lengths, idx)
+            logits = model(x, lens)
+            total += float(loss_fn(logits, torch.from_numpy(labels[idx])))
+            predictions.append(logits.argmax(dim=1).numpy())
+    predicted = np.empty(len(labels), dtype=np.int64)
+    predicted[order] = np.concatenate(predictions)
+    return total / len(labels), predicted

@@ -1,0 +1,94 @@
+"""A restricted unpickler for skeleton files: containers, numbers, strings and numpy arrays only.
+
+Loading a pickle can run arbitrary code: a ``__reduce__`` can name any callable. This loader
+resolves only the globals the MMAction2/PYSKL skeleton format needs and refuses everything else
+*before* anything is called, so a hostile file never runs.
+"""
+from __future__ import annotations
+
+import builtins
+import collections
+import codecs
+import importlib
+import io
+import pickle
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from training.errors import UserError
+
+_BUILTINS = {"dict", "list", "tuple", "set", "frozenset", "str", "bytes", "bytearray",
+             "int", "float", "complex", "bool", "slice", "range"}
+
+
+def _numpy_global(module: str, name: str) -> Any | None:
+    """numpy's array/dtype/scalar reconstructors, for pickles written by numpy 1.x or 2.x."""
+    allowed = {
+        ("numpy", "ndarray"), ("numpy", "dtype"),
+        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+        ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
+    }
+    if (module, name) not in allowed:
+        return None
+    if name in ("ndarray", "dtype"):
+        return getattr(np, name)
+    for candidate in (module, module.replace("numpy._core", "numpy.core"), module.replace("numpy.core", "numpy._core")):
+        try:
+            return getattr(importlib.import_module(candidate), name)
+        except (ImportError, AttributeError):
+            continue
+    return None
+
+
+class RestrictedUnpickler(pickle.Unpickler):
+    """Unpickler that allows builtins containers, numpy arrays/dtypes/scalars, nothing else."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == "builtins" and name in _BUILTINS:
+            return getattr(builtins, name)
+        if module == "collections" and name == "OrderedDict":
+            return collections.OrderedDict
+        if module == "_codecs" and name == "encode":  # bytes in protocol-2 pickles
+            return codecs.encode
+        if module.startswith("numpy"):
+            found = _numpy_global(module, name)
+            if found is not None:
+                return found
+        raise pickle.UnpicklingError(f"refused to load '{module}.{name}'")
+
+
+def safe_load_pickle(path: str | Path) -> Any:
+    """Load a pickle with :class:`RestrictedUnpickler`.
+
+    Raises:
+        UserError: missing file, not a pickle, truncated, or a type outside the allowed set.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"Data file '{path}' not found. Download it with "
+                        f"`python -m training.download --out {path}` or pass --data PATH.")
+    if path.is_dir():
+        raise UserError(f"Data file '{path}' is a directory; pass the .pkl file inside it.")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"Cannot read data file '{path}': {exc.strerror or exc}.") from None
+    if not raw:
+        raise UserError(f"Data file '{path}' is empty.")
+    if raw[:1] != b"\x80":
+        raise UserError(f"Data file '{path}' is not a pickle (it does not start with a pickle header). "
+                        "Expected the MMAction2/PYSKL skeleton file, e.g. ucf101_2d.pkl.")
+    try:
+        return RestrictedUnpickler(io.BytesIO(raw)).load()
+    except pickle.UnpicklingError as exc:
+        if "refused" in str(exc):
+            raise UserError(f"Data file '{path}' was refused: {exc}. Skeleton files hold only dicts, lists, "
+                            "numbers, strings and numpy arrays; this one asks to run other code, "
+                            "so nothing in it was run.") from None
+        raise UserError(f"Data file '{path}' is truncated or corrupt ({exc}). Download it again.") from None
+    except (EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError, MemoryError) as exc:
+        raise UserError(f"Data file '{path}' is truncated or corrupt ({type(exc).__name__}: {exc}). "
+                        "Download it again.") from None
