@@ -1,0 +1,1 @@
+"""Benchmarks and studies; run by hand (``python -m bench``), smoke-tested by CI with --quick."""

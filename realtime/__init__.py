@@ -1,0 +1,1 @@
+"""Live and recorded-video recognition: capture, pose, sliding window, overlay."""

@@ -1,0 +1,189 @@
+"""Pose estimators behind one small interface: a BGR frame in, COCO-17 pixels out (or nobody).
+
+* :class:`MediaPipePose`: ``mediapipe.solutions.pose`` with the bundled full model (offline).
+* :class:`TasksPose`: the MediaPipe Tasks ``PoseLandmarker`` with a user-given ``.task`` file,
+  for mediapipe releases that no longer have ``mp.solutions``.
+Both are context managers and release the graph on exit.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from mapping.convert import mediapipe_to_coco17
+from training.errors import UserError
+
+
+@dataclass
+class Pose:
+    """One person in one frame.
+
+    Attributes:
+        keypoints: (17, 2) float32 COCO-17 pixel coordinates.
+        scores: (17,) float32 visibility in [0, 1].
+        landmarks: (33, 3) float32 MediaPipe's own output: normalised x, y and visibility.
+    """
+
+    keypoints: np.ndarray
+    scores: np.ndarray
+    landmarks: np.ndarray
+
+
+class PoseEstimator(Protocol):
+    def estimate(self, frame_bgr: np.ndarray, timestamp_s: float | None = None) -> Pose | None: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> "PoseEstimator": ...
+    def __exit__(self, *exc: object) -> None: ...
+
+
+def check_frame(frame: np.ndarray) -> np.ndarray:
+    """Validate a BGR frame (H, W, 3) uint8 and return it as RGB for MediaPipe."""
+    if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8:
+        kind = getattr(frame, "dtype", type(frame).__name__)
+        raise UserError(f"Pose input must be an 8-bit BGR image (H, W, 3) uint8, got dtype {kind}. "
+                        "Convert with frame.astype(np.uint8) after scaling to 0..255.")
+    if frame.ndim != 3 or frame.shape[2] != 3:
+        raise UserError(f"Pose input must have 3 colour channels (H, W, 3), got shape {frame.shape}. "
+                        "Use cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR) or COLOR_BGRA2BGR first.")
+    return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+
+
+def _landmarks_array(landmarks) -> np.ndarray:
+    """MediaPipe landmark list -> (33, 3) x, y, visibility."""
+    return np.array([[lm.x, lm.y, lm.visibility] for lm in landmarks], dtype=np.float32)
+
+
+@contextlib.contextmanager
+def _quiet_native_logs():
+    """Silence glog/TFLite chatter printed while a graph starts (fd-level stderr)."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    with open(os.devnull, "wb") as null:
+        os.dup2(null.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+class MediaPipePose:
+    """``mp.solutions.pose`` with ``model_complexity=1`` (the model bundled in mediapipe 0.10.21).
+
+    Args:
+        static_image_mode: True for unrelated images; False (tracking) for video.
+        model_complexity: only 1 works offline; 0 and 2 would download a model and are refused.
+    """
+
+    def __init__(self, static_image_mode: bool = False, model_complexity: int = 1,
+                 min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5) -> None:
+        if model_complexity != 1:
+            raise UserError(f"model_complexity={model_complexity} needs a pose model that mediapipe downloads at "
+                            "run time; only model_complexity=1 (bundled pose_landmark_full) works offline.")
+        try:
+            from mediapipe.python.solutions import pose as mp_pose
+        except ImportError as exc:
+            raise UserError("This mediapipe has no mp.solutions.pose (releases >= 0.10.30 removed it). Install "
+                            "mediapipe==0.10.21 (see requirements.txt) or pass --pose-model FILE.task for the "
+                            f"Tasks backend ({exc}).") from None
+        with _quiet_native_logs():
+            self._pose = mp_pose.Pose(static_image_mode=static_image_mode, model_complexity=model_complexity,
+                                      smooth_landmarks=True, enable_segmentation=False,
+                                      min_detection_confidence=min_detection_confidence,
+                                      min_tracking_confidence=min_tracking_confidence)
+        self._warm = False
+
+    def estimate(self, frame_bgr: np.ndarray, timestamp_s: float | None = None) -> Pose | None:
+        """(H, W, 3) uint8 BGR frame -> the person's COCO-17 pose, or None when nobody is seen."""
+        rgb = check_frame(frame_bgr)
+        if self._warm:
+            result = self._pose.process(rgb)
+        else:  # the first call prints native start-up warnings; keep the user's terminal clean
+            with _quiet_native_logs():
+                result = self._pose.process(rgb)
+            self._warm = True
+        if result.pose_landmarks is None:
+            return None
+        landmarks = _landmarks_array(result.pose_landmarks.landmark)
+        keypoints, scores = mediapipe_to_coco17(landmarks, rgb.shape[1], rgb.shape[0])
+        return Pose(keypoints, scores, landmarks)
+
+    def close(self) -> None:
+        if self._pose is not None:
+            self._pose.close()
+            self._pose = None
+
+    def __enter__(self) -> "MediaPipePose":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class TasksPose:
+    """MediaPipe Tasks ``PoseLandmarker`` from a ``.task`` model file (first person only)."""
+
+    def __init__(self, model_path: str | Path, video: bool = True) -> None:
+        model_path = Path(model_path)
+        if not model_path.is_file():
+            raise UserError(f"Pose model '{model_path}' not found. Pass a MediaPipe pose_landmarker .task file "
+                            "with --pose-model, or leave --pose-model out to use the bundled model.")
+        try:
+            import mediapipe as mp
+            from mediapipe.tasks.python import BaseOptions, vision
+        except ImportError as exc:
+            raise UserError(f"The MediaPipe Tasks API is not available ({exc}). pip install mediapipe.") from None
+        mode = vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE
+        options = vision.PoseLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(model_path)),
+                                               running_mode=mode, num_poses=1)
+        try:
+            with _quiet_native_logs():
+                self._landmarker = vision.PoseLandmarker.create_from_options(options)
+        except (RuntimeError, ValueError) as exc:
+            raise UserError(f"'{model_path}' is not a usable MediaPipe pose model ({str(exc).splitlines()[0]}). "
+                            "Download pose_landmarker_full.task from the MediaPipe model page.") from None
+        self._mp, self._video, self._last_ms = mp, video, -1
+
+    def estimate(self, frame_bgr: np.ndarray, timestamp_s: float | None = None) -> Pose | None:
+        rgb = check_frame(frame_bgr)
+        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        if self._video:
+            ms = int(round((timestamp_s or 0.0) * 1000))
+            ms = max(ms, self._last_ms + 1)  # the Tasks API needs strictly increasing timestamps
+            self._last_ms = ms
+            result = self._landmarker.detect_for_video(image, ms)
+        else:
+            result = self._landmarker.detect(image)
+        if not result.pose_landmarks:
+            return None
+        landmarks = _landmarks_array(result.pose_landmarks[0])
+        keypoints, scores = mediapipe_to_coco17(landmarks, rgb.shape[1], rgb.shape[0])
+        return Pose(keypoints, scores, landmarks)
+
+    def close(self) -> None:
+        if self._landmarker is not None:
+            self._landmarker.close()
+            self._landmarker = None
+
+    def __enter__(self) -> "TasksPose":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def make_pose_estimator(pose_model: str | Path | None = None, video: bool = True) -> MediaPipePose | TasksPose:
+    """The Tasks backend when a ``.task`` file is given, else the bundled ``mp.solutions.pose``."""
+    if pose_model:
+        return TasksPose(pose_model, video=video)
+    return MediaPipePose(static_image_mode=not video)

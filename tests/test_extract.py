@@ -1,0 +1,38 @@
+import pickle
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from tests.conftest import assert_clean_error, run_module, shared_file
+from training.dataset import load_skeleton_file
+from training.labels import read_label_map
+
+
+def test_extract_round_trips_through_the_training_loader(tmp_path: Path) -> None:
+    for folder, name in (("squat", "pose_squats.mp4"), ("dance", "pose_1.mp4")):
+        (tmp_path / "videos" / folder).mkdir(parents=True)
+        shutil.copy(shared_file(f"videos/{name}"), tmp_path / "videos" / folder / name)
+    (tmp_path / "videos" / "dance" / "broken.mp4").write_text("not a video")
+    out = tmp_path / "mine.pkl"
+    proc = run_module("realtime.extract", str(tmp_path / "videos"), "--labels-from-folders", "--out", str(out))
+    assert proc.returncode == 1, proc.stderr          # one video failed, the others were kept
+    assert "broken.mp4" in proc.stdout and "Traceback" not in proc.stderr
+    with out.open("rb") as f:
+        raw = pickle.load(f)
+    rec = raw["annotations"][0]
+    assert set(rec) >= {"frame_dir", "label", "img_shape", "original_shape", "total_frames", "keypoint", "keypoint_score"}
+    assert rec["keypoint"].dtype == np.float16 and rec["keypoint"].shape[0] == 1 and rec["keypoint"].shape[2:] == (17, 2)
+    loaded = load_skeleton_file(out)
+    names = read_label_map(out.with_suffix(".labels.txt"))
+    assert names == ("dance", "squat")
+    squat = next(c for c in loaded.clips if c.frame_dir == "pose_squats")
+    assert names[squat.label] == "squat" and squat.img_shape == (1280, 720)
+    assert len(squat.keypoints) == 321  # 65 frames at 5 fps = 13 s, resampled to 25 fps
+    again = run_module("realtime.extract", str(tmp_path / "videos"), "--labels-from-folders", "--out", str(out))
+    assert_clean_error(again, "exists.*--overwrite")
+
+
+def test_extract_needs_a_label_rule(tmp_path: Path) -> None:
+    proc = run_module("realtime.extract", str(shared_file("videos/pose_1.mp4")), "--out", str(tmp_path / "x.pkl"))
+    assert_clean_error(proc, "--label NAME.*--labels-from-folders")
