@@ -100,9 +100,19 @@ class VideoFileReader:
         self.close()
 
 
+def _quiet_open(source: str | int) -> cv2.VideoCapture:
+    """cv2.VideoCapture without OpenCV's own error lines for a missing camera (we explain it)."""
+    previous = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    try:
+        return cv2.VideoCapture(source)
+    finally:
+        cv2.utils.logging.setLogLevel(previous)
+
+
 def open_capture(source: str | int, tried_max: int = 4) -> cv2.VideoCapture:
     """Open a camera index or a file with OpenCV; a camera that fails lists what was tried."""
-    capture = cv2.VideoCapture(source)
+    capture = _quiet_open(source)
     if capture.isOpened():
         return capture
     capture.release()
@@ -111,7 +121,7 @@ def open_capture(source: str | int, tried_max: int = 4) -> cv2.VideoCapture:
         for index in range(tried_max):
             if index == source:
                 continue
-            probe = cv2.VideoCapture(index)
+            probe = _quiet_open(index)
             if probe.isOpened():
                 working.append(index)
             probe.release()

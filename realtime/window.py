@@ -27,27 +27,34 @@ class TimeResampler:
         self.period = 1.0 / fps
         self.max_gap_s = max_gap_s
         self._last: tuple[float, np.ndarray] | None = None
-        self._next_tick = 0.0
+        self._grid_start = 0.0
+        self._ticks_done = 0
 
     def reset(self) -> None:
         """Forget the last pose (nobody seen): the next pose starts a new grid."""
         self._last = None
 
+    def _tick(self) -> float:
+        return self._grid_start + self._ticks_done * self.period   # no drift from repeated additions
+
     def push(self, timestamp_s: float, keypoints: np.ndarray) -> list[np.ndarray]:
-        """Add a pose seen at ``timestamp_s``; returns the (17, 2) poses due on the grid (maybe none)."""
+        """Add a pose seen at ``timestamp_s``; returns the (V, C) poses due on the grid (maybe none)."""
         last = self._last
-        if last is None or timestamp_s - last[0] > self.max_gap_s or timestamp_s <= last[0]:
-            if last is not None and timestamp_s <= last[0]:
-                return []  # a repeated or out-of-order timestamp adds nothing
+        if last is not None and timestamp_s <= last[0]:
+            return []  # a repeated or out-of-order timestamp adds nothing
+        if last is None or timestamp_s - last[0] > self.max_gap_s:
             self._last = (timestamp_s, keypoints)
-            self._next_tick = timestamp_s + self.period
+            self._grid_start, self._ticks_done = timestamp_s, 1
             return [keypoints]
         t0, k0 = last
         out = []
-        while self._next_tick <= timestamp_s + 1e-9:
-            w = (self._next_tick - t0) / (timestamp_s - t0)
-            out.append(((1.0 - w) * k0 + w * keypoints).astype(np.float32))
-            self._next_tick += self.period
+        while (tick := self._tick()) <= timestamp_s + 1e-6:
+            if abs(tick - timestamp_s) <= 1e-6:
+                out.append(keypoints)  # a tick on a real frame takes that frame as it is
+            else:
+                w = (tick - t0) / (timestamp_s - t0)
+                out.append(((1.0 - w) * k0 + w * keypoints).astype(np.float32))
+            self._ticks_done += 1
         self._last = (timestamp_s, keypoints)
         return out
 

@@ -70,3 +70,15 @@ def assert_clean_error(proc: subprocess.CompletedProcess, pattern: str) -> None:
 def random_clip(rng: np.random.Generator, length: int, joints: int = 17) -> np.ndarray:
     """(T, V, 2) random pixel keypoints of one visible person."""
     return rng.uniform(10, 300, size=(length, joints, 2)).astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def trained_checkpoint(tmp_path_factory) -> Path:
+    """A default-recipe checkpoint (5 UCF101 class names, window 300 at 25 fps) trained briefly on
+    the synthetic motion file; shared by the realtime tests."""
+    from training.config import TrainConfig
+    from training.train import train
+    folder = tmp_path_factory.mktemp("trained")
+    data = write_pickle(folder / "motion.pkl", make_synthetic_dataset(clips_per_class=12, lengths=(30, 200), seed=5))
+    result = train(TrainConfig(data=str(data), out=str(folder / "run"), epochs=3), echo=lambda *a: None, progress=False)
+    return result.run_dir / "model.pt"

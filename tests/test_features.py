@@ -99,3 +99,34 @@ def test_spec_round_trips_through_a_dict() -> None:
     assert FeatureSpec.from_dict(spec.to_dict()) == spec
     with pytest.raises(ValueError, match="unknown feature parameter"):
         FeatureSpec.from_dict({**spec.to_dict(), "mystery": 1})
+
+
+def test_joints_at_the_origin_are_missing_and_filled_in_time() -> None:
+    """Penn Action marks hidden joints as (0.75, 0.75): they must not pull the statistics to the corner."""
+    kp = random_clip(np.random.default_rng(8), 6)
+    wrist = COCO17.index("left_wrist")
+    kp[:, wrist] = np.linspace([100, 100], [150, 200], 6)
+    holed = kp.copy()
+    holed[2:4, wrist] = 0.75                       # hidden in frames 2 and 3: interpolated back
+    np.testing.assert_allclose(build_features(holed, SPEC)[0], build_features(kp, SPEC)[0], atol=1e-4)
+
+
+def test_a_joint_never_seen_takes_its_mirror_joint() -> None:
+    """A side view: the hidden knee is drawn behind the visible one, as a live pose model does."""
+    kp = random_clip(np.random.default_rng(10), 5)
+    left, right = COCO17.index("left_knee"), COCO17.index("right_knee")
+    kp[:, right] = 0.0
+    features, _ = build_features(kp, SPEC)
+    xy = features[:5].reshape(5, 17, 2)
+    np.testing.assert_array_equal(xy[:, right], xy[:, left])
+
+
+def test_a_joint_never_seen_nor_its_mirror_is_zero_and_out_of_the_statistics() -> None:
+    kp = random_clip(np.random.default_rng(9), 5)
+    ankle = COCO17.index("right_ankle")
+    hidden = kp.copy()
+    hidden[:, [ankle, COCO17.index("left_ankle")]] = 0.0
+    features, _ = build_features(hidden, SPEC)
+    assert not features[:5, 2 * ankle: 2 * ankle + 2].any()
+    others = np.delete(features[:5].reshape(5, 17, 2), [ankle, COCO17.index("left_ankle")], axis=1)
+    np.testing.assert_allclose(others.reshape(-1, 2).mean(axis=0), 0, atol=1e-5)

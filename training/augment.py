@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from mapping.layouts import flip_permutation
+from training.features import fill_missing
 
 
 def resample_time(keypoints: np.ndarray, new_length: int) -> np.ndarray:
@@ -29,27 +30,31 @@ def augment_clip(keypoints: np.ndarray, layout: tuple[str, ...], rng: np.random.
     left-right mirror with joint swap (p=0.5), rotation (+-12 degrees) and anisotropic scale
     (x0.85-1.15 per axis) about the skeleton's centre.
 
+    Missing joints are filled first (as the feature function would); joints never seen stay at
+    the origin, so the feature function still treats them as missing.
+
     Args:
         keypoints: (T, V, 2) pixels of valid frames (nobody-frames already removed).
 
     Returns:
         (T', V, 2) float32.
     """
-    kp = keypoints.astype(np.float32)
+    kp = fill_missing(keypoints, layout)
+    never_seen = np.isnan(kp).any(axis=2, keepdims=True)[:1]   # (1, V, 1)
+    kp = np.nan_to_num(kp, nan=0.0)
     length = len(kp)
     if length >= 8:
         keep = max(4, int(round(length * rng.uniform(0.7, 1.0))))
         start = int(rng.integers(0, length - keep + 1))
         kp = kp[start:start + keep]
         kp = resample_time(kp, max(2, int(round(len(kp) * rng.uniform(0.75, 1.33)))))
-    absent = ~np.any(kp != 0, axis=2, keepdims=True)  # (T, V, 1): joints never placed stay 0
-    centre = kp.reshape(-1, 2).mean(axis=0)
+    centre = kp[:, ~never_seen[0, :, 0]].reshape(-1, 2).mean(axis=0)
     kp = kp - centre
     if rng.random() < 0.5:
         kp = kp[:, flip_permutation(layout), :] * np.array([-1.0, 1.0], dtype=np.float32)
-        absent = absent[:, flip_permutation(layout), :]
+        never_seen = never_seen[:, flip_permutation(layout), :]
     angle = np.deg2rad(rng.uniform(-12, 12))
     rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]], dtype=np.float32)
     scale = rng.uniform(0.85, 1.15, size=2).astype(np.float32)
     kp = (kp @ rotation.T) * scale + centre
-    return np.where(absent, 0.0, kp).astype(np.float32)
+    return np.where(never_seen, 0.0, kp).astype(np.float32)  # never-seen joints stay "not placed"

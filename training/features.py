@@ -10,8 +10,16 @@ Normalisation (``"clip"``), computed over the valid frames and the used joints o
 This makes features independent of image size and of where the person stands, so a 340x256
 UCF101 clip and a 1280x720 webcam frame are read alike: the image size is not needed.
 
-Frames: frames where the person is absent (all keypoints 0) are dropped, exactly like the live
-window never receives them. Sequences longer than ``max_frames`` keep their first
+Missing joints: the format marks a joint nobody placed as (0, 0); some converters shift that by
+about a pixel (Penn Action's hidden joints sit at (0.75, 0.75)). A joint within ``ORIGIN_EPS_PX``
+of the image origin is therefore missing in that frame: it takes no part in the mean/std and is
+filled by linear interpolation in time from the frames where it was seen (held at the ends).
+A joint never seen in the sequence takes the track of its mirror joint (left_knee <-> right_knee)
+when that one was seen: in a side view the hidden limb is roughly behind the visible one, which
+is also what a pose model reports live. With neither seen, it is 0 (the body's centre).
+
+Frames: frames where the person is absent (every joint missing) are dropped, exactly like the
+live window never receives them. Sequences longer than ``max_frames`` keep their first
 ``max_frames`` frames; the live window keeps its newest ones. Valid frames come first, zero
 padding after them; the model reads packed sequences, so padding never changes its output.
 
@@ -24,9 +32,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from mapping.layouts import COCO17, index_of
+from mapping.layouts import COCO17, flip_permutation, index_of
 
 STD_EPS = 1e-6
+ORIGIN_EPS_PX = 2.0
 
 
 @dataclass(frozen=True)
@@ -76,28 +85,62 @@ class FeatureSpec:
         return cls(**d)
 
 
+def joint_present(keypoints: np.ndarray) -> np.ndarray:
+    """(T, V, 2) pixels -> (T, V) bool, False for joints at the image origin (not placed)."""
+    return np.any(np.abs(keypoints) >= ORIGIN_EPS_PX, axis=2)
+
+
 def person_present(keypoints: np.ndarray) -> np.ndarray:
-    """(T, V, 2) keypoints -> (T,) bool, False where every coordinate is 0 (nobody)."""
-    return np.any(keypoints != 0, axis=(1, 2))
+    """(T, V, 2) pixels -> (T,) bool, False for frames where no joint was placed (nobody)."""
+    return joint_present(keypoints).any(axis=1)
+
+
+def fill_missing(keypoints: np.ndarray, layout: tuple[str, ...] = COCO17) -> np.ndarray:
+    """Fill missing joints: linear interpolation in time, then the mirror joint for joints never seen.
+
+    Args:
+        keypoints: (T, V, 2) pixels in ``layout`` order.
+
+    Returns:
+        (T, V, 2) float32; a joint never present (nor its mirror) is NaN in every frame.
+    """
+    present = joint_present(keypoints)                          # (T, V)
+    out = keypoints.astype(np.float32).copy()
+    if present.all():
+        return out
+    frames = np.arange(len(keypoints))
+    for j in np.flatnonzero(~present.all(axis=0)):
+        seen = present[:, j]
+        if not seen.any():
+            out[:, j] = np.nan
+            continue
+        for axis in (0, 1):
+            out[~seen, j, axis] = np.interp(frames[~seen], frames[seen], keypoints[seen, j, axis])
+    never = np.isnan(out[0, :, 0])
+    if never.any():
+        mirror = flip_permutation(layout)
+        for j in np.flatnonzero(never):
+            out[:, j] = out[:, mirror[j]]   # NaN again if the mirror was never seen either
+    return out
 
 
 def normalise(keypoints: np.ndarray, used: np.ndarray) -> np.ndarray:
     """Centre and scale one sequence (see module docstring).
 
     Args:
-        keypoints: (T, V, 2) pixels, T >= 1, all frames valid.
+        keypoints: (T, V, 2) pixels, T >= 1, all frames valid; NaN for joints never seen.
         used: (V,) bool, joints that enter the statistics and the output.
 
     Returns:
-        (T, V, 2) float32, unused joints set to 0.
+        (T, V, 2) float32, unused and never-seen joints set to 0.
     """
     pts = keypoints[:, used, :].astype(np.float64)           # (T, U, 2)
-    centre = pts.reshape(-1, 2).mean(axis=0)                  # (2,)
-    std = float((pts - centre).std())
+    centre = np.nanmean(pts.reshape(-1, 2), axis=0) if np.isfinite(pts).any() else np.zeros(2)
+    std = float(np.nanstd(pts - centre)) if np.isfinite(pts).any() else 1.0
     if not np.isfinite(std) or std < STD_EPS:
         std = 1.0
     out = np.zeros(keypoints.shape, dtype=np.float32)
-    out[:, used, :] = (pts - centre) / std
+    out[:, used, :] = np.nan_to_num((pts - centre) / std, nan=0.0)
     return out
 
 
@@ -114,7 +157,7 @@ def build_features(keypoints: np.ndarray, spec: FeatureSpec) -> tuple[np.ndarray
     """
     if keypoints.ndim != 3 or keypoints.shape[1:] != (spec.num_joints, 2):
         raise ValueError(f"keypoints must be (T, {spec.num_joints}, 2), got {keypoints.shape}")
-    frames = keypoints[person_present(keypoints)][: spec.max_frames]
+    frames = fill_missing(keypoints[person_present(keypoints)][: spec.max_frames], spec.layout)
     out = np.zeros((spec.max_frames, spec.feature_size), dtype=np.float32)
     length = len(frames)
     if length == 0:
