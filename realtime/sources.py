@@ -102,12 +102,12 @@ class VideoFileReader:
 
 def _quiet_open(source: str | int) -> cv2.VideoCapture:
     """cv2.VideoCapture without OpenCV's own error lines for a missing camera (we explain it)."""
-    previous = cv2.utils.logging.getLogLevel()
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    previous = cv2.getLogLevel()
+    cv2.setLogLevel(0)  # 0: silent
     try:
         return cv2.VideoCapture(source)
     finally:
-        cv2.utils.logging.setLogLevel(previous)
+        cv2.setLogLevel(previous)
 
 
 def open_capture(source: str | int, tried_max: int = 4) -> cv2.VideoCapture:

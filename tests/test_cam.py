@@ -1,0 +1,130 @@
+"""realtime.cam through the same capture code the webcam uses, on real clips (headless)."""
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from realtime.annotators import OverlayState, annotate, default_annotators
+from realtime.cam import LiveOptions, _auto_every, run_live
+from realtime.recognizer import Prediction
+from realtime.sources import ThreadedCapture, resolve_sources
+from tests.conftest import assert_clean_error, run_module, shared_file
+from training.checkpoint import load_checkpoint
+from training.errors import UserError
+
+
+def test_headless_file_run_reads_every_frame_and_saves(trained_checkpoint: Path, tmp_path: Path) -> None:
+    ckpt = load_checkpoint(trained_checkpoint)
+    out = tmp_path / "live.mp4"
+    summary = run_live(str(shared_file("videos/pose_1.mp4")), ckpt, LiveOptions(show=False, save=out))
+    assert summary.frames == 120 and summary.dropped == 0 and summary.frames_with_person >= 110
+    assert summary.model_runs > 0 and sum(summary.labels.values()) == summary.model_runs
+    saved = cv2.VideoCapture(str(out))
+    assert int(saved.get(cv2.CAP_PROP_FRAME_COUNT)) == 120
+
+
+@pytest.mark.slow
+def test_cli_headless_with_save(trained_checkpoint: Path, tmp_path: Path) -> None:
+    out = tmp_path / "cam.mp4"
+    proc = run_module("realtime.cam", "--source", str(shared_file("videos/v_Shotput_g05_c02.avi")), "--no-show",
+                      "--save", str(out), "--checkpoint", str(trained_checkpoint))
+    assert proc.returncode == 0, proc.stderr
+    assert "t=" in proc.stdout and "130 frames" in proc.stdout and "dropped 0" in proc.stdout
+    assert out.exists()
+    again = run_module("realtime.cam", "--source", str(shared_file("videos/v_Shotput_g05_c02.avi")), "--no-show",
+                       "--save", str(out), "--checkpoint", str(trained_checkpoint))
+    assert_clean_error(again, "exists.*--overwrite")
+
+
+def test_camera_that_does_not_open_lists_what_was_tried(trained_checkpoint: Path) -> None:
+    proc = run_module("realtime.cam", "--source", "7", "--no-show", "--checkpoint", str(trained_checkpoint))
+    assert_clean_error(proc, "Cannot open camera 7.*indices 0..3|Cannot open camera 7.*Cameras that do open")
+
+
+def test_no_display_falls_back_to_headless(trained_checkpoint: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    proc = run_module("realtime.cam", "--source", str(shared_file("videos/pose_squats.mp4")),
+                      "--checkpoint", str(trained_checkpoint), "--duration", "30")
+    assert proc.returncode == 0, proc.stderr
+    assert "No display found" in proc.stdout and "65 frames" in proc.stdout
+
+
+def test_wrong_layout_checkpoint_is_refused(tmp_path: Path) -> None:
+    proc = run_module("realtime.cam", "--checkpoint", str(tmp_path / "none.pt"), "--no-show")
+    assert_clean_error(proc, "not found.*training.train")
+
+
+class _FakeCapture:
+    """A cv2.VideoCapture stand-in: a camera that delivers a few frames, then fails."""
+
+    def __init__(self, frames: int, delay_s: float = 0.0) -> None:
+        self.left, self.delay_s = frames, delay_s
+
+    def isOpened(self) -> bool:
+        return True
+
+    def get(self, prop: int) -> float:
+        return 30.0 if prop == cv2.CAP_PROP_FPS else 64.0
+
+    def read(self):
+        import time
+        time.sleep(self.delay_s)
+        if self.left <= 0:
+            return False, None
+        self.left -= 1
+        return True, np.zeros((48, 64, 3), np.uint8)
+
+    def release(self) -> None:
+        pass
+
+
+def test_camera_that_stops_mid_run_is_reported(monkeypatch) -> None:
+    monkeypatch.setattr("realtime.sources.open_capture", lambda source: _FakeCapture(5))
+    with ThreadedCapture(0) as capture:
+        got = 0
+        while (frame := capture.latest(timeout=3.0)) is not None:
+            got += 1
+        assert capture.finished and capture.error == "camera 0 stopped delivering frames"
+        assert got + capture.dropped == 5
+
+
+def test_slow_consumer_drops_frames_but_never_blocks_capture(monkeypatch) -> None:
+    import time
+    monkeypatch.setattr("realtime.sources.open_capture", lambda source: _FakeCapture(40, delay_s=0.002))
+    with ThreadedCapture(0) as capture:
+        taken = 0
+        while (frame := capture.latest(timeout=3.0)) is not None:
+            taken += 1
+            time.sleep(0.02)  # a slow model
+        assert capture.frames_read == 40 and capture.dropped > 0 and taken + capture.dropped == 40
+
+
+def test_auto_every() -> None:
+    assert _auto_every(2.0, 40.0) == 1 and _auto_every(40.0, 40.0) == 4
+
+
+def test_overlay_draws_every_state() -> None:
+    frame = np.zeros((240, 320, 3), np.uint8)
+    kp = np.random.default_rng(0).uniform(40, 200, (17, 2)).astype(np.float32)
+    prediction = Prediction(1.0, "Lunges", 0.8, [("Lunges", 0.8), ("JumpRope", 0.2)], np.array([0.8, 0.2]), 40)
+    for state in (OverlayState(None, None, None, 0, 300), OverlayState(kp, np.ones(17), None, 12, 300),
+                  OverlayState(kp, np.ones(17), prediction, 300, 300, 24.0, 3)):
+        drawn = annotate(frame.copy(), state, default_annotators())
+        assert drawn.shape == frame.shape and drawn.any()
+
+
+@pytest.mark.parametrize("source, pattern", [("nope.mp4", "file not found.*--source 0"), ("*.nothing", "matches no video")])
+def test_source_errors(source: str, pattern: str) -> None:
+    with pytest.raises(UserError, match=pattern):
+        resolve_sources(source)
+
+
+def test_source_kinds(tmp_path: Path) -> None:
+    assert resolve_sources("0") == [0]
+    (tmp_path / "b.mp4").write_bytes(b"")
+    (tmp_path / "a.avi").write_bytes(b"")
+    (tmp_path / "notes.txt").write_text("")
+    assert resolve_sources(str(tmp_path)) == [str(tmp_path / "a.avi"), str(tmp_path / "b.mp4")]
+    assert resolve_sources(str(tmp_path / "*.mp4")) == [str(tmp_path / "b.mp4")]
