@@ -46,6 +46,8 @@ class LiveOptions:
     pose_model: str | None = None
     duration_s: float | None = None   # stop after this many seconds (None: until the source ends or q)
     print_every_s: float = 1.0        # headless: how often to print the prediction
+    draw: bool = False                # draw the overlay even when nothing shows or saves it (benchmarks)
+    quiet: bool = False               # headless: print nothing per second
 
 
 @dataclass
@@ -93,12 +95,12 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
     annotators = default_annotators(options.top_k)
     meter = FpsMeter()
     realtime = options.show or isinstance(source, int)   # headless file: as fast as possible, no drops
-    needs_overlay = options.show or options.save is not None
+    needs_overlay = options.show or options.save is not None or options.draw
     last_print = -1e9
-    started = time.monotonic()
-    with ThreadedCapture(source, realtime=realtime) as capture, \
-            make_pose_estimator(options.pose_model, video=True) as pose:
+    with make_pose_estimator(options.pose_model, video=True) as pose, \
+            ThreadedCapture(source, realtime=realtime) as capture:
         sink = VideoSink(options.save, capture.fps, options.overwrite) if options.save else None
+        started = time.monotonic()  # after start-up: fps counts the loop only
         try:
             while True:
                 if options.duration_s is not None and time.monotonic() - started >= options.duration_s:
@@ -122,7 +124,7 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
                     summary.labels[prediction.label] += 1
                 if needs_overlay:
                     state = OverlayState(found.keypoints if found else None, found.scores if found else None,
-                                         recognizer.latest, len(recognizer.window), ckpt.spec.max_frames,
+                                         recognizer.latest, len(recognizer.window), ckpt.spec.window_frames,
                                          meter.fps, capture.dropped)
                     image = annotate(frame.image, state, annotators)
                     if sink is not None:
@@ -139,14 +141,14 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
                             path = _snapshot_path(options.save)
                             cv2.imwrite(str(path), image)
                             summary.snapshots.append(str(path))
-                if not options.show and frame.timestamp_s - last_print >= options.print_every_s:
+                if not (options.show or options.quiet) and frame.timestamp_s - last_print >= options.print_every_s:
                     last_print = frame.timestamp_s
                     latest = recognizer.latest
                     said = (f"{latest.label} {latest.probability:.0%}" if latest else
                             "no person" if found is None else
                             f"collecting poses ({len(recognizer.window)}/{recognizer.min_frames})")
                     print(f"t={frame.timestamp_s:7.2f}s  {said}  [{meter.fps:.1f} fps, window "
-                          f"{len(recognizer.window)}/{ckpt.spec.max_frames}, dropped {capture.dropped}]", flush=True)
+                          f"{len(recognizer.window)}/{ckpt.spec.window_frames}, dropped {capture.dropped}]", flush=True)
         finally:
             if sink is not None:
                 sink.close()
@@ -184,7 +186,7 @@ def main(argv: list[str] | None = None) -> list[LiveSummary]:
         show = False
     if a.save and len(sources) > 1:
         raise UserError("--save takes one source; pass a single camera or video with --source.")
-    print(f"model {checkpoint_path}: {', '.join(ckpt.classes)}; window {ckpt.spec.max_frames} frames at "
+    print(f"model {checkpoint_path}: {', '.join(ckpt.classes)}; window {ckpt.spec.window_frames} frames at "
           f"{ckpt.spec.fps:g} fps")
     options = LiveOptions(show=show, save=a.save, overwrite=a.overwrite, every=a.every, smooth=a.smooth,
                           threshold=a.threshold, top_k=a.top_k, reset_after_s=a.reset_after, pose_model=a.pose_model,

@@ -77,7 +77,27 @@ def _quiet_native_logs():
             os.close(saved)
 
 
-class MediaPipePose:
+class _Closing:
+    """Context-manager plumbing: ``close()`` releases the graph once (``_release``)."""
+
+    _closed = False
+
+    def _release(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._release()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class MediaPipePose(_Closing):
     """``mp.solutions.pose`` with ``model_complexity=1`` (the model bundled in mediapipe 0.10.21).
 
     Args:
@@ -118,19 +138,11 @@ class MediaPipePose:
         keypoints, scores = mediapipe_to_coco17(landmarks, rgb.shape[1], rgb.shape[0])
         return Pose(keypoints, scores, landmarks)
 
-    def close(self) -> None:
-        if self._pose is not None:
-            self._pose.close()
-            self._pose = None
-
-    def __enter__(self) -> "MediaPipePose":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def _release(self) -> None:
+        self._pose.close()
 
 
-class TasksPose:
+class TasksPose(_Closing):
     """MediaPipe Tasks ``PoseLandmarker`` from a ``.task`` model file (first person only)."""
 
     def __init__(self, model_path: str | Path, video: bool = True) -> None:
@@ -170,16 +182,8 @@ class TasksPose:
         keypoints, scores = mediapipe_to_coco17(landmarks, rgb.shape[1], rgb.shape[0])
         return Pose(keypoints, scores, landmarks)
 
-    def close(self) -> None:
-        if self._landmarker is not None:
-            self._landmarker.close()
-            self._landmarker = None
-
-    def __enter__(self) -> "TasksPose":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def _release(self) -> None:
+        self._landmarker.close()
 
 
 def make_pose_estimator(pose_model: str | Path | None = None, video: bool = True) -> MediaPipePose | TasksPose:

@@ -56,7 +56,7 @@ class Recognizer:
         self.window = SlidingWindow(ckpt.spec, reset_after_s=reset_after_s)
         self.every = max(1, int(every))
         default_min = int(round(ckpt.spec.fps))
-        self.min_frames = max(1, min(ckpt.spec.max_frames, min_frames if min_frames is not None else default_min))
+        self.min_frames = max(1, min(ckpt.spec.window_frames, min_frames if min_frames is not None else default_min))
         self.threshold = threshold
         self.k = k
         self._recent: deque[np.ndarray] = deque(maxlen=max(1, smooth))

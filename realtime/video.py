@@ -98,7 +98,7 @@ def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, 
                 last_time = frame.timestamp_s
                 if sink is not None:
                     state = OverlayState(found.keypoints if found else None, found.scores if found else None,
-                                         recognizer.latest, len(recognizer.window), ckpt.spec.max_frames)
+                                         recognizer.latest, len(recognizer.window), ckpt.spec.window_frames)
                     sink.write(annotate(frame.image, state, annotators))
                     seconds["overlay"] += time.perf_counter() - t3
                 bar.update()

@@ -1,4 +1,4 @@
-"""The live time base: resample poses to the checkpoint's fps, keep the newest ``max_frames``.
+"""The live time base: resample poses to the checkpoint's fps, keep the newest ``window_frames``.
 
 Both ``realtime.cam`` and ``realtime.video`` (and ``realtime.extract``) push every pose
 through these two classes, then hand the window to the training feature function.
@@ -60,7 +60,7 @@ class TimeResampler:
 
 
 class SlidingWindow:
-    """The newest ``spec.max_frames`` poses at ``spec.fps``, and their model input.
+    """The newest ``spec.window_frames`` poses at ``spec.fps``, and their model input.
 
     Frames with nobody in them are not added; after ``reset_after_s`` seconds without anyone the
     window is emptied, so an old action does not linger. ``version`` increases with every added
@@ -70,7 +70,7 @@ class SlidingWindow:
     def __init__(self, spec: FeatureSpec, reset_after_s: float = 3.0) -> None:
         self.spec = spec
         self.reset_after_s = reset_after_s
-        self._poses: deque[np.ndarray] = deque(maxlen=spec.max_frames)
+        self._poses: deque[np.ndarray] = deque(maxlen=spec.window_frames)
         self._resampler = TimeResampler(spec.fps)
         self._last_seen_s: float | None = None
         self.version = 0
@@ -80,7 +80,7 @@ class SlidingWindow:
 
     @property
     def full(self) -> bool:
-        return len(self._poses) == self.spec.max_frames
+        return len(self._poses) == self.spec.window_frames
 
     def reset(self) -> None:
         self._poses.clear()

@@ -69,6 +69,20 @@ def test_long_stream_holds_the_newest_window(trained_checkpoint: Path) -> None:
     np.testing.assert_array_equal(streamed.window.features()[0], offline_features)
 
 
+def test_a_short_live_window_equals_the_offline_features_of_its_span(trained_checkpoint: Path, tmp_path: Path) -> None:
+    """A checkpoint whose live window (window_frames) is shorter than its training length."""
+    import dataclasses
+    ckpt = load_checkpoint(trained_checkpoint)
+    ckpt = dataclasses.replace(ckpt, spec=dataclasses.replace(ckpt.spec, window_frames=40))
+    rec = synthetic_record("BodyWeightSquats", 97, np.random.default_rng(3), fps=ckpt.spec.fps)
+    keypoints = rec["keypoint"][0].astype(np.float32)
+    streamed = _stream(ckpt, keypoints, ckpt.spec.fps)
+    assert len(streamed.window) == 40
+    offline_features, _, offline_probs = _offline(ckpt, keypoints[-40:])
+    np.testing.assert_array_equal(streamed.window.features()[0], offline_features)
+    np.testing.assert_allclose(streamed.latest.probabilities, offline_probs, atol=1e-6)
+
+
 def test_a_different_camera_rate_still_fills_the_window_at_the_model_rate(trained_checkpoint: Path) -> None:
     ckpt = load_checkpoint(trained_checkpoint)
     rec = synthetic_record("JumpingJack", 60, np.random.default_rng(2), fps=15.0)

@@ -146,3 +146,17 @@ def test_cli_user_errors_are_one_line(skeleton_file: Path, tmp_path: Path, args,
 def test_help_shows_examples() -> None:
     proc = run_module("training.train", "--help")
     assert proc.returncode == 0 and "python -m training.train --data ucf101_2d.pkl" in proc.stdout
+
+
+@pytest.mark.parametrize("option, expected", [("max", 64), ("auto", 30), ("12", 12)])
+def test_window_frames_option(option: str, expected: int) -> None:
+    from training.train import resolve_window
+    clips = [np.full((n, 17, 2), 100.0, np.float32) for n in (10, 20, 30, 30, 30)]
+    assert resolve_window(option, 64, clips) == expected
+
+
+@pytest.mark.parametrize("option", ["0", "65", "long"])
+def test_window_frames_bad_values(option: str) -> None:
+    from training.train import resolve_window
+    with pytest.raises(UserError, match="--window-frames"):
+        resolve_window(option, 64, [np.ones((5, 17, 2), np.float32)])

@@ -27,8 +27,10 @@ def augment_clip(keypoints: np.ndarray, layout: tuple[str, ...], rng: np.random.
     """One random variant of a clip.
 
     Applies, in order: temporal crop (70-100% of the frames), speed change (x0.75-1.33),
-    left-right mirror with joint swap (p=0.5), rotation (+-12 degrees) and anisotropic scale
-    (x0.85-1.15 per axis) about the skeleton's centre.
+    left-right mirror with joint swap (p=0.5), rotation (+-12 degrees) and a horizontal
+    squeeze (x0.5-1.15; a body turned by an angle a about the vertical axis is about cos(a)
+    as wide, so this stands in for other camera viewpoints) with a mild vertical scale
+    (x0.85-1.15), about the skeleton's centre.
 
     Missing joints are filled first (as the feature function would); joints never seen stay at
     the origin, so the feature function still treats them as missing.
@@ -55,6 +57,6 @@ def augment_clip(keypoints: np.ndarray, layout: tuple[str, ...], rng: np.random.
         never_seen = never_seen[:, flip_permutation(layout), :]
     angle = np.deg2rad(rng.uniform(-12, 12))
     rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]], dtype=np.float32)
-    scale = rng.uniform(0.85, 1.15, size=2).astype(np.float32)
+    scale = np.array([rng.uniform(0.5, 1.15), rng.uniform(0.85, 1.15)], dtype=np.float32)
     kp = (kp @ rotation.T) * scale + centre
     return np.where(never_seen, 0.0, kp).astype(np.float32)  # never-seen joints stay "not placed"

@@ -18,6 +18,7 @@ class TrainConfig:
     seed: int = 0
     # features
     max_frames: int = 300
+    window_frames: str = "max"            # live window: "max" (= max_frames), "auto" (see features), or N
     fps: float = 25.0                     # frame rate of the training clips (UCF101: 25)
     velocity: bool = False
     # model

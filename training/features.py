@@ -43,7 +43,8 @@ class FeatureSpec:
     """Every parameter of the feature function; saved in and restored from the checkpoint.
 
     Attributes:
-        max_frames: window length in frames (at ``fps``).
+        max_frames: training sequences are cut/padded to this many frames (at ``fps``).
+        window_frames: poses the live window holds (<= max_frames); by default max_frames.
         fps: frame rate of the training clips; live frames are resampled to it.
         layout: joint names of the input keypoints (COCO-17).
         joints_used: joints fed to the model; the others are zeroed.
@@ -52,11 +53,18 @@ class FeatureSpec:
     """
 
     max_frames: int = 300
+    window_frames: int | None = None   # None: max_frames
     fps: float = 25.0
     layout: tuple[str, ...] = COCO17
     joints_used: tuple[str, ...] = COCO17
     normalisation: str = "clip"
     velocity: bool = False
+
+    def __post_init__(self) -> None:
+        if self.window_frames is None:
+            object.__setattr__(self, "window_frames", self.max_frames)
+        if not 1 <= self.window_frames <= self.max_frames:
+            raise ValueError(f"window_frames must be in 1..max_frames ({self.max_frames}), got {self.window_frames}")
 
     @property
     def num_joints(self) -> int:

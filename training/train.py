@@ -18,8 +18,8 @@ from training.augment import augment_clip
 from training.checkpoint import save_checkpoint
 from training.config import RECIPES, TrainConfig, resolve_config
 from training.dataset import load_skeleton_file
-from training.errors import run_cli
-from training.features import FeatureSpec, joints_seen
+from training.errors import UserError, run_cli
+from training.features import FeatureSpec, joints_seen, person_present
 from training.loop import encode_clips, evaluate, make_batches, train_epoch
 from training.metrics import classification_metrics
 from training.model import ActionLSTM, ModelConfig
@@ -52,6 +52,19 @@ def _format_row(row: dict) -> str:
             f"{row['val_precision']:>8.3f} {row['val_recall']:>8.3f} {row['val_f1']:>8.3f}")
 
 
+def resolve_window(option: str, max_frames: int, clips: list[np.ndarray]) -> int:
+    """``--window-frames``: "max", "auto" (75th percentile of the training clips' valid lengths) or N."""
+    text = str(option).strip().lower()
+    if text == "max":
+        return max_frames
+    if text == "auto":
+        lengths = [int(person_present(kp).sum()) for kp in clips]
+        return int(min(max_frames, max(1, round(float(np.percentile(lengths, 75))))))
+    if text.isdigit() and 1 <= int(text) <= max_frames:
+        return int(text)
+    raise UserError(f"--window-frames must be 'max', 'auto' or a number in 1..{max_frames}, got {option!r}.")
+
+
 def train(config: TrainConfig, echo=print, progress: bool = True) -> TrainResult:
     """Run the whole recipe and write every output into a new run directory."""
     started = time.perf_counter()
@@ -74,10 +87,12 @@ def train(config: TrainConfig, echo=print, progress: bool = True) -> TrainResult
     y_train, y_val = selected.labels[train_idx], selected.labels[val_idx]
 
     spec = FeatureSpec(max_frames=config.max_frames, fps=config.fps, velocity=config.velocity,
+                       window_frames=resolve_window(config.window_frames, config.max_frames, train_clips),
                        joints_used=joints_seen([selected.clips[i].scores for i in train_idx]))
     dropped = [j for j in spec.layout if j not in spec.joints_used]
     echo(f"{len(selected.classes)} classes, {len(train_idx)} training / {len(val_idx)} validation clips; "
-         f"features {spec.feature_size} per frame, window {spec.max_frames} frames at {spec.fps:g} fps"
+         f"features {spec.feature_size} per frame, sequences up to {spec.max_frames} frames, live window "
+         f"{spec.window_frames} frames at {spec.fps:g} fps"
          + (f"; joints never seen in training, fed as 0: {', '.join(dropped)}" if dropped else ""))
 
     model = ActionLSTM(ModelConfig(input_size=spec.feature_size, hidden_size=config.hidden_size,
@@ -149,7 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     flag("--val-fraction", type=float, help=f"validation share of the stratified split (default {d.val_fraction})")
     flag("--seed", type=int, help=f"seed for the split, init and batches (default {d.seed})")
     flag("--recipe", choices=list(RECIPES), help="named set of defaults: spec (default) or strong")
-    flag("--max-frames", type=int, help=f"window length (default {d.max_frames})")
+    flag("--max-frames", type=int, help=f"training sequences are cut/padded to this (default {d.max_frames})")
+    flag("--window-frames", help="live window: 'max' (= --max-frames, default), 'auto' (the 75th percentile of "
+                                 "training clip lengths) or a number of frames")
     flag("--fps", type=float, help=f"frame rate of the training clips, used to resample live video (default {d.fps:g})")
     flag("--velocity", action=argparse.BooleanOptionalAction, help="add frame-difference features")
     flag("--hidden-size", type=int, help=f"LSTM units (default {d.hidden_size})")

@@ -1,0 +1,262 @@
+"""Where the time goes: ``python -m bench [--quick]`` prints a table and writes bench/results.json.
+
+Every figure is a median over repeats measured in the same run, next to its baseline, so the
+ratios hold on a noisy shared machine.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from bench.naive import naive_train_steps, naive_video_loop
+from realtime.cam import LiveOptions, run_live
+from realtime.pose import MediaPipePose
+from realtime.sources import VideoFileReader
+from realtime.video import classify_video
+from training.checkpoint import load_checkpoint
+from training.config import TrainConfig
+from training.errors import UserError, run_cli
+from training.loop import encode_clips, make_batches, train_epoch
+from training.model import ActionLSTM
+from training.synthetic import write_synthetic_file
+from training.train import train
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_VIDEOS = REPO.parent / "shared" / "data" / "videos"
+LIVE_CLIP = "pose_1.mp4"
+VIDEO_CLIPS = ("v_Shotput_g05_c02.avi", "pose_1.mp4", "clean_and_jerk.mp4")
+
+
+def repeat(fn: Callable[[], float], n: int) -> tuple[float, float]:
+    """Run ``fn`` (returns a figure) n times: (median, spread = max - min)."""
+    values = [fn() for _ in range(n)]
+    return statistics.median(values), max(values) - min(values)
+
+
+def resized_clip(src: Path, dest: Path, size: tuple[int, int], frames: int) -> Path:
+    """The first ``frames`` frames of ``src`` at ``size`` (w, h), looped if short, as MJPG avi."""
+    reader = cv2.VideoCapture(str(src))
+    images = []
+    while len(images) < frames:
+        ok, image = reader.read()
+        if not ok:
+            reader.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            continue
+        images.append(cv2.resize(image, size))
+    writer = cv2.VideoWriter(str(dest), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, size)
+    for image in images:
+        writer.write(image)
+    writer.release()
+    return dest
+
+
+def bench_live(ckpt, clip: Path, repeats: int) -> dict:
+    """(a) decode only, (b) pose alone, (c) the whole headless live loop, on the same frames."""
+    def decode() -> float:
+        t = time.perf_counter()
+        with VideoFileReader(clip) as reader:
+            n = sum(1 for _ in reader)
+        return n / (time.perf_counter() - t)
+
+    images = [f.image for f in VideoFileReader(clip)]
+
+    def pose_only() -> float:
+        with MediaPipePose() as pose:
+            pose.estimate(images[0])  # start-up outside the timing, as in the live loop
+            t = time.perf_counter()
+            for image in images:
+                pose.estimate(image)
+            return len(images) / (time.perf_counter() - t)
+
+    def live() -> float:
+        s = run_live(str(clip), ckpt, LiveOptions(show=False, every=1, draw=True, quiet=True))
+        return s.frames / s.seconds
+
+    rows = {"decode_fps": repeat(decode, repeats), "pose_only_fps": repeat(pose_only, repeats),
+            "live_fps": repeat(live, repeats)}
+    return {k: v[0] for k, v in rows.items()} | {f"{k}_spread": v[1] for k, v in rows.items()}
+
+
+def bench_video(ckpt, clips: list[Path], repeats: int, max_frames: int | None) -> dict:
+    """The project's realtime.video path vs the naive single-threaded loop, frames/s over the clips."""
+    def project() -> float:
+        t = time.perf_counter()
+        n = 0
+        for clip in clips:
+            n += classify_video(str(clip), ckpt, progress=False).frames
+        return n / (time.perf_counter() - t)
+
+    def naive() -> float:
+        t = time.perf_counter()
+        n = sum(naive_video_loop(str(clip), ckpt, max_frames) for clip in clips)
+        return n / (time.perf_counter() - t)
+
+    p, n = repeat(project, repeats), repeat(naive, repeats)
+    return {"video_fps": p[0], "video_fps_spread": p[1], "naive_video_fps": n[0], "naive_video_fps_spread": n[1],
+            "video_vs_naive_ratio": p[0] / n[0]}
+
+
+def bench_model(ckpt, repeats: int) -> dict:
+    """One full window and a batch of 64 through the checkpoint's model (inference mode)."""
+    spec = ckpt.spec
+    x1 = torch.randn(1, spec.max_frames, spec.feature_size)
+    x64 = torch.randn(64, spec.max_frames, spec.feature_size)
+    times1, times64 = [], []
+    with torch.inference_mode():
+        for _ in range(5):
+            ckpt.model(x1, torch.tensor([spec.max_frames]))
+        for _ in range(max(20, repeats * 20)):
+            t = time.perf_counter()
+            ckpt.model(x1, torch.tensor([spec.max_frames]))
+            times1.append(1000 * (time.perf_counter() - t))
+        for _ in range(max(3, repeats)):
+            t = time.perf_counter()
+            ckpt.model(x64, torch.full((64,), spec.max_frames))
+            times64.append(1000 * (time.perf_counter() - t))
+    return {"window_latency_ms_p50": float(np.percentile(times1, 50)),
+            "window_latency_ms_p95": float(np.percentile(times1, 95)),
+            "batch64_latency_ms_p50": float(np.percentile(times64, 50))}
+
+
+def bench_training(data: Path, repeats: int, n_batches: int | None) -> dict:
+    """Samples/s of the project's loop (length buckets + packing) vs padding every clip to 300."""
+    from training.dataset import load_skeleton_file
+    from training.features import FeatureSpec
+    from training.model import ModelConfig
+    clips = load_skeleton_file(data).clips
+    spec = FeatureSpec()
+    features, lengths = encode_clips([c.keypoints for c in clips], spec)
+    labels = np.array([c.label for c in clips])
+    labels = np.unique(labels, return_inverse=True)[1].astype(np.int64)
+    padding_ratio = float((spec.max_frames * len(lengths) - lengths.sum()) / lengths.sum())
+    torch.manual_seed(0)
+    start = ActionLSTM(ModelConfig(num_classes=int(labels.max()) + 1))
+
+    # Same function: on the same batches from the same weights both loops give the same losses.
+    check_batches = make_batches(lengths, 16, np.random.default_rng(0), bucket=False)[:3]
+    a, b = copy.deepcopy(start), copy.deepcopy(start)
+    project_losses = [train_epoch(a, torch.optim.Adam(a.parameters(), lr=1e-3), features, lengths, labels, [idx])
+                      for idx in check_batches[:1]]
+    naive_losses = naive_train_steps(b, features, lengths, labels, check_batches[:1])
+    same_loss_diff = abs(project_losses[0] - naive_losses[0])
+
+    def project() -> float:
+        model = copy.deepcopy(start)
+        batches = make_batches(lengths, 16, np.random.default_rng(1), bucket=True)[:n_batches]
+        t = time.perf_counter()
+        train_epoch(model, torch.optim.Adam(model.parameters(), lr=1e-3), features, lengths, labels, batches)
+        return sum(map(len, batches)) / (time.perf_counter() - t)
+
+    def naive() -> float:
+        model = copy.deepcopy(start)
+        batches = make_batches(lengths, 16, np.random.default_rng(1), bucket=False)[:n_batches]
+        t = time.perf_counter()
+        naive_train_steps(model, features, lengths, labels, batches)
+        return sum(map(len, batches)) / (time.perf_counter() - t)
+
+    p, n = repeat(project, repeats), repeat(naive, repeats)
+    return {"train_samples_per_s": p[0], "train_samples_per_s_spread": p[1], "naive_train_samples_per_s": n[0],
+            "naive_train_samples_per_s_spread": n[1], "train_vs_naive_ratio": p[0] / n[0],
+            "padding_ratio": padding_ratio, "first_batch_loss_project": project_losses[0],
+            "first_batch_loss_naive": naive_losses[0], "same_batch_loss_abs_diff": same_loss_diff,
+            "train_clips": len(lengths), "train_mean_frames": float(lengths.mean())}
+
+
+def peak_rss_mb(code: str) -> float:
+    """Peak resident memory (MB) of a fresh Python process running ``code``."""
+    script = code + "\nimport resource; print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    if proc.returncode != 0:
+        raise UserError(f"memory probe failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr else '?'}")
+    return int(proc.stdout.rsplit("PEAK", 1)[1]) / 1024
+
+
+def main(argv: list[str] | None = None) -> dict:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="examples:\n  python -m bench\n  python -m bench --quick --out /tmp/bench.json\n")
+    p.add_argument("--quick", action="store_true", help="a few frames and one repeat: a smoke run for CI")
+    p.add_argument("--videos", type=Path, default=SHARED_VIDEOS, help="folder with the real clips")
+    p.add_argument("--out", type=Path, default=REPO / "bench" / "results.json")
+    a = p.parse_args(argv)
+    if not a.videos.is_dir():
+        raise UserError(f"Benchmark clips not found in '{a.videos}'; pass --videos FOLDER with {LIVE_CLIP}.")
+    repeats = 1 if a.quick else 3
+    frames = 20 if a.quick else 240
+    results: dict = {"cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d %H:%M"), "quick": a.quick,
+                     "torch_threads": torch.get_num_threads()}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        print("preparing: synthetic training file and a spec-recipe checkpoint ...", flush=True)
+        data = write_synthetic_file(tmp / "bench_2d.pkl", clips_per_class=8 if a.quick else 60, lengths=(30, 400),
+                                    mean_length=180, seed=0)
+        run = train(TrainConfig(data=str(data), out=str(tmp / "run"), epochs=1), echo=lambda *x: None, progress=False)
+        ckpt = load_checkpoint(run.run_dir / "model.pt")
+        clip = resized_clip(a.videos / LIVE_CLIP, tmp / "live_640x480.avi", (640, 480), frames)
+        print("1/5 live floor ...", flush=True)
+        results |= bench_live(ckpt, clip, repeats)
+        results["live_vs_pose_ratio"] = results["live_fps"] / results["pose_only_fps"]
+        print("2/5 recorded videos vs a naive loop ...", flush=True)
+        clips = [a.videos / c for c in VIDEO_CLIPS]
+        if a.quick:
+            clips = [resized_clip(clips[0], tmp / "short.avi", (320, 240), frames)]
+        results |= bench_video(ckpt, clips, repeats, None)
+        print("3/5 model latency ...", flush=True)
+        results |= bench_model(ckpt, repeats)
+        print("4/5 training loop vs a naive padded loop ...", flush=True)
+        results |= bench_training(data, repeats, 4 if a.quick else None)
+        print("5/5 peak memory ...", flush=True)
+        checkpoint = run.run_dir / "model.pt"
+        results["peak_rss_mb_live"] = peak_rss_mb(
+            f"from realtime.cam import LiveOptions, run_live\nfrom training.checkpoint import load_checkpoint\n"
+            f"run_live({str(clip)!r}, load_checkpoint({str(checkpoint)!r}), LiveOptions(show=False, quiet=True))")
+        results["peak_rss_mb_train"] = peak_rss_mb(
+            f"from training.config import TrainConfig\nfrom training.train import train\n"
+            f"train(TrainConfig(data={str(data)!r}, out={str(tmp / 'mem')!r}, epochs=1), echo=lambda *a: None, "
+            f"progress=False)")
+    print(format_table(results))
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    a.out.write_text(json.dumps(results, indent=2))
+    print(f"wrote {a.out}")
+    return results
+
+
+def format_table(r: dict) -> str:
+    def row(name: str, value: str, base: str = "", ratio: str = "", goal: str = "") -> str:
+        return f"{name:<34} {value:>16} {base:>18} {ratio:>8} {goal:>10}"
+    lines = [f"machine: {r['cores']} cores, torch threads {r['torch_threads']}, {r['date']}"
+             + ("  (QUICK smoke run: figures not meaningful)" if r["quick"] else ""),
+             row("what", "median (spread)", "baseline", "ratio", "goal"),
+             row("decode only, 640x480", f"{r['decode_fps']:.0f} fps ({r['decode_fps_spread']:.0f})"),
+             row("live pipeline vs pose alone", f"{r['live_fps']:.1f} fps ({r['live_fps_spread']:.1f})",
+                 f"{r['pose_only_fps']:.1f} fps", f"{r['live_vs_pose_ratio']:.2f}", ">= 0.90"),
+             row("realtime.video vs naive loop", f"{r['video_fps']:.1f} fps ({r['video_fps_spread']:.1f})",
+                 f"{r['naive_video_fps']:.1f} fps", f"{r['video_vs_naive_ratio']:.2f}", ">= 1.30"),
+             row("model, one (1,300,34) window", f"p50 {r['window_latency_ms_p50']:.2f} ms",
+                 f"p95 {r['window_latency_ms_p95']:.2f} ms"),
+             row("model, batch of 64 windows", f"p50 {r['batch64_latency_ms_p50']:.1f} ms"),
+             row("training loop vs padded loop", f"{r['train_samples_per_s']:.0f} clip/s",
+                 f"{r['naive_train_samples_per_s']:.0f} clip/s", f"{r['train_vs_naive_ratio']:.2f}", ">= 1.50"),
+             row("  padding ratio of the file", f"{r['padding_ratio']:.2f}", "(padded/valid)"),
+             row("  same batch, |loss diff|", f"{r['same_batch_loss_abs_diff']:.2e}"),
+             row("peak RSS live / training", f"{r['peak_rss_mb_live']:.0f} MB", f"{r['peak_rss_mb_train']:.0f} MB")]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    run_cli(main)
