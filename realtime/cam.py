@@ -15,12 +15,13 @@ from pathlib import Path
 import cv2
 
 from realtime.annotators import OverlayState, annotate, default_annotators
-from realtime.pose import make_pose_estimator
+from realtime.pose import POSE_LAYOUT, make_pose_estimator
 from realtime.recognizer import Recognizer
 from realtime.sources import ThreadedCapture, resolve_sources
 from realtime.video_io import FpsMeter, VideoSink, display_available
 from training.checkpoint import LoadedCheckpoint, find_latest_checkpoint, load_checkpoint
 from training.errors import UserError, run_cli
+from training.inference import torch_threads
 
 EXAMPLES = """examples:
   python -m realtime.cam                                   # webcam 0, newest model under runs/
@@ -97,7 +98,7 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
     realtime = options.show or isinstance(source, int)   # headless file: as fast as possible, no drops
     needs_overlay = options.show or options.save is not None or options.draw
     last_print = -1e9
-    with make_pose_estimator(options.pose_model, video=True) as pose, \
+    with torch_threads(1), make_pose_estimator(options.pose_model, video=True) as pose, \
             ThreadedCapture(source, realtime=realtime) as capture:
         sink = VideoSink(options.save, capture.fps, options.overwrite) if options.save else None
         started = time.monotonic()  # after start-up: fps counts the loop only
@@ -177,7 +178,7 @@ def main(argv: list[str] | None = None) -> list[LiveSummary]:
     p.add_argument("--pose-model", help="MediaPipe Tasks .task file (default: the bundled model)")
     a = p.parse_args(argv)
     checkpoint_path = Path(a.checkpoint) if a.checkpoint else find_latest_checkpoint()
-    ckpt = load_checkpoint(checkpoint_path)
+    ckpt = load_checkpoint(checkpoint_path, expected_layout=POSE_LAYOUT)
     sources = resolve_sources(a.source)
     show = not a.no_show
     if show and not display_available():

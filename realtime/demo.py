@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from realtime.cam import LiveOptions, LiveSummary, run_live
+from realtime.pose import POSE_LAYOUT
 from realtime.sources import open_capture, resolve_sources
 from realtime.video_io import display_available
 from training.checkpoint import find_latest_checkpoint, load_checkpoint
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> LiveSummary:
     started = time.perf_counter()
     source = choose_source(a.source)
     checkpoint = ensure_checkpoint(a.data, a.cache_dir, a.url, a.epochs)
-    ckpt = load_checkpoint(checkpoint)
+    ckpt = load_checkpoint(checkpoint, expected_layout=POSE_LAYOUT)
     show = not a.no_show and display_available()
     if not a.no_show and not show:
         print("==> no display found: running headless and printing predictions"

@@ -27,30 +27,21 @@ EXAMPLES = """examples:
 def extract_video(path: str, pose_model: str | None, fps: float) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
     """One video -> keypoint (1, T, 17, 2) float16 pixels and keypoint_score (1, T, 17) float16 at ``fps``.
 
-    Frames with nobody become zeros (as empty person slots are in ucf101_2d.pkl).
+    Poses are resampled by their timestamps exactly as the live window does; frames without a
+    person are left out (the feature function would drop them anyway).
     """
-    resampler = TimeResampler(fps, max_gap_s=float("inf"))
-    points, scores = [], []
+    resampler = TimeResampler(fps)
+    rows: list[np.ndarray] = []   # (17, 3): x, y, score, so scores are interpolated with the joints
     with VideoFileReader(path) as reader, make_pose_estimator(pose_model, video=True) as pose:
         shape = (reader.height, reader.width)
-        last_tick_t = None
         for frame in reader:
             p = pose.estimate(frame.image, frame.timestamp_s)
             if p is None:
-                # keep the time grid: nobody-frames are zeros at the rate they would have had
-                if last_tick_t is None or frame.timestamp_s - last_tick_t >= 1.0 / fps - 1e-9:
-                    points.append(np.zeros((17, 2), np.float32))
-                    scores.append(np.zeros(17, np.float32))
-                    last_tick_t = frame.timestamp_s
                 resampler.reset()
                 continue
-            both = np.concatenate([p.keypoints, p.scores[:, None]], axis=1)   # (17, 3) so scores interpolate too
-            for row in resampler.push(frame.timestamp_s, both):
-                points.append(row[:, :2])
-                scores.append(row[:, 2])
-                last_tick_t = frame.timestamp_s
-    keypoint = np.array(points, dtype=np.float16)[None]
-    return keypoint, np.array(scores, dtype=np.float16)[None], shape
+            rows.extend(resampler.push(frame.timestamp_s, np.concatenate([p.keypoints, p.scores[:, None]], axis=1)))
+    both = np.array(rows, dtype=np.float32).reshape(-1, 17, 3)
+    return both[None, :, :, :2].astype(np.float16), both[None, :, :, 2].astype(np.float16), shape
 
 
 def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders: bool, fps: float,

@@ -18,7 +18,11 @@ import cv2
 import numpy as np
 
 from mapping.convert import mediapipe_to_coco17
+from mapping.layouts import COCO17
 from training.errors import UserError
+
+
+POSE_LAYOUT: tuple[str, ...] = COCO17  # what every backend here returns; checkpoints must match it
 
 
 @dataclass

@@ -17,12 +17,13 @@ import numpy as np
 from tqdm import tqdm
 
 from realtime.annotators import OverlayState, annotate, default_annotators
-from realtime.pose import make_pose_estimator
+from realtime.pose import POSE_LAYOUT, make_pose_estimator
 from realtime.recognizer import Recognizer
 from realtime.sources import VideoFileReader, resolve_sources
 from realtime.video_io import VideoSink, prefetch
 from training.checkpoint import LoadedCheckpoint, find_latest_checkpoint, load_checkpoint
 from training.errors import UserError, run_cli
+from training.inference import torch_threads
 
 EXAMPLES = """examples:
   python -m realtime.video clip.mp4
@@ -62,6 +63,7 @@ def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, 
     """Run the whole pipeline over one video file (see module docstring)."""
     recognizer = Recognizer(ckpt, every=every or default_every(ckpt), smooth=smooth, threshold=threshold, k=k)
     timeline: list[dict] = []
+    probabilities: list[np.ndarray] = []
     seconds = {"decode_wait": 0.0, "pose": 0.0, "window": 0.0, "overlay": 0.0}
     annotators = default_annotators(k) if save_path else []
     frames = with_person = 0
@@ -71,9 +73,10 @@ def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, 
         if prediction is not None:
             timeline.append({"time": round(prediction.time_s, 3), "label": prediction.label,
                              "probability": prediction.probability, "topk": [list(t) for t in prediction.topk],
-                             "window_frames": prediction.window_frames, "_p": prediction.probabilities})
+                             "window_frames": prediction.window_frames})
+            probabilities.append(prediction.probabilities)
 
-    with VideoFileReader(path) as reader, make_pose_estimator(pose_model, video=True) as pose:
+    with torch_threads(1), VideoFileReader(path) as reader, make_pose_estimator(pose_model, video=True) as pose:
         sink = VideoSink(save_path, reader.fps, overwrite) if save_path else None
         try:
             bar = tqdm(total=reader.frame_count_hint or None, desc=Path(path).name, unit="frame", leave=False,
@@ -109,7 +112,7 @@ def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, 
                 sink.close()
     seconds["model"] = recognizer.model_seconds
     if timeline:
-        mean = np.mean([t.pop("_p") for t in timeline], axis=0)
+        mean = np.mean(probabilities, axis=0)
         best = int(np.argmax(mean))
         label, probability = ckpt.classes[best], float(mean[best])
         mean_probabilities = {c: float(p) for c, p in zip(ckpt.classes, mean)}
@@ -158,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     _refuse_existing(a.json, a.overwrite, "--json")
     _refuse_existing(a.csv, a.overwrite, "--csv")
     checkpoint_path = Path(a.checkpoint) if a.checkpoint else find_latest_checkpoint()
-    ckpt = load_checkpoint(checkpoint_path)
+    ckpt = load_checkpoint(checkpoint_path, expected_layout=POSE_LAYOUT)
     videos: list[str] = []
     failed: list[dict] = []
     for source in a.paths:

@@ -51,7 +51,7 @@ def test_no_display_falls_back_to_headless(trained_checkpoint: Path, tmp_path: P
     assert "No display found" in proc.stdout and "65 frames" in proc.stdout
 
 
-def test_wrong_layout_checkpoint_is_refused(tmp_path: Path) -> None:
+def test_missing_checkpoint_is_explained(tmp_path: Path) -> None:
     proc = run_module("realtime.cam", "--checkpoint", str(tmp_path / "none.pt"), "--no-show")
     assert_clean_error(proc, "not found.*training.train")
 
@@ -128,3 +128,17 @@ def test_source_kinds(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("")
     assert resolve_sources(str(tmp_path)) == [str(tmp_path / "a.avi"), str(tmp_path / "b.mp4")]
     assert resolve_sources(str(tmp_path / "*.mp4")) == [str(tmp_path / "b.mp4")]
+
+
+def test_checkpoint_of_another_layout_is_refused_naming_both(tmp_path: Path) -> None:
+    from mapping.layouts import MEDIAPIPE33
+    from training.checkpoint import save_checkpoint
+    from training.features import FeatureSpec
+    from training.model import ActionLSTM, ModelConfig
+    spec = FeatureSpec(layout=MEDIAPIPE33, joints_used=MEDIAPIPE33)
+    save_checkpoint(tmp_path / "m33.pt", ActionLSTM(ModelConfig(input_size=spec.feature_size, num_classes=2)), spec,
+                    ["a", "b"], {})
+    for module, args in (("realtime.cam", ["--no-show", "--source", str(shared_file("videos/pose_1.mp4"))]),
+                         ("realtime.video", [str(shared_file("videos/pose_1.mp4"))])):
+        proc = run_module(module, *args, "--checkpoint", str(tmp_path / "m33.pt"))
+        assert_clean_error(proc, "33-joint layout.*gives 17 joints")

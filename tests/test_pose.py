@@ -92,3 +92,14 @@ def test_ucf101_clip_against_hrnet_face_agrees(data: Path) -> None:
     for joint in ("nose", "left_eye", "right_eye"):
         assert r.per_keypoint[joint]["pck10"] >= 0.6, joint
     assert np.isfinite(r.headline["norm_gap"])
+
+
+@pytest.mark.slow
+def test_check_command_prints_the_agreement_table(data: Path, tmp_path: Path) -> None:
+    from tests.conftest import run_module
+    out = tmp_path / "agreement.json"
+    proc = run_module("mapping.check", "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    for name in ("mediapipe image", "squats video", "COCO photos", "dance video vs MoveNet", "UCF101 clip vs HRNet"):
+        assert name in proc.stdout
+    assert "PCK@0.1 per COCO-17 keypoint" in proc.stdout and out.exists()

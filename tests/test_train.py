@@ -112,12 +112,17 @@ def test_recipe_precedence() -> None:
 
 
 def test_model_learns_motion_only_classes(tmp_path: Path) -> None:
-    """Five classes with the same body that differ only in motion: far above chance (20%)."""
-    path = write_pickle(tmp_path / "motion.pkl", make_synthetic_dataset(clips_per_class=30, lengths=(30, 150), seed=1))
-    result = train(TrainConfig(data=str(path), out=str(tmp_path / "r"), epochs=20), echo=_quiet, progress=False)
-    final = result.epochs[-1]
-    assert final["val_accuracy"] >= 0.8, result.epochs
-    assert result.epochs[-1]["train_loss"] < result.epochs[0]["train_loss"]
+    """Five classes with the same body that differ only in motion: far above chance (20%).
+
+    Over data seeds 1-3 the last epoch scored 0.97, 0.80 and 1.00; 0.7 leaves room for BLAS noise.
+    """
+    data = make_synthetic_dataset(clips_per_class=40, lengths=(40, 150), seed=1)
+    path = write_pickle(tmp_path / "motion.pkl", data)
+    result = train(TrainConfig(data=str(path), out=str(tmp_path / "r"), epochs=25, lr_schedule="cosine", seed=1),
+                   echo=_quiet, progress=False)
+    print("val accuracy per epoch:", [round(e["val_accuracy"], 3) for e in result.epochs])
+    assert result.epochs[-1]["val_accuracy"] >= 0.7, result.epochs
+    assert result.epochs[-1]["train_loss"] < 0.5 * result.epochs[0]["train_loss"]
 
 
 @pytest.mark.slow
@@ -141,6 +146,7 @@ def test_cli_user_errors_are_one_line(skeleton_file: Path, tmp_path: Path, args,
     if "--data" not in args:
         args = ["--data", str(skeleton_file), *args]
     assert_clean_error(run_module("training.train", *args, "--out", str(tmp_path / "r")), pattern)
+    assert not (tmp_path / "r").exists(), "a failed run must not leave an empty run directory"
 
 
 def test_help_shows_examples() -> None:

@@ -1,6 +1,9 @@
 """Class probabilities from skeletons through a loaded checkpoint (shared by every driver)."""
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import numpy as np
 import torch
 
@@ -28,3 +31,18 @@ def top_k(probabilities: np.ndarray, classes: list[str], k: int = 5) -> list[tup
     """(C,) probabilities -> the k best (class, probability) pairs, best first."""
     order = np.argsort(-probabilities)[:k]
     return [(classes[i], float(probabilities[i])) for i in order]
+
+
+@contextlib.contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run a block with ``n`` torch CPU threads, then restore the previous count.
+
+    One window at a time is too small for intra-op parallelism: extra threads only spin and
+    take the core the pose model needs.
+    """
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

@@ -68,7 +68,6 @@ def resolve_window(option: str, max_frames: int, clips: list[np.ndarray]) -> int
 def train(config: TrainConfig, echo=print, progress: bool = True) -> TrainResult:
     """Run the whole recipe and write every output into a new run directory."""
     started = time.perf_counter()
-    run_dir = prepare_run_dir(config.out, config.overwrite)
     if config.threads:
         torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
@@ -85,6 +84,7 @@ def train(config: TrainConfig, echo=print, progress: bool = True) -> TrainResult
     train_clips = [selected.clips[i].keypoints for i in train_idx]
     val_clips = [selected.clips[i].keypoints for i in val_idx]
     y_train, y_val = selected.labels[train_idx], selected.labels[val_idx]
+    run_dir = prepare_run_dir(config.out, config.overwrite)   # after the data checks: no empty run left behind
 
     spec = FeatureSpec(max_frames=config.max_frames, fps=config.fps, velocity=config.velocity,
                        window_frames=resolve_window(config.window_frames, config.max_frames, train_clips),
@@ -106,7 +106,7 @@ def train(config: TrainConfig, echo=print, progress: bool = True) -> TrainResult
     augment = partial(augment_clip, layout=spec.layout, rng=rng) if config.augment else None
 
     epochs: list[dict] = []
-    best = (float("inf"), 0, None, None)  # (val_loss, epoch, state_dict, predictions)
+    best = (float("inf"), 0, None, None)  # (val_loss, epoch, state_dict, confusion matrix)
     echo(TABLE_HEADER)
     for epoch in range(1, config.epochs + 1):
         if augment is not None:
@@ -133,22 +133,28 @@ def train(config: TrainConfig, echo=print, progress: bool = True) -> TrainResult
                  "n_val": len(val_idx), "split": config.split or f"stratified {1 - config.val_fraction:.0%}/"
                  f"{config.val_fraction:.0%} seed {config.seed}"}
     save_checkpoint(run_dir / "model.pt", model, spec, selected.classes, data_info, config.to_dict())
-    metrics = {"config": config.to_dict(), "classes": selected.classes, "epochs": epochs,
-               "confusion_matrix": confusion}
-    (run_dir / "metricas_entrenamiento.json").write_text(json.dumps(metrics, indent=2))
-    pd.DataFrame(epochs).to_csv(run_dir / "metrics.csv", index=False)
-    (run_dir / "run.json").write_text(json.dumps({
-        "data": data_info, "features": spec.to_dict(), "kept_epoch": best_epoch, "train_seconds": seconds,
-        "skipped_clips": {k: len(v) for k, v in data.skipped.items()}}, indent=2))
-    plot_loss(epochs, run_dir / "loss.png", best_epoch if config.keep_best else None)
-    plot_metrics(epochs, run_dir / "metrics.png")
+    write_outputs(run_dir, config, selected.classes, epochs, confusion, best_epoch,
+                  {"data": data_info, "features": spec.to_dict(), "kept_epoch": best_epoch, "train_seconds": seconds,
+                   "skipped_clips": {k: len(v) for k, v in data.skipped.items()}})
     kept = epochs[best_epoch - 1]
-    plot_confusion(confusion, selected.classes, run_dir / "confusion_matrix.png",
-                   f"Validation confusion matrix (epoch {best_epoch}, accuracy {kept['val_accuracy']:.1%})")
-    point_latest(run_dir)
     echo(f"kept epoch {best_epoch}: val accuracy {kept['val_accuracy']:.3f}, F1 {kept['val_f1']:.3f}; "
          f"{seconds:.1f} s; outputs in {run_dir}/")
     return TrainResult(run_dir, epochs, best_epoch, seconds)
+
+
+def write_outputs(run_dir: Path, config: TrainConfig, classes: list[str], epochs: list[dict],
+                  confusion: list[list[int]], best_epoch: int, run_info: dict) -> None:
+    """The metrics JSON and CSV, run.json, the three plots, and the ``latest`` pointer."""
+    metrics = {"config": config.to_dict(), "classes": classes, "epochs": epochs, "confusion_matrix": confusion}
+    (run_dir / "metricas_entrenamiento.json").write_text(json.dumps(metrics, indent=2))
+    pd.DataFrame(epochs).to_csv(run_dir / "metrics.csv", index=False)
+    (run_dir / "run.json").write_text(json.dumps(run_info, indent=2))
+    plot_loss(epochs, run_dir / "loss.png", best_epoch if config.keep_best else None)
+    plot_metrics(epochs, run_dir / "metrics.png")
+    kept = epochs[best_epoch - 1]
+    plot_confusion(confusion, classes, run_dir / "confusion_matrix.png",
+                   f"Validation confusion matrix (epoch {best_epoch}, accuracy {kept['val_accuracy']:.1%})")
+    point_latest(run_dir)
 
 
 def build_parser() -> argparse.ArgumentParser:
