@@ -9,7 +9,6 @@ import argparse
 import copy
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -178,7 +177,9 @@ def bench_training(data: Path, repeats: int, n_batches: int | None) -> dict:
 
 def peak_rss_mb(code: str) -> float:
     """Peak resident memory (MB) of a fresh Python process running ``code``."""
-    script = code + "\nimport resource; print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    # VmHWM of this process's own address space (ru_maxrss would include the parent's at fork time)
+    script = code + ("\nprint('PEAK', [int(l.split()[1]) for l in open('/proc/self/status') "
+                     "if l.startswith('VmHWM')][0])")
     proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(REPO)})
     if proc.returncode != 0:

@@ -14,7 +14,7 @@ from mapping.layouts import COCO17, COCO17_EDGES, edges_as_indices
 from realtime.recognizer import UNCERTAIN, Prediction
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
-WHITE, BLACK = (255, 255, 255), (0, 0, 0)
+WHITE = (255, 255, 255)
 LEFT_COLOUR, RIGHT_COLOUR, CENTRE_COLOUR = (255, 160, 40), (40, 120, 255), (60, 220, 60)
 
 
@@ -45,8 +45,7 @@ def _scale(frame: np.ndarray) -> float:
 
 
 def _text(frame: np.ndarray, text: str, origin: tuple[int, int], scale: float, colour=WHITE, thick: int = 1) -> None:
-    """Text with a dark outline so it stays readable on any background."""
-    cv2.putText(frame, text, origin, FONT, scale, BLACK, thick + 2, cv2.LINE_AA)
+    """Text on a darkened panel (every text here has one, so no outline pass is needed)."""
     cv2.putText(frame, text, origin, FONT, scale, colour, thick, cv2.LINE_AA)
 
 

@@ -16,6 +16,7 @@ import cv2
 
 from realtime.annotators import OverlayState, annotate, default_annotators
 from realtime.pose import POSE_LAYOUT, make_pose_estimator
+from realtime.pose_stage import PoseStage
 from realtime.recognizer import Recognizer
 from realtime.sources import ThreadedCapture, resolve_sources
 from realtime.video_io import FpsMeter, VideoSink, display_available
@@ -99,7 +100,7 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
     needs_overlay = options.show or options.save is not None or options.draw
     last_print = -1e9
     with torch_threads(1), make_pose_estimator(options.pose_model, video=True) as pose, \
-            ThreadedCapture(source, realtime=realtime) as capture:
+            ThreadedCapture(source, realtime=realtime) as capture, PoseStage(capture, pose) as stage:
         sink = VideoSink(options.save, capture.fps, options.overwrite) if options.save else None
         started = time.monotonic()  # after start-up: fps counts the loop only
         try:
@@ -107,13 +108,13 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
                 if options.duration_s is not None and time.monotonic() - started >= options.duration_s:
                     summary.stopped_because = f"--duration {options.duration_s:g} s reached"
                     break
-                frame = capture.latest(timeout=2.0)
-                if frame is None:
-                    if capture.finished:
+                posed = stage.next(timeout=2.0)
+                if posed is None:
+                    if stage.finished:
                         summary.stopped_because = capture.error or "source ended"
                         break
                     continue
-                found = pose.estimate(frame.image, frame.timestamp_s)
+                frame, found = posed.frame, posed.pose
                 prediction = recognizer.update(frame.timestamp_s, found.keypoints if found else None)
                 if options.every is None and prediction is not None and recognizer.model_runs == 3:
                     model_ms = 1000 * recognizer.model_seconds / recognizer.model_runs
@@ -126,7 +127,7 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
                 if needs_overlay:
                     state = OverlayState(found.keypoints if found else None, found.scores if found else None,
                                          recognizer.latest, len(recognizer.window), ckpt.spec.window_frames,
-                                         meter.fps, capture.dropped)
+                                         meter.fps, stage.dropped)
                     image = annotate(frame.image, state, annotators)
                     if sink is not None:
                         sink.write(image)
@@ -149,13 +150,13 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
                             "no person" if found is None else
                             f"collecting poses ({len(recognizer.window)}/{recognizer.min_frames})")
                     print(f"t={frame.timestamp_s:7.2f}s  {said}  [{meter.fps:.1f} fps, window "
-                          f"{len(recognizer.window)}/{ckpt.spec.window_frames}, dropped {capture.dropped}]", flush=True)
+                          f"{len(recognizer.window)}/{ckpt.spec.window_frames}, dropped {stage.dropped}]", flush=True)
         finally:
             if sink is not None:
                 sink.close()
             if options.show:
                 cv2.destroyAllWindows()
-        summary.dropped = capture.dropped
+        summary.dropped = stage.dropped
     summary.seconds = time.monotonic() - started
     summary.model_runs = recognizer.model_runs
     return summary

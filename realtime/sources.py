@@ -13,6 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from realtime.handoff import Handoff
 from training.errors import UserError
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
@@ -137,7 +138,7 @@ class ThreadedCapture:
 
     The reader never waits for the consumer: frames that arrive before the previous one was
     taken are dropped and counted. For a file the reader paces itself to the file's fps when
-    ``realtime`` (what a camera would do), else it delivers every frame in order and blocks
+    ``realtime`` (what a camera would do), else it delivers every frame in order and waits
     until each one is taken (no drops).
 
     Args:
@@ -153,65 +154,57 @@ class ThreadedCapture:
         self.realtime = realtime or self.is_camera
         self.width = int(self._capture.get(cv2.CAP_PROP_FRAME_WIDTH))
         self.height = int(self._capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        self.frame_count_hint = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)  # can lie: progress bars only
         self.frames_read = 0
-        self.dropped = 0
+        self.decode_seconds = 0.0
         self.error: str | None = None
-        self._frame: Frame | None = None
-        self._cond = threading.Condition()
-        self._stopped = False
-        self._finished = False
+        self._handoff: Handoff[Frame] = Handoff(drop_when_full=self.realtime)
         self._thread = threading.Thread(target=self._run, name="capture", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         started = time.monotonic()
         failures = 0
-        while not self._stopped:
-            ok, image = self._capture.read()
-            if not ok or image is None:
-                failures += 1
-                if self.is_camera and failures < 30:  # a camera may hiccup; give it about a second
-                    time.sleep(0.03)
-                    continue
-                if self.is_camera:
-                    self.error = f"camera {self.source} stopped delivering frames"
-                elif self.frames_read == 0:
-                    self.error = f"no frame could be decoded from '{self.source}'"
-                break
-            failures = 0
-            now = time.monotonic() - started
-            timestamp = now if self.is_camera else self.frames_read / self.fps
-            if self.realtime and not self.is_camera and timestamp > now:
-                time.sleep(timestamp - now)  # play a file at its own rate
-            frame = Frame(image, self.frames_read, timestamp)
-            self.frames_read += 1
-            with self._cond:
-                if not self.realtime:
-                    self._cond.wait_for(lambda: self._frame is None or self._stopped)
-                elif self._frame is not None:
-                    self.dropped += 1
-                self._frame = frame
-                self._cond.notify_all()
-        with self._cond:
-            self._finished = True
-            self._cond.notify_all()
+        try:
+            while not self._handoff.closed:
+                t = time.perf_counter()
+                ok, image = self._capture.read()
+                self.decode_seconds += time.perf_counter() - t
+                if not ok or image is None:
+                    failures += 1
+                    if self.is_camera and failures < 30:  # a camera may hiccup; give it about a second
+                        time.sleep(0.03)
+                        continue
+                    if self.is_camera:
+                        self.error = f"camera {self.source} stopped delivering frames"
+                    elif self.frames_read == 0:
+                        self.error = f"no frame could be decoded from '{self.source}'"
+                    break
+                failures = 0
+                now = time.monotonic() - started
+                timestamp = now if self.is_camera else self.frames_read / self.fps
+                if self.realtime and not self.is_camera and timestamp > now:
+                    time.sleep(timestamp - now)  # play a file at its own rate
+                self.frames_read += 1
+                if not self._handoff.put(Frame(image, self.frames_read - 1, timestamp)):
+                    break
+        finally:
+            self._handoff.finish()
+
+    @property
+    def dropped(self) -> int:
+        return self._handoff.dropped
 
     def latest(self, timeout: float = 2.0) -> Frame | None:
         """The newest unread frame; waits up to ``timeout`` s. None when the source has ended."""
-        with self._cond:
-            self._cond.wait_for(lambda: self._frame is not None or self._finished, timeout=timeout)
-            frame, self._frame = self._frame, None
-            self._cond.notify_all()
-            return frame
+        return self._handoff.get(timeout)
 
     @property
     def finished(self) -> bool:
-        return self._finished and self._frame is None
+        return self._handoff.finished
 
     def close(self) -> None:
-        with self._cond:
-            self._stopped = True
-            self._cond.notify_all()
+        self._handoff.close()
         self._thread.join(timeout=2.0)
         self._capture.release()
 

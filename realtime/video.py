@@ -19,8 +19,9 @@ from tqdm import tqdm
 from realtime.annotators import OverlayState, annotate, default_annotators
 from realtime.pose import POSE_LAYOUT, make_pose_estimator
 from realtime.recognizer import Recognizer
-from realtime.sources import VideoFileReader, resolve_sources
-from realtime.video_io import VideoSink, prefetch
+from realtime.pose_stage import PoseStage
+from realtime.sources import ThreadedCapture, resolve_sources
+from realtime.video_io import VideoSink
 from training.checkpoint import LoadedCheckpoint, find_latest_checkpoint, load_checkpoint
 from training.errors import UserError, run_cli
 from training.inference import torch_threads
@@ -60,11 +61,17 @@ def default_every(ckpt: LoadedCheckpoint) -> int:
 def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, smooth: int = 1,
                    threshold: float = 0.0, k: int = 5, save_path: Path | None = None, overwrite: bool = False,
                    pose_model: str | None = None, progress: bool = True) -> VideoResult:
-    """Run the whole pipeline over one video file (see module docstring)."""
+    """Run the whole pipeline over one video file (see module docstring).
+
+    The same capture and pose stages as the live loop, in lossless mode: decoding, pose and
+    the rest run in three threads, every frame in order.
+    """
+    if not Path(path).is_file():
+        raise UserError(f"Cannot open video '{path}' (file not found).")
     recognizer = Recognizer(ckpt, every=every or default_every(ckpt), smooth=smooth, threshold=threshold, k=k)
     timeline: list[dict] = []
     probabilities: list[np.ndarray] = []
-    seconds = {"decode_wait": 0.0, "pose": 0.0, "window": 0.0, "overlay": 0.0}
+    seconds = {"wait": 0.0, "window": 0.0, "overlay": 0.0}
     annotators = default_annotators(k) if save_path else []
     frames = with_person = 0
     last_time = 0.0
@@ -76,26 +83,26 @@ def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, 
                              "window_frames": prediction.window_frames})
             probabilities.append(prediction.probabilities)
 
-    with torch_threads(1), VideoFileReader(path) as reader, make_pose_estimator(pose_model, video=True) as pose:
-        sink = VideoSink(save_path, reader.fps, overwrite) if save_path else None
+    with torch_threads(1), make_pose_estimator(pose_model, video=True) as pose, \
+            ThreadedCapture(path, realtime=False) as capture, PoseStage(capture, pose) as stage:
+        sink = VideoSink(save_path, capture.fps, overwrite) if save_path else None
+        bar = tqdm(total=int(capture.frame_count_hint) or None, desc=Path(path).name, unit="frame", leave=False,
+                   disable=not progress)
         try:
-            bar = tqdm(total=reader.frame_count_hint or None, desc=Path(path).name, unit="frame", leave=False,
-                       disable=not progress)
-            frames_iter = iter(prefetch(reader))
             while True:
                 t0 = time.perf_counter()
-                frame = next(frames_iter, None)
+                posed = stage.next(timeout=5.0)
                 t1 = time.perf_counter()
-                seconds["decode_wait"] += t1 - t0
-                if frame is None:
-                    break
-                found = pose.estimate(frame.image, frame.timestamp_s)
-                t2 = time.perf_counter()
-                seconds["pose"] += t2 - t1
+                seconds["wait"] += t1 - t0
+                if posed is None:
+                    if stage.finished:
+                        break
+                    continue
+                frame, found = posed.frame, posed.pose
                 model_before = recognizer.model_seconds
                 record(recognizer.update(frame.timestamp_s, found.keypoints if found else None))
-                t3 = time.perf_counter()
-                seconds["window"] += (t3 - t2) - (recognizer.model_seconds - model_before)
+                t2 = time.perf_counter()
+                seconds["window"] += (t2 - t1) - (recognizer.model_seconds - model_before)
                 frames += 1
                 with_person += found is not None
                 last_time = frame.timestamp_s
@@ -103,14 +110,17 @@ def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, 
                     state = OverlayState(found.keypoints if found else None, found.scores if found else None,
                                          recognizer.latest, len(recognizer.window), ckpt.spec.window_frames)
                     sink.write(annotate(frame.image, state, annotators))
-                    seconds["overlay"] += time.perf_counter() - t3
+                    seconds["overlay"] += time.perf_counter() - t2
                 bar.update()
-            bar.close()
             record(recognizer.flush(last_time))
         finally:
+            bar.close()
             if sink is not None:
                 sink.close()
-    seconds["model"] = recognizer.model_seconds
+        if capture.error or frames == 0:
+            raise UserError(f"Video '{path}': {capture.error or 'no frame could be decoded'} (corrupt or empty file).")
+        seconds |= {"decode": capture.decode_seconds, "pose": stage.pose_seconds, "model": recognizer.model_seconds}
+        fps = capture.fps
     if timeline:
         mean = np.mean(probabilities, axis=0)
         best = int(np.argmax(mean))
@@ -118,7 +128,7 @@ def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, 
         mean_probabilities = {c: float(p) for c, p in zip(ckpt.classes, mean)}
     else:
         label, probability, mean_probabilities = NO_PERSON, 0.0, {}
-    return VideoResult(path, label, probability, frames, with_person, reader.fps, timeline, mean_probabilities,
+    return VideoResult(path, label, probability, frames, with_person, fps, timeline, mean_probabilities,
                        {k: round(v, 4) for k, v in seconds.items()}, str(save_path) if save_path else None)
 
 

@@ -1,22 +1,17 @@
-"""Small video I/O pieces: a writer context manager, read-ahead, an FPS meter, display check."""
+"""Small video I/O pieces: a writer context manager, an FPS meter, a display check."""
 from __future__ import annotations
 
 import os
-import queue
 import sys
-import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import cv2
 import numpy as np
 
 from training.errors import UserError
 
-T = TypeVar("T")
 FOURCC_BY_SUFFIX = {".mp4": "mp4v", ".avi": "MJPG"}
 
 
@@ -66,45 +61,6 @@ class VideoSink:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def prefetch(items: Iterable[T], depth: int = 8) -> Iterator[T]:
-    """Iterate ``items`` in a background thread, ``depth`` ahead (overlaps decoding with work).
-
-    Exceptions raised by the producer are re-raised in the consumer.
-    """
-    buffer: queue.Queue = queue.Queue(maxsize=depth)
-    done = object()
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for item in items:
-                while not stop.is_set():
-                    try:
-                        buffer.put((item, None), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            buffer.put((done, None))
-        except BaseException as exc:  # handed to the consumer, never lost
-            buffer.put((done, exc))
-
-    thread = threading.Thread(target=produce, name="prefetch", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item, error = buffer.get()
-            if item is done:
-                if error is not None:
-                    raise error
-                return
-            yield item
-    finally:
-        stop.set()
-        thread.join(timeout=2.0)
 
 
 class FpsMeter:

@@ -22,7 +22,7 @@ def test_every_frame_is_read_and_timeline_is_consistent(trained_checkpoint: Path
     assert times == sorted(times) and times[-1] <= 130 / 25.0
     assert all(len(t["topk"]) == 5 and t["label"] == t["topk"][0][0] for t in result.timeline)
     assert sum(result.mean_probabilities.values()) == pytest.approx(1.0, abs=1e-4)
-    assert set(result.stage_seconds) == {"decode_wait", "pose", "window", "model", "overlay"}
+    assert set(result.stage_seconds) == {"wait", "decode", "pose", "window", "model", "overlay"}
 
 
 def test_short_clip_gets_a_prediction_from_its_partial_window(trained_checkpoint: Path, tmp_path: Path) -> None:
