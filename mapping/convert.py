@@ -31,11 +31,6 @@ def mediapipe_to_coco17(landmarks: np.ndarray, width: int, height: int) -> tuple
     return keypoints, picked[:, 2].copy()
 
 
-def coco17_to_normalised(keypoints: np.ndarray, width: int, height: int) -> np.ndarray:
-    """(..., 17, 2) pixels -> (..., 17, 2) in [0, 1] of the frame (for drawing on resized frames)."""
-    return keypoints / np.array([width, height], dtype=np.float32)
-
-
 def rescale_keypoints(keypoints: np.ndarray, from_shape: tuple[int, int], to_shape: tuple[int, int]) -> np.ndarray:
     """Express pixel keypoints of an image of ``from_shape`` (h, w) in one of ``to_shape`` (h, w).
 

@@ -128,11 +128,13 @@ class TopKAnnotator:
 
 
 class StatusAnnotator:
-    """FPS, dropped frames and window fill, top right."""
+    """FPS (live only), window fill and dropped frames, top right."""
 
     def annotate(self, frame: np.ndarray, state: OverlayState) -> np.ndarray:
         s = _scale(frame)
-        lines = [f"{state.fps:4.1f} fps", f"window {state.window_frames}/{state.window_size}"]
+        lines = [f"window {state.window_frames}/{state.window_size}"]
+        if state.fps > 0:  # recorded videos are not timed: no fps line there
+            lines.insert(0, f"{state.fps:4.1f} fps")
         if state.dropped:
             lines.append(f"dropped {state.dropped}")
         widths = [cv2.getTextSize(t, FONT, 0.55 * s, 1)[0][0] for t in lines]

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mapping.convert import MEDIAPIPE_TO_COCO17, coco17_to_normalised, mediapipe_to_coco17, rescale_keypoints
+from mapping.convert import MEDIAPIPE_TO_COCO17, mediapipe_to_coco17, rescale_keypoints
 from mapping.layouts import COCO17, COCO17_EDGES, MEDIAPIPE33, edges_as_indices, flip_permutation, index_of
 
 # The published index tables, typed out once here only to check the derived map against them.
@@ -42,7 +42,6 @@ def test_wrong_landmark_shape() -> None:
 def test_rescale_hrnet_340x256_to_avi_320x240() -> None:
     kp = np.array([[340.0, 256.0], [170.0, 128.0], [0.0, 0.0]], np.float32)
     np.testing.assert_allclose(rescale_keypoints(kp, (256, 340), (240, 320)), [[320, 240], [160, 120], [0, 0]])
-    np.testing.assert_allclose(coco17_to_normalised(kp, 340, 256)[0], [1.0, 1.0])
 
 
 def test_flip_and_edges_are_derived_from_names() -> None:
