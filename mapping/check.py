@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from mapping.layouts import COCO17, MEDIAPIPE33
 from realtime.pose import MediaPipePose
 from realtime.sources import VideoFileReader
 from training.errors import UserError, run_cli
+from training.safe_pickle import safe_load_pickle
 from training.features import FeatureSpec, build_features
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -147,8 +147,7 @@ def check_ucf101_hrnet(data: Path) -> Agreement:
     Also the domain gap the model sees: mean |difference| of the two sequences after the
     training normalisation, over the frames where MediaPipe found the person.
     """
-    with _need(data / "skeletons/example_UCF101_skeleton_v_ApplyEyeMakeup_g01_c01.pkl").open("rb") as f:
-        record = pickle.load(f)  # the shared reference, not user input
+    record = safe_load_pickle(_need(data / "skeletons/example_UCF101_skeleton_v_ApplyEyeMakeup_g01_c01.pkl"))
     got, _, found, (h, w) = _track(_need(data / "videos/v_ApplyEyeMakeup_g01_c01.avi"))
     hrnet = rescale_keypoints(record["keypoint"][0].astype(np.float32), tuple(record["img_shape"]), (h, w))
     n = min(len(hrnet), len(got))
