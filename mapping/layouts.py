@@ -28,6 +28,14 @@ COCO17_EDGES: tuple[tuple[str, str], ...] = (
     ("right_hip", "right_knee"), ("right_knee", "right_ankle"),
 )
 
+# Each limb joint and the joint it hangs from (for bone-length changes in augmentation).
+COCO17_PARENTS: tuple[tuple[str, str], ...] = (
+    ("left_elbow", "left_shoulder"), ("left_wrist", "left_elbow"),
+    ("right_elbow", "right_shoulder"), ("right_wrist", "right_elbow"),
+    ("left_knee", "left_hip"), ("left_ankle", "left_knee"),
+    ("right_knee", "right_hip"), ("right_ankle", "right_knee"),
+)
+
 
 def index_of(layout: tuple[str, ...], names: tuple[str, ...] | list[str]) -> list[int]:
     """Indices of ``names`` in ``layout``; a name missing from the layout is a ``KeyError``."""

@@ -11,7 +11,8 @@ import cv2
 import numpy as np
 
 from mapping.layouts import COCO17, COCO17_EDGES, edges_as_indices
-from realtime.recognizer import UNCERTAIN, Prediction
+from realtime.recognizer import Prediction
+from training.decision import NO_ACTION
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 WHITE = (255, 255, 255)
@@ -91,8 +92,8 @@ class LabelAnnotator:
             text, colour = "no person", (80, 80, 255)
         elif state.prediction is None:
             text, colour = f"collecting poses... window {state.window_frames}/{state.window_size}", WHITE
-        elif state.prediction.label == UNCERTAIN:
-            text, colour = f"uncertain ({state.prediction.topk[0][0]}? {state.prediction.probability:.0%})", (0, 200, 255)
+        elif state.prediction.label == NO_ACTION:
+            text, colour = NO_ACTION + (" (still)" if state.prediction.reason == "still" else ""), (0, 200, 255)
         else:
             text, colour = f"{state.prediction.label}  {state.prediction.probability:.0%}", (90, 255, 90)
         if state.keypoints is None and state.window_frames > 0:

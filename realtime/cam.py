@@ -17,16 +17,18 @@ import cv2
 from realtime.annotators import OverlayState, annotate, default_annotators
 from realtime.pose import POSE_LAYOUT, make_pose_estimator
 from realtime.pose_stage import PoseStage
-from realtime.recognizer import Recognizer
+from realtime.recognizer import Prediction, Recognizer
 from realtime.sources import ThreadedCapture, resolve_sources
 from realtime.video_io import FpsMeter, VideoSink, display_available
-from training.checkpoint import LoadedCheckpoint, find_latest_checkpoint, load_checkpoint
+from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
+from training.cli_types import positive
+from training.decision import NO_ACTION, DecisionSpec, add_decision_arguments, decision_from_arguments
 from training.errors import UserError, run_cli
 from training.inference import torch_threads
 
 EXAMPLES = """examples:
   python -m realtime.cam                                   # webcam 0, newest model under runs/
-  python -m realtime.cam --source 1 --smooth 5 --threshold 0.5
+  python -m realtime.cam --source 1 --threshold 0.6 --switch-after 2
   python -m realtime.cam --source clip.mp4 --no-show --save annotated.mp4
   python -m realtime.cam --checkpoint runs/20260101-120000/model.pt --every 3
 """
@@ -41,8 +43,7 @@ class LiveOptions:
     save: Path | None = None
     overwrite: bool = False
     every: int | None = None          # None: adapt to the model's cost
-    smooth: int = 1
-    threshold: float = 0.0
+    decision: DecisionSpec | None = None   # None: the checkpoint's own
     top_k: int = 5
     reset_after_s: float = 3.0
     pose_model: str | None = None
@@ -74,6 +75,14 @@ class LiveSummary:
                 f"predictions: {top}; stopped: {self.stopped_because}")
 
 
+def describe_prediction(prediction: Prediction) -> str:
+    """One line for the terminal: the shown label and, when it differs, what the model said."""
+    if prediction.label == NO_ACTION:
+        return f"{NO_ACTION} ({prediction.reason}; model: {prediction.raw_label} {prediction.raw_probability:.0%})"
+    said = f"{prediction.label} {prediction.probability:.0%}"
+    return said if prediction.raw_label == prediction.label else f"{said} (model now: {prediction.raw_label})"
+
+
 def _auto_every(model_ms: float, frame_ms: float) -> int:
     """Run the model on every new pose unless it would take more than a quarter of a frame's time."""
     if frame_ms <= 0 or model_ms <= 0:
@@ -92,7 +101,7 @@ def _snapshot_path(save: Path | None) -> Path:
 def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) -> LiveSummary:
     """The live loop over one source; returns a summary. Never calls imshow unless options.show."""
     summary = LiveSummary()
-    recognizer = Recognizer(ckpt, every=options.every or 1, smooth=options.smooth, threshold=options.threshold,
+    recognizer = Recognizer(ckpt, every=options.every or 1, decision=options.decision,
                             reset_after_s=options.reset_after_s, k=options.top_k)
     annotators = default_annotators(options.top_k)
     meter = FpsMeter()
@@ -115,7 +124,8 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
                         break
                     continue
                 frame, found = posed.frame, posed.pose
-                prediction = recognizer.update(frame.timestamp_s, found.keypoints if found else None)
+                prediction = recognizer.update(frame.timestamp_s, found.keypoints if found else None,
+                                               found.scores if found else None)
                 if options.every is None and prediction is not None and recognizer.model_runs == 3:
                     model_ms = 1000 * recognizer.model_seconds / recognizer.model_runs
                     recognizer.every = _auto_every(model_ms, 1000 / ckpt.spec.fps)
@@ -146,7 +156,7 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
                 if not (options.show or options.quiet) and frame.timestamp_s - last_print >= options.print_every_s:
                     last_print = frame.timestamp_s
                     latest = recognizer.latest
-                    said = (f"{latest.label} {latest.probability:.0%}" if latest else
+                    said = (describe_prediction(latest) if latest else
                             "no person" if found is None else
                             f"collecting poses ({len(recognizer.window)}/{recognizer.min_frames})")
                     print(f"t={frame.timestamp_s:7.2f}s  {said}  [{meter.fps:.1f} fps, window "
@@ -166,19 +176,19 @@ def main(argv: list[str] | None = None) -> list[LiveSummary]:
     p = argparse.ArgumentParser(prog="python -m realtime.cam", description=__doc__, epilog=EXAMPLES,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--source", default="0", help="camera index, video file, folder or glob (default 0)")
-    p.add_argument("--checkpoint", help="model.pt (default: the newest run under runs/)")
+    add_checkpoint_argument(p)
     p.add_argument("--save", type=Path, help="write the annotated stream to this .mp4/.avi")
     p.add_argument("--overwrite", action="store_true", help="let --save replace an existing file")
     p.add_argument("--no-show", action="store_true", help="no window: print predictions instead")
-    p.add_argument("--every", type=int, help="run the model every N new window frames (default: adaptive)")
-    p.add_argument("--smooth", type=int, default=1, help="average the last N predictions (default 1: off)")
-    p.add_argument("--threshold", type=float, default=0.0, help="below this probability show 'uncertain'")
-    p.add_argument("--top-k", type=int, default=5)
-    p.add_argument("--reset-after", type=float, default=3.0, help="empty the window after N s without a person")
-    p.add_argument("--duration", type=float, help="stop after N seconds")
+    p.add_argument("--every", type=positive(int), help="run the model every N new window frames (default: adaptive)")
+    p.add_argument("--top-k", type=positive(int), default=5, help="probability bars shown (default 5)")
+    p.add_argument("--reset-after", type=positive(), default=3.0, help="empty the window after N s without a person")
+    p.add_argument("--duration", type=positive(), help="stop after N seconds")
     p.add_argument("--pose-model", help="MediaPipe Tasks .task file (default: the bundled model)")
+    add_decision_arguments(p)
     a = p.parse_args(argv)
-    checkpoint_path = Path(a.checkpoint) if a.checkpoint else find_latest_checkpoint()
+    checkpoint_path, why = resolve_checkpoint(a.checkpoint)
+    print(f"model {checkpoint_path} ({why})", flush=True)
     ckpt = load_checkpoint(checkpoint_path, expected_layout=POSE_LAYOUT)
     sources = resolve_sources(a.source)
     show = not a.no_show
@@ -188,11 +198,10 @@ def main(argv: list[str] | None = None) -> list[LiveSummary]:
         show = False
     if a.save and len(sources) > 1:
         raise UserError("--save takes one source; pass a single camera or video with --source.")
-    print(f"model {checkpoint_path}: {', '.join(ckpt.classes)}; window {ckpt.spec.window_frames} frames at "
-          f"{ckpt.spec.fps:g} fps")
-    options = LiveOptions(show=show, save=a.save, overwrite=a.overwrite, every=a.every, smooth=a.smooth,
-                          threshold=a.threshold, top_k=a.top_k, reset_after_s=a.reset_after, pose_model=a.pose_model,
-                          duration_s=a.duration)
+    print(f"classes: {', '.join(ckpt.classes)}; window {ckpt.spec.window_frames} frames at {ckpt.spec.fps:g} fps")
+    options = LiveOptions(show=show, save=a.save, overwrite=a.overwrite, every=a.every,
+                          decision=decision_from_arguments(ckpt.decision, a), top_k=a.top_k,
+                          reset_after_s=a.reset_after, pose_model=a.pose_model, duration_s=a.duration)
     summaries = []
     for source in sources:
         summary = run_live(source, ckpt, options)

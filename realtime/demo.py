@@ -1,9 +1,11 @@
 """One command from a fresh install to the live recogniser: ``python -m realtime.demo --help``.
 
-1. Model: the newest run under runs/; if there is none, train the default model first, from
-   --data when given, else from the published ucf101_2d.pkl (downloaded once into a cache).
-2. Source: --source when given; else the webcam 0 (if no camera opens, pass --source VIDEO).
-3. The live loop (a window where a display exists, headless otherwise).
+1. Model: ``--checkpoint`` (default: the newest run under runs/, else the model bundled with the
+   project: no download, no training). It trains first only when asked: ``--data FILE`` trains
+   on that skeleton file, ``--train`` alone trains the spec recipe on the published
+   ``ucf101_2d.pkl`` (downloaded once into a cache).
+2. Source: ``--source`` when given; else the webcam 0 (no camera: run it on a video).
+3. The live loop (a window where a display can be opened, headless otherwise).
 """
 from __future__ import annotations
 
@@ -16,17 +18,23 @@ from realtime.cam import LiveOptions, LiveSummary, run_live
 from realtime.pose import POSE_LAYOUT
 from realtime.sources import open_capture, resolve_sources
 from realtime.video_io import display_available
-from training.checkpoint import find_latest_checkpoint, load_checkpoint
-from training.config import TrainConfig
+from training.checkpoint import add_checkpoint_argument, load_checkpoint, resolve_checkpoint
+from training.cli_types import positive
+from training.config import RECIPES, resolve_config
+from training.dataset import load_skeleton_file
+from training.decision import add_decision_arguments, decision_from_arguments
 from training.download import UCF101_URL, download_file
 from training.errors import UserError, run_cli
 from training.train import train
 
 EXAMPLES = """examples:
-  python -m realtime.demo                                  # webcam; trains on ucf101_2d.pkl first if needed
-  python -m realtime.demo --source ../shared/data/videos/pose_squats.mp4
-  python -m realtime.demo --data ucf101_2d.pkl --source clip.mp4 --no-show --save demo.mp4
+  python -m realtime.demo                                          # webcam, bundled model
+  python -m realtime.demo --source ../shared/data/videos/pose_squats.mp4 --no-show
+  python -m realtime.demo --train                                  # spec recipe on ucf101_2d.pkl (downloaded once)
+  python -m realtime.demo --data ../shared/data/skeletons/penn_action_train_2d.pkl \\
+      --label-map ../shared/data/skeletons/penn_action_label_map.txt --fps 30 --recipe strong
 """
+SHARED_DEMO_VIDEO = "../shared/data/videos/pose_squats.mp4"
 
 
 def default_cache_dir() -> Path:
@@ -39,26 +47,32 @@ def _step(message: str) -> float:
     return time.perf_counter()
 
 
-def ensure_checkpoint(data: str | None, cache_dir: Path, url: str, epochs: int | None = None) -> Path:
-    """The newest trained checkpoint, training the default model first when there is none."""
-    try:
-        path = find_latest_checkpoint()
-        print(f"==> using the newest model: {path}")
-        return path
-    except UserError:
-        pass
-    if data is None:
-        data_path = cache_dir / Path(url).name
-        if data_path.exists():
-            print(f"==> using the cached data file {data_path}")
-        else:
-            t = _step(f"no model and no data yet: downloading {url} into {cache_dir} (once)")
-            download_file(url, data_path)
-            print(f"    done in {time.perf_counter() - t:.0f} s")
-    else:
-        data_path = Path(data)
-    config = TrainConfig(data=str(data_path), **({"epochs": epochs} if epochs else {}))
-    t = _step(f"training the default model on {data_path} ({config.epochs} epochs, classes {config.classes})")
+def cached_download(url: str, cache_dir: Path) -> Path:
+    """The published file in the cache, downloaded once; a cached copy that no longer loads is replaced."""
+    path = cache_dir / Path(url).name
+    if path.exists():
+        try:
+            load_skeleton_file(path)
+            print(f"==> using the cached data file {path}")
+            return path
+        except UserError as exc:
+            print(f"==> the cached {path.name} is damaged ({exc}); downloading it again")
+            path.unlink()
+    t = _step(f"downloading {url} into {cache_dir} (once)")
+    download_file(url, path)
+    print(f"    done in {time.perf_counter() - t:.0f} s")
+    return path
+
+
+def train_for_demo(data: str | None, args: argparse.Namespace) -> Path:
+    """Train the model the demo was asked for; returns its model.pt."""
+    data_path = Path(data) if data else cached_download(args.url, args.cache_dir)
+    cli = {"data": str(data_path), "label_map": args.label_map, "classes": args.classes, "recipe": args.recipe,
+           "fps": args.fps, "epochs": args.epochs}
+    if args.label_map and not args.classes:
+        cli["classes"] = "all"
+    config = resolve_config(cli)
+    t = _step(f"training on {data_path} (recipe {config.recipe}, {config.epochs} epochs, classes {config.classes})")
     result = train(config)
     print(f"    trained in {time.perf_counter() - t:.0f} s -> {result.run_dir}")
     return result.run_dir / "model.pt"
@@ -72,27 +86,45 @@ def choose_source(source: str | None) -> str | int:
         open_capture(0).release()
     except UserError as exc:
         raise UserError(f"{exc} No webcam here: run the demo on a video instead, e.g. "
-                        "`python -m realtime.demo --source ../shared/data/videos/pose_squats.mp4`.") from None
+                        f"`python -m realtime.demo --source {SHARED_DEMO_VIDEO} --no-show`.") from None
     return 0
 
 
 def main(argv: list[str] | None = None) -> LiveSummary:
     p = argparse.ArgumentParser(prog="python -m realtime.demo", description=__doc__, epilog=EXAMPLES,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--source", help="video file, folder or camera index (default: webcam 0)")
-    p.add_argument("--data", help="train from this skeleton file if no model exists (default: download ucf101_2d.pkl)")
-    p.add_argument("--cache-dir", type=Path, default=default_cache_dir(), help="where the download is kept")
-    p.add_argument("--url", default=UCF101_URL, help="where to download the data from")
-    p.add_argument("--epochs", type=int, help="epochs if a model must be trained (default: the recipe's 5)")
+    p.add_argument("--source", help="video file, folder, stream URL or camera index (default: webcam 0)")
+    add_checkpoint_argument(p)
+    train_group = p.add_argument_group("training first (only when asked)")
+    train_group.add_argument("--train", action="store_true",
+                             help="train the spec recipe on the published ucf101_2d.pkl (downloaded once) first")
+    train_group.add_argument("--data", help="train on this skeleton file first (implies --train)")
+    train_group.add_argument("--label-map", help="the data file's label map (default: UCF101's)")
+    train_group.add_argument("--classes", help="classes to train (default: the spec's five; 'all' with --label-map)")
+    train_group.add_argument("--recipe", choices=list(RECIPES), help="training recipe (default spec)")
+    train_group.add_argument("--fps", type=positive(), help="frame rate of the data's clips (default 25)")
+    train_group.add_argument("--epochs", type=positive(int), help="epochs (default: the recipe's)")
+    train_group.add_argument("--cache-dir", type=Path, default=default_cache_dir(), help="where the download is kept")
+    train_group.add_argument("--url", default=UCF101_URL, help="where to download the data from")
     p.add_argument("--no-show", action="store_true", help="no window: print predictions")
     p.add_argument("--save", type=Path, help="write the annotated video")
     p.add_argument("--overwrite", action="store_true")
-    p.add_argument("--duration", type=float, help="stop after N seconds")
+    p.add_argument("--duration", type=positive(), help="stop after N seconds")
+    add_decision_arguments(p)
     a = p.parse_args(argv)
     started = time.perf_counter()
     source = choose_source(a.source)
-    checkpoint = ensure_checkpoint(a.data, a.cache_dir, a.url, a.epochs)
-    ckpt = load_checkpoint(checkpoint, expected_layout=POSE_LAYOUT)
+    if a.train or a.data:
+        if a.checkpoint:
+            raise UserError("--checkpoint names a model to use; --train/--data train a new one. Pass one of them.")
+        path, why = train_for_demo(a.data, a), "trained just now"
+    else:
+        if any(v is not None for v in (a.label_map, a.classes, a.recipe, a.fps, a.epochs)):
+            raise UserError("--label-map, --classes, --recipe, --fps and --epochs only apply when training: "
+                            "add --data FILE (or --train).")
+        path, why = resolve_checkpoint(a.checkpoint)
+    print(f"==> model {path} ({why})", flush=True)
+    ckpt = load_checkpoint(path, expected_layout=POSE_LAYOUT)
     show = not a.no_show and display_available()
     if not a.no_show and not show:
         print("==> no display found: running headless and printing predictions"
@@ -100,7 +132,7 @@ def main(argv: list[str] | None = None) -> LiveSummary:
     print(f"==> live recognition of {', '.join(ckpt.classes)} on "
           f"{'webcam ' + str(source) if isinstance(source, int) else source}" + (" (q to quit)" if show else ""))
     summary = run_live(source, ckpt, LiveOptions(show=show, save=a.save, overwrite=a.overwrite, duration_s=a.duration,
-                                                 smooth=3))
+                                                 decision=decision_from_arguments(ckpt.decision, a)))
     print(f"==> {summary.describe()}")
     print(f"==> total {time.perf_counter() - started:.0f} s")
     return summary

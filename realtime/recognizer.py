@@ -1,65 +1,85 @@
-"""Window + model: turns a stream of poses into predictions (shared by cam, video and bench)."""
+"""Window + model + decision: turns a stream of poses into what the user is told.
+
+Shared by ``realtime.cam``, ``realtime.video`` and the benchmarks, so every path decides alike.
+"""
 from __future__ import annotations
 
 import time
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
 from realtime.window import SlidingWindow
 from training.checkpoint import LoadedCheckpoint
+from training.decision import Decision, DecisionSpec, SteadyDecider
+from training.features import build_features, motion_amount, visible_share
 from training.inference import predict_features, top_k
-
-UNCERTAIN = "uncertain"
 
 
 @dataclass
 class Prediction:
-    """One model run.
+    """One model run and the decision it led to.
 
     Attributes:
         time_s: stream time of the newest frame in the window (seconds).
-        label: best class, or ``"uncertain"`` below the threshold.
-        probability: its (smoothed) probability.
-        topk: the best k (class, probability) pairs.
-        probabilities: (C,) smoothed probabilities.
+        label: the steady label: a class name or ``NO_ACTION``.
+        probability: its smoothed probability (for NO_ACTION: 1 - the best class's).
+        raw_label, raw_probability: the arg-max of this run alone.
+        topk: the best k (class, smoothed probability) pairs, best first.
+        probabilities: (C,) this run's own class probabilities.
+        background: this run's background probability (0 for a model without that output).
+        reason: why the label is NO_ACTION ("background", "low probability", "not in view", "still"), else "".
         window_frames: poses in the window when the model ran.
+        motion: how much the person moved lately (``motion_amount``), None with too few poses.
     """
 
     time_s: float
     label: str
     probability: float
+    raw_label: str
+    raw_probability: float
     topk: list[tuple[str, float]]
     probabilities: np.ndarray
+    background: float
+    reason: str
     window_frames: int
+    motion: float | None
+    decision: Decision
+
+    def to_json(self) -> dict:
+        """The timeline entry of ``realtime.video`` (``probabilities``: raw, in the checkpoint's class order)."""
+        return {"time": round(self.time_s, 3), "label": self.label, "probability": round(self.probability, 4),
+                "raw_label": self.raw_label, "raw_probability": round(self.raw_probability, 4),
+                "reason": self.reason, "background": round(self.background, 4),
+                "topk": [[name, round(p, 4)] for name, p in self.topk],
+                "probabilities": [round(float(p), 4) for p in self.probabilities], "window_frames": self.window_frames,
+                "motion": None if self.motion is None else round(self.motion, 4)}
 
 
 class Recognizer:
-    """Feeds poses into a :class:`SlidingWindow` and runs the model when it is worth it.
+    """Feeds poses into a :class:`SlidingWindow`, runs the model when it is worth it, decides.
 
     The model runs only when the window holds at least ``min_frames`` poses and ``every`` new
     poses arrived since the last run (nothing is recomputed for a window that did not change).
 
     Args:
-        ckpt: the loaded checkpoint; its feature spec drives the window.
+        ckpt: the loaded checkpoint; its feature spec drives the window, its decision spec the label.
         every: run the model every N new window poses (N >= 1).
         min_frames: poses needed before the first prediction (default: 1 s at the model's fps).
-        smooth: average the last N probability vectors (1 = off).
-        threshold: below this probability the label is ``"uncertain"``.
+        decision: decision parameters (default: the checkpoint's own).
         reset_after_s: empty the window after this long without a person.
+        k: how many classes ``topk`` holds.
     """
 
-    def __init__(self, ckpt: LoadedCheckpoint, every: int = 1, min_frames: int | None = None, smooth: int = 1,
-                 threshold: float = 0.0, reset_after_s: float = 3.0, k: int = 5) -> None:
+    def __init__(self, ckpt: LoadedCheckpoint, every: int = 1, min_frames: int | None = None,
+                 decision: DecisionSpec | None = None, reset_after_s: float = 3.0, k: int = 5) -> None:
         self.ckpt = ckpt
         self.window = SlidingWindow(ckpt.spec, reset_after_s=reset_after_s)
         self.every = max(1, int(every))
         default_min = int(round(ckpt.spec.fps))
         self.min_frames = max(1, min(ckpt.spec.window_frames, min_frames if min_frames is not None else default_min))
-        self.threshold = threshold
+        self.decider = SteadyDecider(ckpt.classes, decision or ckpt.decision)
         self.k = k
-        self._recent: deque[np.ndarray] = deque(maxlen=max(1, smooth))
         self._version_at_run = -1
         self.latest: Prediction | None = None
         self.model_runs = 0
@@ -67,14 +87,17 @@ class Recognizer:
 
     def reset(self) -> None:
         self.window.reset()
-        self._recent.clear()
+        self.decider.reset()
         self.latest = None
 
-    def update(self, timestamp_s: float, keypoints: np.ndarray | None) -> Prediction | None:
-        """Add one frame's pose ((17, 2) pixels, None for nobody); a new Prediction when the model ran."""
-        self.window.push(timestamp_s, keypoints)
+    def update(self, timestamp_s: float, keypoints: np.ndarray | None,
+               scores: np.ndarray | None = None) -> Prediction | None:
+        """Add one frame's pose ((17, 2) pixels and (17,) scores, None for nobody); a new Prediction
+        when the model ran."""
+        self.window.push(timestamp_s, keypoints, scores)
         if len(self.window) == 0:  # never filled, or emptied after a long absence
-            self._recent.clear()
+            if self.latest is not None:
+                self.decider.reset()
             self.latest = None
             return None
         new_poses = self.window.version - self._version_at_run
@@ -92,16 +115,17 @@ class Recognizer:
 
     def _run(self, timestamp_s: float) -> Prediction:
         started = time.perf_counter()
-        features, length = self.window.features()
-        raw = predict_features(self.ckpt, features[None, :length], np.array([length]))[0]
-        self._recent.append(raw)
-        probabilities = np.mean(self._recent, axis=0)
-        ranked = top_k(probabilities, self.ckpt.classes, self.k)
-        label, probability = ranked[0]
-        if probability < self.threshold:
-            label = UNCERTAIN
+        keypoints = self.window.keypoints()
+        features, length = build_features(keypoints, self.ckpt.spec)
+        scores = predict_features(self.ckpt, features[None, :length], np.array([length]))
+        probabilities, background = scores.probabilities[0], float(scores.background[0])
+        motion = motion_amount(keypoints, self.ckpt.spec, self.decider.spec.still_s)
+        visible = visible_share(self.window.scores(), self.ckpt.spec)
+        decision = self.decider.update(timestamp_s, probabilities, background, motion, visible)
         self._version_at_run = self.window.version
         self.model_runs += 1
-        self.latest = Prediction(timestamp_s, label, probability, ranked, probabilities, length)
+        self.latest = Prediction(timestamp_s, decision.label, decision.probability, decision.raw_label,
+                                 decision.raw_probability, top_k(decision.smoothed, self.ckpt.classes, self.k),
+                                 probabilities, background, decision.reason, length, motion, decision)
         self.model_seconds += time.perf_counter() - started
         return self.latest

@@ -62,7 +62,8 @@ class TimeResampler:
 class SlidingWindow:
     """The newest ``spec.window_frames`` poses at ``spec.fps``, and their model input.
 
-    Frames with nobody in them are not added; after ``reset_after_s`` seconds without anyone the
+    Each pose is kept with its joint scores (interpolated like the joints), so the decision layer
+    can tell a body that is not fully in view. Frames with nobody in them are not added; after ``reset_after_s`` seconds without anyone the
     window is emptied, so an old action does not linger. ``version`` increases with every added
     pose: a consumer can skip the model when it has not changed.
     """
@@ -88,24 +89,35 @@ class SlidingWindow:
         self._last_seen_s = None
         self.version += 1
 
-    def push(self, timestamp_s: float, keypoints: np.ndarray | None) -> int:
-        """Add one frame's pose ((17, 2) pixels) or None for nobody; returns poses added."""
+    def push(self, timestamp_s: float, keypoints: np.ndarray | None, scores: np.ndarray | None = None) -> int:
+        """Add one frame's pose ((17, 2) pixels, (17,) scores; None scores count as fully visible)
+        or None for nobody; returns poses added."""
         if keypoints is None:
             self._resampler.reset()
             if self._last_seen_s is not None and timestamp_s - self._last_seen_s > self.reset_after_s and self._poses:
                 self.reset()
             return 0
         self._last_seen_s = timestamp_s
-        added = self._resampler.push(timestamp_s, keypoints)
+        if scores is None:
+            scores = np.ones(len(keypoints), dtype=np.float32)
+        added = self._resampler.push(timestamp_s, np.concatenate([keypoints, scores[:, None]], axis=1))
         self._poses.extend(added)
         self.version += len(added)
         return len(added)
 
-    def keypoints(self) -> np.ndarray:
-        """(n, 17, 2) the poses in the window, oldest first."""
+    def _stacked(self) -> np.ndarray:
+        """(n, V, 3) x, y, score of the poses in the window, oldest first."""
         if not self._poses:
-            return np.zeros((0, self.spec.num_joints, 2), dtype=np.float32)
+            return np.zeros((0, self.spec.num_joints, 3), dtype=np.float32)
         return np.stack(self._poses).astype(np.float32)
+
+    def keypoints(self) -> np.ndarray:
+        """(n, 17, 2) the poses in the window (pixels), oldest first."""
+        return self._stacked()[..., :2]
+
+    def scores(self) -> np.ndarray:
+        """(n, 17) their joint scores."""
+        return self._stacked()[..., 2]
 
     def features(self) -> tuple[np.ndarray, int]:
         """The training feature function applied to the window: ((max_frames, F), length)."""

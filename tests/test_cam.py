@@ -8,6 +8,7 @@ import pytest
 from realtime.annotators import OverlayState, annotate, default_annotators
 from realtime.cam import LiveOptions, _auto_every, run_live
 from realtime.recognizer import Prediction
+from training.decision import DecisionSpec, SteadyDecider
 from realtime.sources import ThreadedCapture, resolve_sources
 from tests.conftest import assert_clean_error, run_module, shared_file
 from training.checkpoint import load_checkpoint
@@ -108,9 +109,13 @@ def test_auto_every() -> None:
 def test_overlay_draws_every_state() -> None:
     frame = np.zeros((240, 320, 3), np.uint8)
     kp = np.random.default_rng(0).uniform(40, 200, (17, 2)).astype(np.float32)
-    prediction = Prediction(1.0, "Lunges", 0.8, [("Lunges", 0.8), ("JumpRope", 0.2)], np.array([0.8, 0.2]), 40)
+    decider = SteadyDecider(["Lunges", "JumpRope"], DecisionSpec())
+    named = decider.update(1.0, np.array([0.8, 0.2]))
+    rejected = SteadyDecider(["Lunges", "JumpRope"], DecisionSpec()).update(1.0, np.array([0.2, 0.1]), background=0.7)
+    predictions = [Prediction(1.0, d.label, d.probability, d.raw_label, d.raw_probability, [("Lunges", 0.8)],
+                              np.array([0.8, 0.2]), 0.0, d.reason, 40, 0.3, d) for d in (named, rejected)]
     for state in (OverlayState(None, None, None, 0, 300), OverlayState(kp, np.ones(17), None, 12, 300),
-                  OverlayState(kp, np.ones(17), prediction, 300, 300, 24.0, 3)):
+                  *[OverlayState(kp, np.ones(17), p, 300, 300, 24.0, 3) for p in predictions]):
         drawn = annotate(frame.copy(), state, default_annotators())
         assert drawn.shape == frame.shape and drawn.any()
 

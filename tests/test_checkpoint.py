@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from mapping.layouts import COCO17, MEDIAPIPE33
-from training.checkpoint import find_latest_checkpoint, load_checkpoint, save_checkpoint
+from training.checkpoint import (BUNDLED_MODEL, find_latest_checkpoint, load_checkpoint, resolve_checkpoint,
+                                 save_checkpoint)
 from training.errors import UserError
 from training.features import FeatureSpec
 from training.inference import predict_keypoints
@@ -26,8 +27,9 @@ def test_round_trip_restores_everything(tmp_path: Path) -> None:
     assert loaded.spec == spec and loaded.classes == ["a", "b", "c"] and loaded.data["file"] == "x.pkl"
     for k, v in model.state_dict().items():
         torch.testing.assert_close(loaded.model.state_dict()[k], v)
-    probs = predict_keypoints(loaded, np.random.default_rng(0).uniform(0, 100, (9, 17, 2)).astype(np.float32))
-    assert probs.shape == (3,) and probs.sum() == pytest.approx(1.0, abs=1e-5)
+    scores = predict_keypoints(loaded, np.random.default_rng(0).uniform(0, 100, (9, 17, 2)).astype(np.float32))
+    assert scores.probabilities.shape == (1, 3) and scores.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+    assert scores.background.tolist() == [0.0]
     assert predict_keypoints(loaded, np.zeros((4, 17, 2), np.float32)) is None
 
 
@@ -59,9 +61,22 @@ def test_foreign_torch_file_is_refused(tmp_path: Path) -> None:
         load_checkpoint(tmp_path / "other.pt")
 
 
-def test_find_latest(tmp_path: Path) -> None:
-    with pytest.raises(UserError, match="No trained model found.*training.train"):
-        find_latest_checkpoint(tmp_path)
-    (tmp_path / "r1").mkdir()
-    _save(tmp_path / "r1" / "model.pt")
-    assert find_latest_checkpoint(tmp_path) == tmp_path / "r1" / "model.pt"
+def test_checkpoint_resolution_order(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    assert find_latest_checkpoint(runs) is None
+    path, why = resolve_checkpoint(None, runs)
+    assert path == BUNDLED_MODEL and "bundled" in why and "no trained run" in why
+    assert resolve_checkpoint("default", runs)[0] == BUNDLED_MODEL
+    with pytest.raises(UserError, match="latest: no trained model.*training.train.*--checkpoint default"):
+        resolve_checkpoint("latest", runs)
+    (runs / "r1").mkdir(parents=True)
+    _save(runs / "r1" / "model.pt")
+    assert find_latest_checkpoint(runs) == runs / "r1" / "model.pt"
+    for option in (None, "latest"):
+        path, why = resolve_checkpoint(option, runs)
+        assert path == runs / "r1" / "model.pt" and "newest run" in why
+    assert resolve_checkpoint("default", runs)[0] == BUNDLED_MODEL      # asked for: the bundled one even so
+    assert resolve_checkpoint(str(runs / "r1"), runs)[0] == runs / "r1" / "model.pt"   # a run folder
+    (runs / "empty").mkdir()
+    with pytest.raises(UserError, match="folder without a model.pt"):
+        resolve_checkpoint(str(runs / "empty"), runs)

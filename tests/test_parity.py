@@ -25,7 +25,7 @@ def _stream(ckpt, keypoints: np.ndarray, fps: float) -> Recognizer:
 def _offline(ckpt, keypoints: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The training path: encode_clips, then the batch predictor."""
     features, lengths = encode_clips([keypoints], ckpt.spec)
-    return features[0], lengths, predict_features(ckpt, features[:, : lengths[0]], lengths)[0]
+    return features[0], lengths, predict_features(ckpt, features[:, : lengths[0]], lengths).probabilities[0]
 
 
 def _clip_from_file(path: Path) -> np.ndarray:

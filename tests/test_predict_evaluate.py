@@ -19,7 +19,9 @@ def test_predict_by_index_and_by_name(trained: Path, skeleton_file: Path) -> Non
     proc = run_module("training.predict", "--checkpoint", str(trained), "--data", str(skeleton_file), "--index", "12")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[1].startswith("true") and lines[2].startswith("predicted") and len(lines) == 3 + 5
+    assert lines[0].startswith(f"model {trained} (given with --checkpoint)") and lines[1].startswith("clip")
+    assert lines[2].startswith("true") and lines[3].startswith("decision") and lines[4].startswith("predicted")
+    assert len(lines) == 5 + 5
     by_name = run_module("training.predict", "--checkpoint", str(trained), "--data", str(skeleton_file),
                          "--frame-dir", "v_Lunges_g01_c02")
     assert by_name.returncode == 0 and "true       Lunges" in by_name.stdout
@@ -36,14 +38,16 @@ def test_evaluate_json(trained: Path, skeleton_file: Path, tmp_path: Path) -> No
                       "--split", "test1", "--json", str(out))
     assert proc.returncode == 0, proc.stderr
     r = json.loads(out.read_text())
-    assert set(r) == {"accuracy", "precision", "recall", "f1", "classes", "confusion_matrix", "n"}
+    assert set(r) == {"accuracy", "precision", "recall", "f1", "rejected", "accuracy_named", "classes",
+                      "confusion_matrix", "rejected_per_class", "n"}
     assert r["n"] == sum(map(sum, r["confusion_matrix"])) and len(r["confusion_matrix"]) == 5
+    assert all(len(row) == 6 for row in r["confusion_matrix"])      # the last column counts "no action"
     assert_clean_error(run_module("training.evaluate", "--checkpoint", str(trained), "--data", str(skeleton_file),
                                   "--json", str(out)), "exists.*--overwrite")
     assert_clean_error(run_module("training.evaluate", "--checkpoint", str(trained), "--data", str(skeleton_file),
                                   "--split", "nope"), "No split 'nope'")
 
 
-def test_no_checkpoint_says_how_to_train(skeleton_file: Path, tmp_path: Path) -> None:
-    proc = run_module("training.predict", "--data", str(skeleton_file), cwd=tmp_path)
-    assert_clean_error(proc, "No trained model found.*training.train")
+def test_latest_without_any_run_says_how_to_train(skeleton_file: Path, tmp_path: Path) -> None:
+    proc = run_module("training.predict", "--data", str(skeleton_file), "--checkpoint", "latest", cwd=tmp_path)
+    assert_clean_error(proc, "no trained model under.*training.train")

@@ -4,14 +4,15 @@ from __future__ import annotations
 import os
 import pickle
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
+from training.decision import NO_ACTION, DecisionSpec
 from training.errors import UserError
 from training.features import FeatureSpec
-from training.model import ActionLSTM, ModelConfig
+from training.model import ActionEnsemble, ActionLSTM, ModelConfig, build_model
 
 CHECKPOINT_FORMAT = "action-lstm/1"
 
@@ -20,15 +21,20 @@ CHECKPOINT_FORMAT = "action-lstm/1"
 class LoadedCheckpoint:
     """A model ready for inference and the parameters it was trained with."""
 
-    model: ActionLSTM
+    model: ActionLSTM | ActionEnsemble
     spec: FeatureSpec
     classes: list[str]
     data: dict
     path: Path
+    background: bool = False    # the model has one more output than classes: "no known action"
+    decision: DecisionSpec = DecisionSpec()
+    class_ids: list[int] | None = None   # the training file's label id of each class (None: not recorded)
+    train_config: dict = field(default_factory=dict)   # the resolved training options (provenance)
 
 
-def save_checkpoint(path: str | Path, model: ActionLSTM, spec: FeatureSpec, classes: list[str],
-                    data: dict, config: dict | None = None) -> None:
+def save_checkpoint(path: str | Path, model: ActionLSTM | ActionEnsemble, spec: FeatureSpec, classes: list[str],
+                    data: dict, config: dict | None = None, background: bool = False,
+                    decision: DecisionSpec | None = None, class_ids: list[int] | None = None) -> None:
     """Write weights, model_args, class names, feature spec and data provenance to one file.
 
     The file is written next to its destination and renamed, so a crash never leaves half a file.
@@ -39,6 +45,9 @@ def save_checkpoint(path: str | Path, model: ActionLSTM, spec: FeatureSpec, clas
         "model_args": model.config.to_dict(),
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "classes": list(classes),
+        "class_ids": None if class_ids is None else [int(i) for i in class_ids],
+        "background_output": bool(background),
+        "decision": (decision or DecisionSpec(use_background=background)).to_dict(),
         "features": spec.to_dict(),
         "data": dict(data),
         "train_config": dict(config or {}),
@@ -75,8 +84,17 @@ def load_checkpoint(path: str | Path, expected_layout: tuple[str, ...] | None = 
         spec = FeatureSpec.from_dict(payload["features"])
         config = ModelConfig(**payload["model_args"])
         classes = [str(c) for c in payload["classes"]]
+        background = bool(payload.get("background_output", False))
+        decision = DecisionSpec.from_dict(payload.get("decision") or {"use_background": background})
+        class_ids = payload.get("class_ids")
+        class_ids = None if class_ids is None else [int(i) for i in class_ids]
+        if class_ids is not None and len(class_ids) != len(classes):
+            raise ValueError(f"{len(class_ids)} class ids for {len(classes)} classes")
     except (KeyError, TypeError, ValueError) as exc:
         raise UserError(f"Checkpoint '{path}' is incomplete or from another version ({exc}).") from None
+    if NO_ACTION in classes:
+        raise UserError(f"Checkpoint '{path}' names a class '{NO_ACTION}', which is reserved for the rejection "
+                        "outcome. Retrain with that class renamed.")
     if expected_layout is not None and tuple(expected_layout) != spec.layout:
         raise UserError(f"Checkpoint '{path}' was trained on a {len(spec.layout)}-joint layout "
                         f"({', '.join(spec.layout[:3])}, ...) but this input gives {len(expected_layout)} "
@@ -84,30 +102,67 @@ def load_checkpoint(path: str | Path, expected_layout: tuple[str, ...] | None = 
     if config.input_size != spec.feature_size:
         raise UserError(f"Checkpoint '{path}' is inconsistent: the model reads {config.input_size} values "
                         f"per frame but its feature spec makes {spec.feature_size}.")
-    if config.num_classes != len(classes):
-        raise UserError(f"Checkpoint '{path}' has {config.num_classes} outputs but {len(classes)} class names.")
-    model = ActionLSTM(config)
+    if config.num_classes != len(classes) + background:
+        raise UserError(f"Checkpoint '{path}' has {config.num_classes} outputs but {len(classes)} class names"
+                        + (" and a background output." if background else "."))
+    try:
+        model = build_model(config)
+    except (ValueError, RuntimeError) as exc:
+        raise UserError(f"Checkpoint '{path}' has invalid model_args ({exc}).") from None
     try:
         model.load_state_dict(payload["state_dict"])
     except RuntimeError as exc:
         raise UserError(f"Checkpoint '{path}' weights do not fit its model_args ({str(exc).splitlines()[0]}).") from None
     model.eval()
-    return LoadedCheckpoint(model, spec, classes, dict(payload.get("data", {})), path)
+    return LoadedCheckpoint(model, spec, classes, dict(payload.get("data", {})), path, background, decision,
+                            class_ids, dict(payload.get("train_config") or {}))
 
 
-def find_latest_checkpoint(runs_dir: str | Path = "runs") -> Path:
-    """``runs/latest/model.pt`` if it exists, else the newest ``runs/*/model.pt``.
+BUNDLED_MODEL = Path(__file__).resolve().parents[1] / "realtime" / "models" / "default.pt"
+CHECKPOINT_HELP = ("model to use: 'default' (the model bundled with the project), 'latest' (the newest run under "
+                   "runs/), a model.pt or a run folder (without the flag: the newest run if there is one, else "
+                   "the bundled model)")
 
-    Raises:
-        UserError: when there is none, saying how to train one.
-    """
+
+def find_latest_checkpoint(runs_dir: str | Path = "runs") -> Path | None:
+    """``runs/latest/model.pt`` if it exists, else the newest ``runs/*/model.pt``, else None."""
     runs_dir = Path(runs_dir)
     latest = runs_dir / "latest" / "model.pt"
     if latest.is_file():
         return latest.resolve()
     candidates = sorted(runs_dir.glob("*/model.pt"), key=lambda p: p.stat().st_mtime)
-    if candidates:
-        return candidates[-1]
-    raise UserError(f"No trained model found under '{runs_dir}/'. Train one first: "
-                    "`python -m training.train --data ucf101_2d.pkl` (or run `python -m realtime.demo`), "
-                    "or pass --checkpoint PATH.")
+    return candidates[-1] if candidates else None
+
+
+def resolve_checkpoint(option: str | None, runs_dir: str | Path = "runs") -> tuple[Path, str]:
+    """``--checkpoint`` -> (model file, why this one), in the order the README documents.
+
+    Raises:
+        UserError: 'latest' without any run, or a path that is not a model file or run folder.
+    """
+    text = None if option is None else str(option).strip()
+    if text in (None, ""):
+        latest = find_latest_checkpoint(runs_dir)
+        if latest is not None:
+            return latest, f"the newest run under {runs_dir}/; --checkpoint default for the bundled model"
+        return BUNDLED_MODEL, f"the bundled default model (no trained run under {runs_dir}/)"
+    if text == "default":
+        return BUNDLED_MODEL, "the bundled default model"
+    if text == "latest":
+        latest = find_latest_checkpoint(runs_dir)
+        if latest is None:
+            raise UserError(f"--checkpoint latest: no trained model under '{runs_dir}/'. Train one with "
+                            "`python -m training.train --data FILE`, or use --checkpoint default.")
+        return latest, f"the newest run under {runs_dir}/"
+    path = Path(text).expanduser()
+    if path.is_dir():
+        if (path / "model.pt").is_file():
+            return path / "model.pt", "model.pt of the given run folder"
+        raise UserError(f"--checkpoint '{path}' is a folder without a model.pt. Pass a model file, a run folder, "
+                        "'default' or 'latest'.")
+    return path, "given with --checkpoint"
+
+
+def add_checkpoint_argument(parser) -> None:
+    """The one ``--checkpoint`` flag every command that loads a model shares."""
+    parser.add_argument("--checkpoint", metavar="default|latest|PATH", help=CHECKPOINT_HELP)

@@ -1,4 +1,9 @@
-"""Evaluate a checkpoint on one split of a skeleton file: ``python -m training.evaluate --help``."""
+"""Evaluate a checkpoint on one split of a skeleton file: ``python -m training.evaluate --help``.
+
+Each clip is read whole (as training validates) and decided by the checkpoint's decision layer,
+so a clip can come out as "no action": accuracy counts that as a miss, and the report says how
+often it happened (``rejected``) and how accurate the named clips were (``accuracy_named``).
+"""
 from __future__ import annotations
 
 import argparse
@@ -7,68 +12,107 @@ from pathlib import Path
 
 import numpy as np
 
-from training.checkpoint import find_latest_checkpoint, load_checkpoint
+from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
 from training.dataset import load_skeleton_file
+from training.decision import NO_ACTION, DecisionSpec, SteadyDecider, add_decision_arguments, decision_from_arguments
 from training.errors import UserError, run_cli
+from training.features import motion_amount, visible_share
 from training.inference import predict_features
 from training.loop import encode_clips
 from training.metrics import classification_metrics
-from training.selection import label_map_for
+from training.selection import model_classes_by_label
 
 EXAMPLES = """examples:
   python -m training.evaluate --data ucf101_2d.pkl --split test1
   python -m training.evaluate --checkpoint runs/latest/model.pt --data ucf101_2d.pkl --json test1.json --split test1
+  python -m training.evaluate --data penn_action_test_2d.pkl --no-reject      # the classifier alone
 """
 
 
-def evaluate_checkpoint(checkpoint: str | None, data: str, split: str | None = None,
-                        label_map: str | None = None, batch_size: int = 64) -> dict:
-    """Accuracy, weighted P/R/F1 and confusion matrix of the model's classes on a split (or the whole file)."""
-    ckpt = load_checkpoint(checkpoint or find_latest_checkpoint())
+def decide_clips(ckpt, clips: list[np.ndarray], scores: list[np.ndarray], decision: DecisionSpec,
+                 batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """Whole clips ((T, V, 2) pixels, (T, V) joint scores) -> (N,) predicted class index (-1 for
+    NO_ACTION) and (N, C) class probabilities.
+
+    One model run per clip, decided by a fresh :class:`SteadyDecider` (no history to smooth).
+    """
+    features, lengths = encode_clips(clips, ckpt.spec)
+    probabilities, background = [], []
+    for i in range(0, len(clips), batch_size):
+        batch = predict_features(ckpt, features[i:i + batch_size, :max(1, lengths[i:i + batch_size].max())],
+                                 np.maximum(lengths[i:i + batch_size], 1))
+        probabilities.append(batch.probabilities)
+        background.append(batch.background)
+    probabilities, background = np.concatenate(probabilities), np.concatenate(background)
+    predicted = np.empty(len(clips), dtype=np.int64)
+    for i, clip in enumerate(clips):
+        d = SteadyDecider(ckpt.classes, decision).update(0.0, probabilities[i], float(background[i]),
+                                                         motion_amount(clip, ckpt.spec, decision.still_s),
+                                                         visible_share(scores[i], ckpt.spec))
+        predicted[i] = -1 if d.label == NO_ACTION else ckpt.classes.index(d.label)
+    return predicted, probabilities
+
+
+def evaluate_checkpoint(ckpt: LoadedCheckpoint, data: str, split: str | None = None, label_map: str | None = None,
+                        decision: DecisionSpec | None = None) -> dict:
+    """Accuracy, weighted P/R/F1, rejection and the confusion matrix on a split (or the whole file)."""
+    decision = decision or ckpt.decision
     skeletons = load_skeleton_file(data)
-    names = label_map_for(label_map)
     clips = skeletons.clips
     if split is not None:
         if split not in skeletons.split:
             raise UserError(f"No split '{split}' in '{data}'; it has {', '.join(skeletons.split) or 'none'}.")
         wanted = set(skeletons.split[split])
         clips = [c for c in clips if c.frame_dir in wanted]
-    index_of_class = {name: i for i, name in enumerate(ckpt.classes)}
-    clips = [c for c in clips if 0 <= c.label < len(names) and names[c.label] in index_of_class]
+    model_class = model_classes_by_label(ckpt.classes, ckpt.class_ids, label_map)
+    clips = [c for c in clips if c.label in model_class]
     if not clips:
         raise UserError(f"'{data}'{f' split {split}' if split else ''} has no clip of the model's classes "
-                        f"({', '.join(ckpt.classes)}). Wrong --label-map?")
-    labels = np.array([index_of_class[names[c.label]] for c in clips])
-    features, lengths = encode_clips([c.keypoints for c in clips], ckpt.spec)
-    probabilities = np.concatenate([predict_features(ckpt, features[i:i + batch_size, :lengths[i:i + batch_size].max()],
-                                                     lengths[i:i + batch_size])
-                                    for i in range(0, len(clips), batch_size)])
-    metrics = classification_metrics(labels, probabilities.argmax(axis=1), len(ckpt.classes))
-    return {**metrics, "classes": ckpt.classes, "n": len(clips)}
+                        f"({', '.join(ckpt.classes)})." + (" Wrong --label-map?" if label_map else
+                                                           " Pass the file's label map with --label-map FILE."))
+    labels = np.array([model_class[c.label] for c in clips])
+    predicted, _ = decide_clips(ckpt, [c.keypoints for c in clips], [c.scores for c in clips], decision)
+    rejected = predicted < 0
+    n = len(ckpt.classes)
+    metrics = classification_metrics(labels, np.where(rejected, n, predicted), n)   # NO_ACTION counts as a miss
+    matrix = np.zeros((n, n + 1), dtype=int)                                          # last column: NO_ACTION
+    np.add.at(matrix, (labels, np.where(rejected, n, predicted)), 1)
+    named = ~rejected
+    return {**metrics, "confusion_matrix": matrix.tolist(), "classes": ckpt.classes, "n": len(clips),
+            "rejected": float(rejected.mean()),
+            "accuracy_named": float((predicted[named] == labels[named]).mean()) if named.any() else 0.0,
+            "rejected_per_class": {c: float(rejected[labels == i].mean()) for i, c in enumerate(ckpt.classes)
+                                   if (labels == i).any()}}
 
 
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__, epilog=EXAMPLES,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--checkpoint", help="model.pt (default: the newest run under runs/)")
+    add_checkpoint_argument(p)
     p.add_argument("--data", required=True, help="skeleton pickle (MMAction2/PYSKL format)")
     p.add_argument("--split", help="split name, e.g. test1 (default: every annotation in the file)")
-    p.add_argument("--label-map", help="label map of the file (default: UCF101)")
+    p.add_argument("--label-map", help="label map of the file (default: the label ids the checkpoint was trained on)")
     p.add_argument("--json", help="write the metrics to this JSON file (refuses to overwrite)")
     p.add_argument("--overwrite", action="store_true", help="allow --json to replace an existing file")
+    add_decision_arguments(p)
     a = p.parse_args(argv)
     if a.json and Path(a.json).exists() and not a.overwrite:
         raise UserError(f"--json '{a.json}' exists; choose another name or add --overwrite.")
-    r = evaluate_checkpoint(a.checkpoint, a.data, a.split, a.label_map)
+    path, why = resolve_checkpoint(a.checkpoint)
+    print(f"model {path} ({why})")
+    ckpt = load_checkpoint(path)
+    r = evaluate_checkpoint(ckpt, a.data, a.split, a.label_map, decision_from_arguments(ckpt.decision, a))
     print(f"{r['n']} clips  accuracy {r['accuracy']:.3f}  precision {r['precision']:.3f}  "
-          f"recall {r['recall']:.3f}  F1 {r['f1']:.3f}  (weighted)")
-    width = max(len(c) for c in r["classes"])
+          f"recall {r['recall']:.3f}  F1 {r['f1']:.3f}  (weighted; '{NO_ACTION}' counts as a miss)")
+    print(f"said '{NO_ACTION}' for {r['rejected']:.1%} of the clips; accuracy on the others {r['accuracy_named']:.3f}")
+    width = max(len(c) for c in r["classes"] + [NO_ACTION])
     corner = "true \\ predicted"
-    print(f"{corner:>{width}}  " + " ".join(f"{i:>5}" for i in range(len(r["classes"]))))
+    print(f"{corner:>{width}}  " + " ".join(f"{i:>5}" for i in range(len(r["classes"]))) + "  no-act")
     for i, (name, row) in enumerate(zip(r["classes"], r["confusion_matrix"])):
-        print(f"{name:>{width}}  " + " ".join(f"{v:>5}" for v in row) + f"   ({i})")
+        print(f"{name:>{width}}  " + " ".join(f"{v:>5}" for v in row[:-1]) + f"  {row[-1]:>6}   ({i})")
     if a.json:
-        out = {k: r[k] for k in ("accuracy", "precision", "recall", "f1", "classes", "confusion_matrix", "n")}
+        out = {k: r[k] for k in ("accuracy", "precision", "recall", "f1", "rejected", "accuracy_named", "classes",
+                                 "confusion_matrix", "rejected_per_class", "n")}
         Path(a.json).write_text(json.dumps(out, indent=2))
         print(f"wrote {a.json}")
     return r

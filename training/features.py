@@ -36,6 +36,7 @@ from mapping.layouts import COCO17, flip_permutation, index_of
 
 STD_EPS = 1e-6
 ORIGIN_EPS_PX = 2.0
+VISIBLE_SCORE = 0.5   # a joint scored at least this counts as visible (HRNet confidence, Penn's 0/1, MediaPipe's visibility)
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,48 @@ def build_features(keypoints: np.ndarray, spec: FeatureSpec) -> tuple[np.ndarray
         velocity = np.diff(coords, axis=0, prepend=coords[:1])  # (T, V*2), first row 0
         out[:length, coords.shape[1]:] = velocity
     return out, length
+
+
+def motion_amount(keypoints: np.ndarray, spec: FeatureSpec, seconds: float) -> float | None:
+    """How much the person moved in the newest ``seconds`` of a window.
+
+    The span is normalised like the features (centre, one scale), then the standard deviation
+    over time of every used joint's x and y is averaged: 0 for a frozen pose, a few hundredths
+    for a pose model's jitter on someone standing, tenths for an action. Unlike a speed, it does
+    not grow with the frame rate when the only motion is per-frame jitter.
+
+    Args:
+        keypoints: (T, V, 2) pixels sampled at ``spec.fps`` (a live window or a training clip).
+        seconds: span to look at, from the newest frame back.
+
+    Returns:
+        The mean temporal std in normalised body units; None when the span holds fewer than 3
+        frames with a person.
+    """
+    span = max(3, int(round(seconds * spec.fps)))
+    recent = keypoints[person_present(keypoints)][-span:]
+    if len(recent) < 3:
+        return None
+    used = np.zeros(spec.num_joints, dtype=bool)
+    used[index_of(spec.layout, spec.joints_used)] = True
+    coords = normalise(fill_missing(recent, spec.layout), used)[:, used]       # (n, U, 2)
+    return float(coords.std(axis=0).mean())
+
+
+def visible_share(scores: np.ndarray, spec: FeatureSpec) -> float | None:
+    """Share of the used joints scored visible, over the frames with a person.
+
+    Args:
+        scores: (T, V) joint scores; frames where every score is 0 count as nobody.
+
+    Returns:
+        A share in [0, 1]; None when no frame has a person.
+    """
+    used = index_of(spec.layout, spec.joints_used)
+    frames = scores[(scores > 0).any(axis=1)][:, used]
+    if frames.size == 0:
+        return None
+    return float((frames >= VISIBLE_SCORE).mean())
 
 
 def joints_seen(scores: list[np.ndarray], layout: tuple[str, ...] = COCO17,

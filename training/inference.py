@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -11,20 +12,37 @@ from training.checkpoint import LoadedCheckpoint
 from training.features import build_features
 
 
-def predict_features(ckpt: LoadedCheckpoint, features: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """(B, T, F) features and (B,) lengths (each >= 1) -> (B, C) probabilities."""
+@dataclass
+class ModelScores:
+    """The model's softmax, split into known classes and the background output.
+
+    Attributes:
+        probabilities: (B, C) probabilities of the checkpoint's classes. With a background
+            output they sum to 1 - background.
+        background: (B,) probability of "no known action" (zeros for a model without one).
+    """
+
+    probabilities: np.ndarray
+    background: np.ndarray
+
+
+def predict_features(ckpt: LoadedCheckpoint, features: np.ndarray, lengths: np.ndarray) -> ModelScores:
+    """(B, T, F) features and (B,) lengths (each >= 1) -> the model's scores for each row."""
     with torch.inference_mode():
         x = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))
         logits = ckpt.model(x, torch.as_tensor(lengths, dtype=torch.int64))
-        return torch.softmax(logits, dim=1).numpy()
+        softmax = torch.softmax(logits, dim=1).numpy()
+    classes = len(ckpt.classes)
+    background = softmax[:, classes] if ckpt.background else np.zeros(len(softmax), dtype=softmax.dtype)
+    return ModelScores(softmax[:, :classes], background)
 
 
-def predict_keypoints(ckpt: LoadedCheckpoint, keypoints: np.ndarray) -> np.ndarray | None:
-    """(T, V, 2) pixel keypoints of one person -> (C,) probabilities, None if nobody is in it."""
+def predict_keypoints(ckpt: LoadedCheckpoint, keypoints: np.ndarray) -> ModelScores | None:
+    """(T, V, 2) pixel keypoints of one person -> scores of one row, None if nobody is in it."""
     features, length = build_features(keypoints, ckpt.spec)
     if length == 0:
         return None
-    return predict_features(ckpt, features[None, :length], np.array([length]))[0]
+    return predict_features(ckpt, features[None, :length], np.array([length]))
 
 
 def top_k(probabilities: np.ndarray, classes: list[str], k: int = 5) -> list[tuple[str, float]]:

@@ -69,20 +69,25 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, features: np
     return total / max(1, sum(len(b) for b in batches))
 
 
-def evaluate(model: nn.Module, features: np.ndarray, lengths: np.ndarray, labels: np.ndarray,
-             batch_size: int = 64) -> tuple[float, np.ndarray]:
-    """Mean cross-entropy and (N,) predicted labels on a set; lengths must be >= 1."""
+def predict_probabilities(model: nn.Module, features: np.ndarray, lengths: np.ndarray,
+                          batch_size: int = 64) -> np.ndarray:
+    """(N, T, F) features and (N,) lengths (each >= 1) -> (N, K) softmax of every output, in order."""
     model.eval()
-    loss_fn = nn.CrossEntropyLoss(reduction="sum")
-    total, predictions = 0.0, []
     batches = make_batches(lengths, batch_size, np.random.default_rng(0), bucket=True, shuffle=False)
-    order = np.concatenate(batches)
+    out = None
     with torch.inference_mode():
         for idx in batches:
             x, lens = batch_tensors(features, lengths, idx)
-            logits = model(x, lens)
-            total += float(loss_fn(logits, torch.from_numpy(labels[idx])))
-            predictions.append(logits.argmax(dim=1).numpy())
-    predicted = np.empty(len(labels), dtype=np.int64)
-    predicted[order] = np.concatenate(predictions)
-    return total / len(labels), predicted
+            probabilities = torch.softmax(model(x, lens), dim=1).numpy()
+            if out is None:
+                out = np.empty((len(lengths), probabilities.shape[1]), dtype=np.float64)
+            out[idx] = probabilities
+    return out
+
+
+def evaluate(models: list[nn.Module], features: np.ndarray, lengths: np.ndarray,
+             labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean cross-entropy of the models' averaged probabilities and (N,) predicted labels; lengths >= 1."""
+    probabilities = np.mean([predict_probabilities(m, features, lengths) for m in models], axis=0)   # (N, K)
+    picked = probabilities[np.arange(len(labels)), labels]
+    return float(-np.mean(np.log(np.maximum(picked, 1e-12)))), probabilities.argmax(axis=1)

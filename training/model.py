@@ -19,6 +19,7 @@ class ModelConfig:
     cell: str = "lstm"          # "lstm" or "gru"
     bidirectional: bool = False
     dropout: float = 0.0        # on the final hidden state (and between layers when > 1)
+    ensemble: int = 1           # members averaged at inference (each an ActionLSTM of this config)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -58,3 +59,28 @@ class ActionLSTM(nn.Module):
         h_n = hidden[0] if isinstance(hidden, tuple) else hidden          # (layers*2, B, H)
         last = torch.cat([h_n[-2], h_n[-1]], dim=1)                       # (B, 2H)
         return self.head(self.dropout(last))                              # (B, C)
+
+
+class ActionEnsemble(nn.Module):
+    """Several :class:`ActionLSTM` trained alike from different seeds; their probabilities averaged.
+
+    ``forward`` returns the log of the mean probability, so ``softmax(forward(x))`` is the
+    ensemble's probability and every consumer of logits works unchanged.
+    """
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.members = nn.ModuleList(ActionLSTM(config) for _ in range(config.ensemble))
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """x: (B, T, F); lengths: (B,). Returns (B, C) log mean probabilities."""
+        log_probs = torch.stack([torch.log_softmax(m(x, lengths), dim=1) for m in self.members])   # (M, B, C)
+        return torch.logsumexp(log_probs, dim=0) - torch.log(torch.tensor(float(len(self.members))))
+
+
+def build_model(config: ModelConfig) -> ActionLSTM | ActionEnsemble:
+    """The model a config describes: one ActionLSTM, or an ensemble of ``config.ensemble`` of them."""
+    if config.ensemble < 1:
+        raise ValueError(f"ensemble must be >= 1, got {config.ensemble}")
+    return ActionLSTM(config) if config.ensemble == 1 else ActionEnsemble(config)

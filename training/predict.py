@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 
-from training.checkpoint import find_latest_checkpoint, load_checkpoint
+from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
+from training.cli_types import non_negative, positive
 from training.dataset import load_skeleton_file
+from training.decision import NO_ACTION, DecisionSpec, SteadyDecider, add_decision_arguments, decision_from_arguments
 from training.errors import UserError, run_cli
+from training.features import motion_amount, visible_share
 from training.inference import predict_keypoints, top_k
-from training.selection import label_map_for
+from training.selection import label_map_for, model_classes_by_label
 
 EXAMPLES = """examples:
   python -m training.predict --data ucf101_2d.pkl --index 12
@@ -15,15 +19,14 @@ EXAMPLES = """examples:
 """
 
 
-def predict_sample(checkpoint: str | None, data: str, index: int | None = None, frame_dir: str | None = None,
-                   label_map: str | None = None, k: int = 5) -> dict:
-    """True class, predicted class and top-k of one annotation (by position or by name)."""
-    ckpt = load_checkpoint(checkpoint or find_latest_checkpoint())
+def predict_sample(ckpt: LoadedCheckpoint, data: str, index: int | None = None, frame_dir: str | None = None,
+                   label_map: str | None = None, k: int = 5, decision: DecisionSpec | None = None) -> dict:
+    """True class, decided label, arg-max class and top-k of one annotation (by position or by name)."""
+    decision = decision or ckpt.decision
     skeletons = load_skeleton_file(data)
     if frame_dir is not None:
         matches = [c for c in skeletons.clips if c.frame_dir == frame_dir]
         if not matches:
-            import difflib
             close = difflib.get_close_matches(frame_dir, [c.frame_dir for c in skeletons.clips], n=3)
             raise UserError(f"No clip '{frame_dir}' in '{data}'." + (f" Did you mean {', '.join(close)}?" if close else ""))
         clip = matches[0]
@@ -33,29 +36,46 @@ def predict_sample(checkpoint: str | None, data: str, index: int | None = None, 
             raise UserError(f"--index {index} is out of range: '{data}' has {len(skeletons.clips)} usable clips (0.."
                             f"{len(skeletons.clips) - 1}).")
         clip = skeletons.clips[index]
-    names = label_map_for(label_map)
-    true_name = names[clip.label] if 0 <= clip.label < len(names) else f"label {clip.label}"
-    probabilities = predict_keypoints(ckpt, clip.keypoints)
-    ranked = top_k(probabilities, ckpt.classes, k)
-    return {"frame_dir": clip.frame_dir, "true": true_name, "in_model": true_name in ckpt.classes,
-            "predicted": ranked[0][0], "probability": ranked[0][1], "topk": ranked, "frames": len(clip.keypoints)}
+    model_class = model_classes_by_label(ckpt.classes, ckpt.class_ids, label_map)
+    if clip.label in model_class:
+        true_name = ckpt.classes[model_class[clip.label]]
+    else:
+        names = label_map_for(label_map) if label_map else ()
+        true_name = names[clip.label] if 0 <= clip.label < len(names) else f"label {clip.label}"
+    scores = predict_keypoints(ckpt, clip.keypoints)
+    if scores is None:
+        raise UserError(f"Clip '{clip.frame_dir}' has no frame with a person in it.")
+    probabilities, background = scores.probabilities[0], float(scores.background[0])
+    d = SteadyDecider(ckpt.classes, decision).update(0.0, probabilities, background,
+                                                     motion_amount(clip.keypoints, ckpt.spec, decision.still_s),
+                                                     visible_share(clip.scores, ckpt.spec))
+    return {"frame_dir": clip.frame_dir, "true": true_name, "in_model": clip.label in model_class,
+            "label": d.label, "reason": d.reason, "predicted": d.raw_label, "probability": d.raw_probability,
+            "background": background, "topk": top_k(probabilities, ckpt.classes, k), "frames": len(clip.keypoints)}
 
 
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(prog="python -m training.predict", description=__doc__, epilog=EXAMPLES,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--checkpoint", help="model.pt (default: the newest run under runs/)")
+    add_checkpoint_argument(p)
     p.add_argument("--data", required=True, help="skeleton pickle (MMAction2/PYSKL format)")
     which = p.add_mutually_exclusive_group()
-    which.add_argument("--index", type=int, help="position of the clip among the file's usable clips")
+    which.add_argument("--index", type=non_negative(int), help="position of the clip among the file's usable clips")
     which.add_argument("--frame-dir", help="the clip's name, e.g. v_JumpingJack_g01_c01")
-    p.add_argument("--label-map", help="label map of the file (default: UCF101)")
-    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--label-map", help="label map of the file (default: the label ids the checkpoint was trained on)")
+    p.add_argument("--top-k", type=positive(int), default=5, help="classes listed (default 5)")
+    add_decision_arguments(p)
     a = p.parse_args(argv)
-    r = predict_sample(a.checkpoint, a.data, a.index, a.frame_dir, a.label_map, a.top_k)
+    path, why = resolve_checkpoint(a.checkpoint)
+    print(f"model {path} ({why})")
+    ckpt = load_checkpoint(path)
+    r = predict_sample(ckpt, a.data, a.index, a.frame_dir, a.label_map, a.top_k, decision_from_arguments(ckpt.decision, a))
     print(f"clip       {r['frame_dir']} ({r['frames']} frames)")
     print(f"true       {r['true']}" + ("" if r["in_model"] else "  (not a class of this model)"))
-    print(f"predicted  {r['predicted']}  {r['probability']:.1%}")
+    said = r["label"] + (f"  ({r['reason']})" if r["label"] == NO_ACTION else "")
+    print(f"decision   {said}")
+    print(f"predicted  {r['predicted']}  {r['probability']:.1%}" + (f"   background {r['background']:.1%}"
+                                                                    if r["background"] else ""))
     for name, prob in r["topk"]:
         print(f"  {name:<24} {prob:6.1%} {'#' * int(round(prob * 30))}")
     return r

@@ -1,17 +1,30 @@
-"""Run directories: a new one per run, never overwritten silently, and the ``latest`` pointer."""
+"""Run directories: checked before training, filled in a staging folder, published only when complete.
+
+A run is written into a hidden staging folder beside its destination and moved into place at
+the very end, so a failed or interrupted training leaves no run directory (and ``runs/latest``
+never points at half a run); a non-empty ``--out`` is replaced only with ``--overwrite``.
+"""
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from training.errors import UserError
 
 
-def prepare_run_dir(out: str | None, overwrite: bool, runs_root: str = "runs") -> Path:
-    """Create the output directory; refuse a non-empty one unless ``overwrite``.
+def choose_run_dir(out: str | None, overwrite: bool, runs_root: str = "runs") -> Path:
+    """The run directory to publish to, checked without creating anything.
 
-    ``out=None`` makes ``runs/<YYYYmmdd-HHMMSS>`` (with a suffix if taken).
+    ``out=None`` means ``runs/<YYYYmmdd-HHMMSS>`` (with a suffix if taken).
+
+    Raises:
+        UserError: ``--out`` is a file, a non-empty folder without ``overwrite``, or its parent
+            cannot be written.
     """
     if out is None:
         stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -25,14 +38,39 @@ def prepare_run_dir(out: str | None, overwrite: bool, runs_root: str = "runs") -
         raise UserError(f"--out '{path}' is a file; pass a directory.")
     if path.is_dir() and any(path.iterdir()) and not overwrite:
         raise UserError(f"--out '{path}' already holds results; pass another --out or add --overwrite.")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write_test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise UserError(f"Cannot write to --out '{path}' ({exc.strerror or exc}). Choose a writable directory.") from None
+    existing = next((p for p in [path, *path.parents] if p.exists()), Path("."))
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError(f"Cannot write to --out '{path}' ('{existing}' is not a writable folder). "
+                        "Choose a writable directory.")
     return path
+
+
+@contextlib.contextmanager
+def staged_run_dir(final: Path) -> Iterator[Path]:
+    """Yield a staging folder; on success its files replace ``final``'s, on failure it is removed.
+
+    Files already in ``final`` (allowed with ``--overwrite``) that the run does not write are kept.
+    """
+    final = Path(final)
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
+    except OSError as exc:
+        raise UserError(f"Cannot write to --out '{final}' ({exc.strerror or exc}). Choose a writable directory.") from None
+    try:
+        yield stage
+        if not final.exists():
+            os.replace(stage, final)
+        else:
+            for item in stage.iterdir():
+                target = final / item.name
+                if target.is_dir() and not target.is_symlink():
+                    shutil.rmtree(target)
+                os.replace(item, target)
+            stage.rmdir()
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)
 
 
 def point_latest(run_dir: Path) -> Path | None:

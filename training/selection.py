@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from training.dataset import Clip, SkeletonFile
+from training.decision import NO_ACTION
 from training.errors import UserError
 from training.labels import UCF101_CLASSES, read_label_map, select_classes
 
@@ -17,6 +18,7 @@ class LabelledClips:
     clips: list[Clip]
     labels: np.ndarray          # (N,) int64, 0..C-1
     classes: list[str]
+    label_ids: list[int]        # the file's label id of each class, in the same order
 
 
 def label_map_for(label_map_path: str | None) -> tuple[str, ...]:
@@ -30,6 +32,13 @@ def select(data: SkeletonFile, classes_spec: str, label_map: tuple[str, ...]) ->
         raise UserError(f"'{data.path}' has labels {out_of_map[:5]} outside the label map (ids 0.."
                         f"{len(label_map) - 1}). Pass the file's own label map with --label-map FILE.")
     wanted = select_classes(classes_spec, label_map, data.labels_present())
+    if len(wanted) < 2:
+        raise UserError(f"Training needs at least 2 classes; the selection gives {len(wanted)} "
+                        f"({', '.join(label_map[i] for i in wanted) or 'none'}). Add classes with --classes.")
+    reserved = [label_map[i] for i in wanted if label_map[i].strip().lower() == NO_ACTION]
+    if reserved:
+        raise UserError(f"A class is named '{reserved[0]}', the label reserved for 'no known action'. Rename it in "
+                        "the label map.")
     new_label = {orig: i for i, orig in enumerate(wanted)}
     clips = [c for c in data.clips if c.label in new_label]
     labels = np.array([new_label[c.label] for c in clips], dtype=np.int64)
@@ -38,7 +47,7 @@ def select(data: SkeletonFile, classes_spec: str, label_map: tuple[str, ...]) ->
     if too_few:
         raise UserError(f"Every selected class needs at least 2 clips in '{data.path}' (one to train, one to "
                         f"validate); too few: {', '.join(too_few)}. Choose other --classes.")
-    return LabelledClips(clips, labels, [label_map[orig] for orig in wanted])
+    return LabelledClips(clips, labels, [label_map[orig] for orig in wanted], list(wanted))
 
 
 def stratified_split(labels: np.ndarray, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -70,3 +79,17 @@ def official_split(selected: LabelledClips, split: dict[str, list[str]], train_n
         raise UserError(f"Split {train_name}/{val_name} leaves {len(train)} training and {len(val)} validation "
                         "clips of the selected classes.")
     return train, val
+
+
+def model_classes_by_label(classes: list[str], class_ids: list[int] | None,
+                           label_map_path: str | None) -> dict[int, int]:
+    """A skeleton file's label id -> index of the model class it is (labels of other classes absent).
+
+    Without ``--label-map`` the checkpoint's own record of the label ids it was trained on is used
+    (a model trained on Penn Action reads Penn's labels as Penn's classes); with one, labels are
+    matched to the model's classes by name; a checkpoint that recorded no ids falls back to UCF101.
+    """
+    if label_map_path is None and class_ids is not None:
+        return {label: i for i, label in enumerate(class_ids)}
+    position = {name: i for i, name in enumerate(classes)}
+    return {label: position[name] for label, name in enumerate(label_map_for(label_map_path)) if name in position}

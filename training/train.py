@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import math
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -14,17 +15,20 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from training.augment import augment_clip
+from training.background import KINDS
+from training.calibrate import fit_decision
 from training.checkpoint import save_checkpoint
-from training.config import RECIPES, TrainConfig, resolve_config
+from training.cli_types import fraction, non_negative, number, positive
+from training.config import RECIPES, TrainConfig, check_config, resolve_config
 from training.dataset import load_skeleton_file
 from training.errors import UserError, run_cli
 from training.features import FeatureSpec, joints_seen, person_present
 from training.loop import encode_clips, evaluate, make_batches, train_epoch
 from training.metrics import classification_metrics
-from training.model import ActionLSTM, ModelConfig
+from training.model import ActionLSTM, ModelConfig, build_model
 from training.plots import plot_confusion, plot_loss, plot_metrics
-from training.run_dir import point_latest, prepare_run_dir
+from training.run_dir import choose_run_dir, point_latest, staged_run_dir
+from training.sampler import EpochSampler, new_member
 from training.selection import label_map_for, official_split, select, stratified_split
 
 EXAMPLES = """examples:
@@ -52,6 +56,19 @@ def _format_row(row: dict) -> str:
             f"{row['val_precision']:>8.3f} {row['val_recall']:>8.3f} {row['val_f1']:>8.3f}")
 
 
+def member_splits(selected, file_split: dict, config: TrainConfig) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train, validation) indices for every ensemble member.
+
+    One split for all (``--split NAME``, or the stratified split of ``--seed``), or with
+    ``--bagging`` member i's own stratified split of seed + i, so that together the members
+    learn from every clip and each is still validated on clips it never saw.
+    """
+    if config.split:
+        return [official_split(selected, file_split, config.split)] * config.ensemble
+    seeds = [config.seed + i for i in range(config.ensemble)] if config.bagging else [config.seed] * config.ensemble
+    return [stratified_split(selected.labels, config.val_fraction, s) for s in seeds]
+
+
 def resolve_window(option: str, max_frames: int, clips: list[np.ndarray]) -> int:
     """``--window-frames``: "max", "auto" (75th percentile of the training clips' valid lengths) or N."""
     text = str(option).strip().lower()
@@ -66,28 +83,31 @@ def resolve_window(option: str, max_frames: int, clips: list[np.ndarray]) -> int
 
 
 def train(config: TrainConfig, echo=print, progress: bool = True) -> TrainResult:
-    """Run the whole recipe and write every output into a new run directory."""
+    """Run the whole recipe and publish every output into a new run directory.
+
+    Everything that can be checked is checked before training starts (options, the output
+    folder, the data, the live window); outputs are staged and published only when complete.
+
+    Raises:
+        UserError: bad options or data, an output folder that cannot be used, or a training
+            that diverged (a loss that became NaN or infinite); no run directory is left then.
+    """
     started = time.perf_counter()
+    check_config(config)
+    final_dir = choose_run_dir(config.out, config.overwrite)
     if config.threads:
         torch.set_num_threads(config.threads)
-    torch.manual_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
 
     data = load_skeleton_file(config.data)
     for reason, names in data.skipped.items():
         echo(f"skipped {len(names)} clip(s) with {reason} (e.g. {names[0]})")
     selected = select(data, config.classes, label_map_for(config.label_map))
-    if config.split:
-        train_idx, val_idx = official_split(selected, data.split, config.split)
-    else:
-        train_idx, val_idx = stratified_split(selected.labels, config.val_fraction, config.seed)
-    train_clips = [selected.clips[i].keypoints for i in train_idx]
-    val_clips = [selected.clips[i].keypoints for i in val_idx]
-    y_train, y_val = selected.labels[train_idx], selected.labels[val_idx]
-    run_dir = prepare_run_dir(config.out, config.overwrite)   # after the data checks: no empty run left behind
-
+    splits = member_splits(selected, data.split, config)
+    train_idx, val_idx = splits[0]
+    clips = [c.keypoints for c in selected.clips]
     spec = FeatureSpec(max_frames=config.max_frames, fps=config.fps, velocity=config.velocity,
-                       window_frames=resolve_window(config.window_frames, config.max_frames, train_clips),
+                       window_frames=resolve_window(config.window_frames, config.max_frames,
+                                                    [clips[i] for i in train_idx]),
                        joints_used=joints_seen([selected.clips[i].scores for i in train_idx]))
     dropped = [j for j in spec.layout if j not in spec.joints_used]
     echo(f"{len(selected.classes)} classes, {len(train_idx)} training / {len(val_idx)} validation clips; "
@@ -95,66 +115,99 @@ def train(config: TrainConfig, echo=print, progress: bool = True) -> TrainResult
          f"{spec.window_frames} frames at {spec.fps:g} fps"
          + (f"; joints never seen in training, fed as 0: {', '.join(dropped)}" if dropped else ""))
 
-    model = ActionLSTM(ModelConfig(input_size=spec.feature_size, hidden_size=config.hidden_size,
-                                   num_layers=config.num_layers, num_classes=len(selected.classes),
-                                   cell=config.cell, bidirectional=config.bidirectional, dropout=config.dropout))
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
-                 if config.lr_schedule == "cosine" else None)
-    x_val, len_val = encode_clips(val_clips, spec)
-    x_train, len_train = encode_clips(train_clips, spec)
-    augment = partial(augment_clip, layout=spec.layout, rng=rng) if config.augment else None
+    n_classes = len(selected.classes)
+    n_background = int(round(config.background * len(train_idx) / n_classes))
+    model_config = ModelConfig(input_size=spec.feature_size, hidden_size=config.hidden_size,
+                               num_layers=config.num_layers, num_classes=n_classes + (n_background > 0),
+                               cell=config.cell, bidirectional=config.bidirectional, dropout=config.dropout,
+                               ensemble=config.ensemble)
+    members = []
+    for i, (t_idx, v_idx) in enumerate(splits):
+        sampler = EpochSampler(config, spec, [clips[j] for j in t_idx], selected.labels[t_idx], n_classes,
+                               n_background)
+        members.append(new_member(model_config, config, i, sampler,
+                                  (*encode_clips([clips[j] for j in v_idx], spec), selected.labels[v_idx])))
+    if config.ensemble > 1:
+        how = ("each on its own stratified split (seeds {0}..{1}), together on every clip" if config.bagging
+               else "on one split").format(config.seed, config.seed + config.ensemble - 1)
+        echo(f"an ensemble of {config.ensemble} LSTMs trained {how}; the table shows their mean")
 
     epochs: list[dict] = []
-    best = (float("inf"), 0, None, None)  # (val_loss, epoch, state_dict, confusion matrix)
     echo(TABLE_HEADER)
     for epoch in range(1, config.epochs + 1):
-        if augment is not None:
-            x_train, len_train = encode_clips(train_clips, spec, transform=augment)
-        batches = make_batches(len_train, config.batch_size, rng, bucket=config.bucket)
-        with tqdm(total=len(train_idx), desc=f"epoch {epoch}/{config.epochs}", unit="clip", leave=False,
-                  disable=not progress) as bar:
-            train_loss = train_epoch(model, optimizer, x_train, len_train, y_train, batches, bar.update)
-        if scheduler is not None:
-            scheduler.step()
-        val_loss, predicted = evaluate(model, x_val, len_val, y_val)
-        m = classification_metrics(y_val, predicted, len(selected.classes))
-        row = {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "val_accuracy": m["accuracy"],
-               "val_precision": m["precision"], "val_recall": m["recall"], "val_f1": m["f1"]}
+        losses, rows = [], []
+        with tqdm(total=sum(m.sampler.size for m in members), desc=f"epoch {epoch}/{config.epochs}", unit="clip",
+                  leave=False, disable=not progress) as bar:
+            for member in members:
+                x_epoch, len_epoch, y_epoch = member.sampler.sample(member.rng)
+                batches = make_batches(len_epoch, config.batch_size, member.rng, bucket=config.bucket)
+                losses.append(train_epoch(member.model, member.optimizer, x_epoch, len_epoch, y_epoch, batches,
+                                          bar.update))
+                if member.scheduler is not None:
+                    member.scheduler.step()
+                val_loss, predicted = evaluate([member.model], member.x_val, member.len_val, member.y_val)
+                if not all(math.isfinite(v) for v in (losses[-1], val_loss)):
+                    raise UserError(f"Training diverged at epoch {epoch} (the loss became "
+                                    f"{losses[-1] if not math.isfinite(losses[-1]) else val_loss}); no model was "
+                                    f"saved. Lower the learning rate (--lr, now {config.lr:g}).")
+                m = classification_metrics(member.y_val, predicted, n_classes)
+                rows.append({"val_loss": val_loss, "val_accuracy": m["accuracy"], "val_precision": m["precision"],
+                             "val_recall": m["recall"], "val_f1": m["f1"]})
+                if not config.keep_best or val_loss < member.best_loss:
+                    member.best_loss, member.best_epoch = val_loss, epoch
+                    member.best_state = copy.deepcopy(member.model.state_dict())
+                    member.best_confusion = m["confusion_matrix"]
+        row = {"epoch": epoch, "train_loss": float(np.mean(losses)),
+               **{k: float(np.mean([r[k] for r in rows])) for k in rows[0]}}
         epochs.append(row)
         echo(_format_row(row))
-        if not config.keep_best or val_loss < best[0]:
-            best = (val_loss, epoch, copy.deepcopy(model.state_dict()), m["confusion_matrix"])
-    _, best_epoch, state, confusion = best
-    model.load_state_dict(state)
+    model = build_model(model_config)
+    for target, member in zip(model.members if config.ensemble > 1 else [model], members):
+        target.load_state_dict(member.best_state)
+    if not all(torch.isfinite(p).all() for p in model.parameters()):
+        raise UserError("Training produced non-finite weights; no model was saved. Lower the learning rate "
+                        f"(--lr, now {config.lr:g}).")
+    best_epoch = int(round(np.mean([m.best_epoch for m in members])))
+    confusion = np.sum([m.best_confusion for m in members], axis=0).tolist()
     seconds = time.perf_counter() - started
 
+    kept = {k: float(np.mean([epochs[m.best_epoch - 1][k] for m in members])) for k in ("val_accuracy", "val_f1")}
+    split_text = config.split or (f"stratified {1 - config.val_fraction:.0%}/{config.val_fraction:.0%} seed "
+                                  f"{config.seed}" + (f"..{config.seed + config.ensemble - 1}, one per member"
+                                                      if config.bagging and config.ensemble > 1 else ""))
     data_info = {"file": Path(config.data).name, "size_bytes": data.size_bytes, "n_train": len(train_idx),
-                 "n_val": len(val_idx), "split": config.split or f"stratified {1 - config.val_fraction:.0%}/"
-                 f"{config.val_fraction:.0%} seed {config.seed}"}
-    save_checkpoint(run_dir / "model.pt", model, spec, selected.classes, data_info, config.to_dict())
-    write_outputs(run_dir, config, selected.classes, epochs, confusion, best_epoch,
-                  {"data": data_info, "features": spec.to_dict(), "kept_epoch": best_epoch, "train_seconds": seconds,
-                   "skipped_clips": {k: len(v) for k, v in data.skipped.items()}})
-    kept = epochs[best_epoch - 1]
-    echo(f"kept epoch {best_epoch}: val accuracy {kept['val_accuracy']:.3f}, F1 {kept['val_f1']:.3f}; "
-         f"{seconds:.1f} s; outputs in {run_dir}/")
-    return TrainResult(run_dir, epochs, best_epoch, seconds)
+                 "n_val": len(val_idx), "split": split_text, "val_accuracy": kept["val_accuracy"],
+                 "val_f1": kept["val_f1"], "kept_epoch": best_epoch,
+                 "kept_epochs": [m.best_epoch for m in members]}
+    seen = sorted({int(i) for t_idx, _ in splits for i in t_idx})    # every clip some member trained on
+    decision = fit_decision([clips[i] for i in seen], [selected.clips[i].scores for i in seen],
+                            selected.labels[seen], n_classes, spec, background=n_background > 0)
+    with staged_run_dir(final_dir) as stage:
+        save_checkpoint(stage / "model.pt", model, spec, selected.classes, data_info, config.to_dict(),
+                        background=n_background > 0, decision=decision, class_ids=selected.label_ids)
+        write_outputs(stage, config, selected.classes, epochs, confusion, best_epoch,
+                      {"data": data_info, "features": spec.to_dict(), "decision": decision.to_dict(),
+                       "kept_epoch": best_epoch, "train_seconds": seconds,
+                       "skipped_clips": {k: len(v) for k, v in data.skipped.items()}})
+    point_latest(final_dir)
+    which = (f"epochs {', '.join(str(m.best_epoch) for m in members)}" if len(members) > 1 else f"epoch {best_epoch}")
+    echo(f"kept {which}: val accuracy {kept['val_accuracy']:.3f}, F1 {kept['val_f1']:.3f}; "
+         f"{seconds:.1f} s; outputs in {final_dir}/")
+    return TrainResult(final_dir, epochs, best_epoch, seconds)
 
 
 def write_outputs(run_dir: Path, config: TrainConfig, classes: list[str], epochs: list[dict],
                   confusion: list[list[int]], best_epoch: int, run_info: dict) -> None:
-    """The metrics JSON and CSV, run.json, the three plots, and the ``latest`` pointer."""
+    """The metrics JSON and CSV, run.json and the three plots (into the staging folder)."""
     metrics = {"config": config.to_dict(), "classes": classes, "epochs": epochs, "confusion_matrix": confusion}
-    (run_dir / "metricas_entrenamiento.json").write_text(json.dumps(metrics, indent=2))
+    (run_dir / "metricas_entrenamiento.json").write_text(json.dumps(metrics, indent=2, allow_nan=False))
     pd.DataFrame(epochs).to_csv(run_dir / "metrics.csv", index=False)
-    (run_dir / "run.json").write_text(json.dumps(run_info, indent=2))
+    (run_dir / "run.json").write_text(json.dumps(run_info, indent=2, allow_nan=False))
     plot_loss(epochs, run_dir / "loss.png", best_epoch if config.keep_best else None)
     plot_metrics(epochs, run_dir / "metrics.png")
     kept = epochs[best_epoch - 1]
     plot_confusion(confusion, classes, run_dir / "confusion_matrix.png",
                    f"Validation confusion matrix (epoch {best_epoch}, accuracy {kept['val_accuracy']:.1%})")
-    point_latest(run_dir)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -167,28 +220,39 @@ def build_parser() -> argparse.ArgumentParser:
     flag("--label-map", help="text file, one class name per line (default: UCF101's 101 classes)")
     flag("--classes", help=f"names or ids, comma-separated, or 'all' (default {d.classes})")
     flag("--split", help="train on this official split (e.g. train1) and validate on its test twin")
-    flag("--val-fraction", type=float, help=f"validation share of the stratified split (default {d.val_fraction})")
-    flag("--seed", type=int, help=f"seed for the split, init and batches (default {d.seed})")
-    flag("--recipe", choices=list(RECIPES), help="named set of defaults: spec (default) or strong")
-    flag("--max-frames", type=int, help=f"training sequences are cut/padded to this (default {d.max_frames})")
+    flag("--val-fraction", type=fraction(False, False), help=f"validation share of the stratified split (default {d.val_fraction})")
+    flag("--seed", type=non_negative(int), help=f"seed for the split, init and batches (default {d.seed})")
+    flag("--recipe", choices=list(RECIPES), help="named set of defaults: spec (default), strong, or trust (strong as an "
+                                                 "ensemble of 3: the bundled model's recipe)")
+    flag("--max-frames", type=positive(int), help=f"training sequences are cut/padded to this (default {d.max_frames})")
     flag("--window-frames", help="live window: 'max' (= --max-frames, default), 'auto' (the 75th percentile of "
                                  "training clip lengths) or a number of frames")
-    flag("--fps", type=float, help=f"frame rate of the training clips, used to resample live video (default {d.fps:g})")
+    flag("--fps", type=number(float, 1.0, 1000.0), help=f"frame rate of the training clips, used to resample live video (default {d.fps:g})")
     flag("--velocity", action=argparse.BooleanOptionalAction, help="add frame-difference features")
-    flag("--hidden-size", type=int, help=f"LSTM units (default {d.hidden_size})")
-    flag("--num-layers", type=int, help=f"LSTM layers (default {d.num_layers})")
+    flag("--hidden-size", type=positive(int), help=f"LSTM units (default {d.hidden_size})")
+    flag("--num-layers", type=positive(int), help=f"LSTM layers (default {d.num_layers})")
     flag("--cell", choices=["lstm", "gru"], help="recurrent cell (default lstm)")
     flag("--bidirectional", action=argparse.BooleanOptionalAction, help="read the window both ways")
-    flag("--dropout", type=float, help=f"dropout before the head (default {d.dropout})")
-    flag("--batch-size", type=int, help=f"(default {d.batch_size})")
-    flag("--epochs", type=int, help=f"(default {d.epochs})")
-    flag("--lr", type=float, help=f"Adam learning rate (default {d.lr})")
-    flag("--weight-decay", type=float, help=f"(default {d.weight_decay})")
+    flag("--dropout", type=fraction(True, False), help=f"dropout before the head (default {d.dropout})")
+    flag("--ensemble", type=number(int, 1, 20), help="train N LSTMs from seeds seed..seed+N-1 and average them (default 1)")
+    flag("--bagging", action=argparse.BooleanOptionalAction,
+         help="with --ensemble: each member on its own stratified split (seed + i), so together they see every clip")
+    flag("--batch-size", type=positive(int), help=f"(default {d.batch_size})")
+    flag("--epochs", type=positive(int), help=f"(default {d.epochs})")
+    flag("--lr", type=number(float, 0.0, 10.0, low_inclusive=False), help=f"Adam learning rate (default {d.lr})")
+    flag("--weight-decay", type=non_negative(float), help=f"(default {d.weight_decay})")
     flag("--lr-schedule", choices=["none", "cosine"], help="learning-rate schedule (default none)")
     flag("--augment", action=argparse.BooleanOptionalAction, help="skeleton-space augmentation")
+    flag("--pose-noise", action=argparse.BooleanOptionalAction,
+         help="pose-estimator-like body proportions, jitter and lost joints")
+    flag("--short-crops", action=argparse.BooleanOptionalAction,
+         help="half the training crops from 1 s up, as a live window that is still filling")
+    flag("--background", type=non_negative(float), help="background ('no action') sequences per epoch, as a multiple of the mean "
+                                          "clips per class; 0 = no background output (default 0)")
+    flag("--background-kinds", help=f"comma-separated, from {', '.join(KINDS)} (default all)")
     flag("--keep-best", action=argparse.BooleanOptionalAction, help="keep the epoch with the lowest val loss")
     flag("--bucket", action=argparse.BooleanOptionalAction, help="batch clips of similar length (default on)")
-    flag("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    flag("--threads", type=positive(int), help="torch CPU threads (default: torch's choice)")
     flag("--out", help="run directory (default runs/<timestamp>); must be new or empty")
     flag("--overwrite", action="store_true", help="allow writing into a non-empty --out")
     return p

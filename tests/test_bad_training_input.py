@@ -1,0 +1,106 @@
+"""Bad options and data for training: one clear error, nothing left behind, no NaN model ever saved."""
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import assert_clean_error, run_module, write_pickle
+from training.config import TrainConfig
+from training.errors import UserError
+from training.synthetic import make_synthetic_dataset
+from training.train import train
+
+
+@pytest.fixture(scope="module")
+def small_file(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("bad")
+    return write_pickle(folder / "small.pkl", make_synthetic_dataset(clips_per_class=5, lengths=(20, 50), seed=2))
+
+
+@pytest.mark.parametrize("args, pattern", [
+    (["--epochs", "0"], "--epochs: must be at least 1"),
+    (["--epochs", "-1"], "--epochs: must be at least 1"),
+    (["--batch-size", "0"], "--batch-size: must be at least 1"),
+    (["--lr", "nan"], "--lr: expected a number between 0 and 10"),
+    (["--lr", "-1"], "--lr: must be between 0 and 10"),
+    (["--lr", "inf"], "--lr: expected a number between 0 and 10"),
+    (["--lr", "1e300"], "--lr: must be between 0 and 10"),
+    (["--max-frames", "0"], "--max-frames: must be at least 1"),
+    (["--hidden-size", "0"], "--hidden-size: must be at least 1"),
+    (["--dropout", "1.5"], "--dropout: must be between 0 and 1"),
+    (["--threads", "-1"], "--threads: must be at least 1"),
+    (["--fps", "0"], "--fps: must be between 1 and 1000"),
+    (["--val-fraction", "1"], "--val-fraction: must be between 0 and 1"),
+    (["--epochs", "two"], "--epochs: expected a whole number"),
+    (["--window-frames", "500"], "--window-frames must be .* 1..300"),
+    (["--classes", "JumpingJack"], "at least 2 classes"),
+])
+def test_bad_options_fail_before_any_work_and_leave_nothing(small_file: Path, tmp_path: Path, args, pattern) -> None:
+    out = tmp_path / "run"
+    proc = run_module("training.train", "--data", str(small_file), "--out", str(out), *args)
+    assert_clean_error(proc, pattern)
+    assert not out.exists() and not list(tmp_path.glob(".*partial*"))
+
+
+@pytest.fixture
+def diverging(monkeypatch):
+    """Training whose loss turns NaN at the second epoch (as an exploding learning rate makes it)."""
+    import training.train as module
+    real, calls = module.train_epoch, []
+
+    def nan_at_second_epoch(*args, **kwargs):
+        calls.append(1)
+        loss = real(*args, **kwargs)
+        return float("nan") if len(calls) >= 2 else loss
+    monkeypatch.setattr(module, "train_epoch", nan_at_second_epoch)
+
+
+def test_a_diverging_training_stops_with_a_clear_error_and_saves_nothing(small_file: Path, tmp_path: Path,
+                                                                         diverging) -> None:
+    runs = tmp_path / "runs"
+    with pytest.raises(UserError, match="diverged at epoch 2 .*no model was saved.*--lr"):
+        train(TrainConfig(data=str(small_file), out=str(runs / "r"), epochs=3, max_frames=64),
+              echo=lambda *a: None, progress=False)
+    assert not runs.exists() or not any(runs.iterdir())
+
+
+def test_a_failed_run_never_becomes_latest(small_file: Path, tmp_path: Path, monkeypatch) -> None:
+    runs = tmp_path / "runs"
+    good = train(TrainConfig(data=str(small_file), out=str(runs / "good"), epochs=1, max_frames=64),
+                 echo=lambda *a: None, progress=False)
+    import training.train as module
+    monkeypatch.setattr(module, "train_epoch", lambda *a, **k: float("inf"))
+    with pytest.raises(UserError, match="diverged"):
+        train(TrainConfig(data=str(small_file), out=str(runs / "bad"), epochs=2, max_frames=64),
+              echo=lambda *a: None, progress=False)
+    assert (runs / "latest").resolve() == good.run_dir.resolve() and not (runs / "bad").exists()
+    json.loads((good.run_dir / "metricas_entrenamiento.json").read_text())     # strict JSON (no NaN)
+
+
+def test_overwrite_replaces_the_run_files_and_keeps_the_users(small_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    train(TrainConfig(data=str(small_file), out=str(out), epochs=1, max_frames=64, overwrite=True),
+          echo=lambda *a: None, progress=False)
+    assert (out / "notes.txt").read_text() == "mine" and (out / "model.pt").exists()
+
+
+def test_a_split_that_is_not_a_list_is_explained(tmp_path: Path) -> None:
+    data = make_synthetic_dataset(clips_per_class=4, lengths=(20, 40))
+    data["split"] = {"train1": 7}
+    path = write_pickle(tmp_path / "split.pkl", data)
+    assert_clean_error(run_module("training.train", "--data", str(path), "--out", str(tmp_path / "r")),
+                       "split 'train1' must be a list of frame_dir names, got int")
+
+
+def test_a_class_named_like_the_rejection_label_is_refused(tmp_path: Path) -> None:
+    data = make_synthetic_dataset(clips_per_class=4, lengths=(20, 40))
+    path = write_pickle(tmp_path / "d.pkl", data)
+    labels = tmp_path / "labels.txt"
+    names = [f"class{i}" for i in range(52)]
+    names[46] = "No Action"
+    labels.write_text("\n".join(names))
+    proc = run_module("training.train", "--data", str(path), "--label-map", str(labels), "--classes", "46,14",
+                      "--out", str(tmp_path / "r"))
+    assert_clean_error(proc, "reserved for 'no known action'")

@@ -1,0 +1,126 @@
+"""The decision layer: steady labels on synthetic probability streams, every rejection rule, clip labels."""
+import numpy as np
+import pytest
+
+from training.decision import NO_ACTION, DecisionSpec, SteadyDecider, clip_decision
+
+CLASSES = ["squat", "pushup", "situp"]
+
+
+def stream(probabilities: list[np.ndarray], rate_hz: float, spec: DecisionSpec = DecisionSpec(), **extra) -> list:
+    decider = SteadyDecider(CLASSES, spec)
+    return [decider.update(i / rate_hz, p, **extra) for i, p in enumerate(probabilities)]
+
+
+def noisy(best: int, n: int, rng: np.random.Generator, strength: float = 1.6) -> list[np.ndarray]:
+    """n probability vectors that favour ``best`` on average (strength 1.6: it is the arg-max about
+    half the time, so the raw label flickers several times a second)."""
+    alpha = np.ones(len(CLASSES))
+    alpha[best] = strength
+    return list(rng.dirichlet(alpha, size=n))
+
+
+def changes(labels: list[str]) -> int:
+    return sum(a != b for a, b in zip(labels, labels[1:]))
+
+
+@pytest.mark.parametrize("rate_hz", [5.0, 30.0, 60.0])
+def test_a_flickering_model_gives_a_steady_label_at_any_prediction_rate(rate_hz: float) -> None:
+    rng = np.random.default_rng(0)
+    probs = noisy(0, int(20 * rate_hz), rng)                       # 20 s of one action
+    raw = [CLASSES[int(np.argmax(p))] for p in probs]
+    assert changes(raw) > 20 * 2                                     # the raw arg-max flickers
+    labels = [d.label for d in stream(probs, rate_hz)]
+    settled = labels[int(3 * rate_hz):]                             # after 3 s: one label, the right one
+    assert set(settled) == {"squat"} and changes(labels) <= 1
+
+
+@pytest.mark.parametrize("rate_hz", [5.0, 30.0, 60.0])
+def test_a_real_change_of_action_is_followed_within_seconds_at_any_rate(rate_hz: float) -> None:
+    rng = np.random.default_rng(1)
+    probs = noisy(0, int(8 * rate_hz), rng, 3.0) + noisy(1, int(8 * rate_hz), rng, 3.0)
+    decisions = stream(probs, rate_hz)
+    times = np.arange(len(probs)) / rate_hz
+    switched = next(t for t, d in zip(times, decisions) if t >= 8.0 and d.label == "pushup")
+    assert 8.0 < switched < 8.0 + 4.0
+    late = [d.label for t, d in zip(times, decisions) if t >= 3.0]
+    assert late[0] == "squat" and late[-1] == "pushup" and changes(late) == 1
+
+
+def test_switch_time_does_not_depend_on_the_prediction_rate() -> None:
+    def switch_time(rate_hz: float) -> float:
+        a, b = np.array([0.8, 0.1, 0.1]), np.array([0.1, 0.8, 0.1])
+        probs = [a] * int(6 * rate_hz) + [b] * int(6 * rate_hz)
+        decisions = stream(probs, rate_hz)
+        return next(i / rate_hz for i, d in enumerate(decisions) if d.label == "pushup") - 6.0
+    times = [switch_time(r) for r in (5.0, 15.0, 30.0, 60.0)]
+    assert max(times) - min(times) < 0.35, times
+
+
+def test_background_output_rejects() -> None:
+    d = stream([np.array([0.2, 0.1, 0.1])] * 5, 5.0, background=0.6)[-1]
+    assert d.label == NO_ACTION and d.reason == "background" and d.raw_label == "squat"
+    off = stream([np.array([0.2, 0.1, 0.1])] * 5, 5.0, DecisionSpec(use_background=False), background=0.6)[-1]
+    assert off.label == "squat"
+
+
+def test_low_probability_rejects_only_below_the_threshold() -> None:
+    flat = [np.array([0.4, 0.3, 0.3])] * 10
+    assert stream(flat, 5.0, DecisionSpec(min_probability=0.5))[-1].reason == "low probability"
+    assert stream(flat, 5.0, DecisionSpec(min_probability=0.3))[-1].label == "squat"
+
+
+def test_a_body_not_in_view_is_not_named_as_a_class_that_needs_it() -> None:
+    spec = DecisionSpec(min_visible=(0.8, 0.2, 0.2))
+    probs = [np.array([0.9, 0.05, 0.05])] * 5
+    assert stream(probs, 5.0, spec, visible=0.5)[-1].reason == "not in view"
+    assert stream(probs, 5.0, spec, visible=0.9)[-1].label == "squat"
+    assert stream([np.array([0.05, 0.9, 0.05])] * 5, 5.0, spec, visible=0.5)[-1].label == "pushup"
+
+
+def test_stillness_is_shown_at_once_and_ends_when_the_person_moves() -> None:
+    spec = DecisionSpec(still_motion=0.05)
+    decider = SteadyDecider(CLASSES, spec)
+    p = np.array([0.9, 0.05, 0.05])
+    assert decider.update(0.0, p, motion=0.5).label == "squat"
+    still = decider.update(0.2, p, motion=0.01)
+    assert still.label == NO_ACTION and still.reason == "still"
+    assert decider.update(0.4, p, motion=0.4).label == "squat"
+    assert decider.update(0.6, p, motion=None).label == "squat"      # unknown motion never rejects
+
+
+def test_raw_labels_show_each_prediction_as_it_is() -> None:
+    probs = [np.array([0.6, 0.3, 0.1]), np.array([0.2, 0.7, 0.1]), np.array([0.1, 0.2, 0.7])]
+    labels = [d.label for d in stream(probs, 5.0, DecisionSpec(steady=False, still_motion=1.0), background=0.9)]
+    assert labels == ["squat", "pushup", "situp"]
+
+
+def test_the_rejection_label_is_never_a_class() -> None:
+    with pytest.raises(ValueError, match="reserved"):
+        SteadyDecider(["squat", NO_ACTION], DecisionSpec())
+    with pytest.raises(ValueError, match="min_visible has 2 values for 3 classes"):
+        SteadyDecider(CLASSES, DecisionSpec(min_visible=(0.1, 0.2)))
+
+
+@pytest.mark.parametrize("bad", [{"min_probability": 1.5}, {"evidence_s": 0.0}, {"smoothing_s": float("nan")},
+                                 {"switch_probability": -0.1}, {"min_visible": (0.5, 2.0)}])
+def test_invalid_parameters_are_refused(bad: dict) -> None:
+    with pytest.raises(ValueError, match="invalid decision parameter"):
+        DecisionSpec(**bad)
+
+
+def test_spec_round_trip_and_unknown_keys() -> None:
+    spec = DecisionSpec(min_probability=0.3, still_motion=0.02, min_visible=(0.1, 0.2, 0.3))
+    assert DecisionSpec.from_dict(spec.to_dict()) == spec
+    with pytest.raises(ValueError, match="unknown decision parameter"):
+        DecisionSpec.from_dict({"switch_s": 1.0})
+
+
+def test_clip_label_is_the_class_shown_most_or_no_action_when_mostly_rejected() -> None:
+    spec = DecisionSpec()
+    named = stream([np.array([0.2, 0.7, 0.1])] * 10, 5.0)
+    assert clip_decision(named, CLASSES, spec)[0] == "pushup"
+    rejected = stream([np.array([0.2, 0.7, 0.1])] * 10, 5.0, background=0.9)
+    label, share = clip_decision(rejected + named[:3], CLASSES, spec)
+    assert label == NO_ACTION and share == pytest.approx(10 / 13)
+    assert clip_decision([], CLASSES, spec) == (NO_ACTION, 0.0)

@@ -1,0 +1,128 @@
+"""Trust on real footage: fitted decision parameters, stillness, JSON fields, ensembles, the benchmark replay."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from realtime.recognizer import Recognizer
+from tests.conftest import run_module, shared_file, write_pickle
+from training.calibrate import fit_min_visible, fit_still_motion, motion_spans
+from training.checkpoint import load_checkpoint
+from training.config import TrainConfig
+from training.decision import NO_ACTION
+from training.features import FeatureSpec, motion_amount, visible_share
+from training.model import ActionEnsemble, ModelConfig, build_model
+from training.synthetic import make_synthetic_dataset, synthetic_record
+from training.train import train
+
+
+def held(keypoints: np.ndarray, seconds: float, fps: float, rng: np.random.Generator, jitter_px: float = 0.3) -> np.ndarray:
+    """The clip's last frame held for ``seconds``, with a pose model's sub-pixel jitter: (n, 17, 2)."""
+    n = int(round(seconds * fps))
+    return keypoints[-1][None] + rng.normal(0.0, jitter_px, size=(n,) + keypoints.shape[1:]).astype(np.float32)
+
+
+def test_motion_amount_separates_moving_from_still() -> None:
+    spec = FeatureSpec(fps=25.0)
+    rng = np.random.default_rng(0)
+    moving = synthetic_record("JumpingJack", 50, rng)["keypoint"][0].astype(np.float32)
+    still = held(moving, 2.0, 25.0, rng)
+    assert motion_amount(moving, spec, 1.0) > 10 * motion_amount(still, spec, 1.0)
+    assert motion_amount(moving[:2], spec, 1.0) is None                    # too few frames to tell
+    assert motion_amount(np.concatenate([moving, still]), spec, 1.0) == pytest.approx(motion_amount(still, spec, 1.0))
+
+
+def test_still_threshold_is_fitted_below_the_actions_own_motion() -> None:
+    spec = FeatureSpec(fps=25.0)
+    rng = np.random.default_rng(1)
+    clips = [synthetic_record(name, 60, rng)["keypoint"][0].astype(np.float32)
+             for name in ("JumpingJack", "BodyWeightSquats", "JumpRope") for _ in range(5)]
+    threshold = fit_still_motion(clips, spec, 1.0)
+    assert 0 < threshold < np.percentile(motion_spans(clips, spec, 1.0), 5)
+    assert fit_still_motion(clips[:1][:1], spec, 30.0) == 0.0             # nothing long enough to measure: off
+
+
+def test_min_visible_is_a_low_percentile_per_class() -> None:
+    spec = FeatureSpec()
+    full = np.ones((30, 17), np.float32)
+    legs_hidden = full.copy()
+    legs_hidden[:, 11:] = 0.1
+    scores = [full] * 20 + [legs_hidden] * 20
+    labels = np.array([0] * 20 + [1] * 20)
+    low = fit_min_visible(scores, labels, 3, spec)
+    assert low[0] == pytest.approx(1.0) and low[1] == pytest.approx(11 / 17) and low[2] == 0.0
+    assert visible_share(legs_hidden, spec) == pytest.approx(11 / 17)
+    assert visible_share(np.zeros((5, 17)), spec) is None
+
+
+def test_a_person_who_stops_moving_is_rejected_within_two_seconds(trained_checkpoint: Path) -> None:
+    ckpt = load_checkpoint(trained_checkpoint)
+    assert ckpt.decision.still_motion > 0                                 # fitted at training time
+    rng = np.random.default_rng(2)
+    fps = ckpt.spec.fps
+    action = synthetic_record("BodyWeightSquats", int(4 * fps), rng, fps=fps)["keypoint"][0].astype(np.float32)
+    frames = np.concatenate([action, held(action, 4.0, fps, rng)])
+    recognizer = Recognizer(ckpt, every=1)
+    decisions = [(i / fps, recognizer.update(i / fps, kp)) for i, kp in enumerate(frames)]
+    labels = [(t, p.label, p.reason) for t, p in decisions if p is not None]
+    hold_start = len(action) / fps
+    assert all(label != NO_ACTION for t, label, _ in labels if 1.5 <= t < hold_start)   # moving: a class
+    rejected_from = next(t for t, label, _ in labels if t >= hold_start and label == NO_ACTION)
+    assert rejected_from - hold_start <= 2.0
+    assert all(label == NO_ACTION and reason == "still" for t, label, reason in labels if t >= rejected_from)
+
+
+def test_video_json_has_steady_and_raw_fields(trained_checkpoint: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    proc = run_module("realtime.video", str(shared_file("videos/pose_squats.mp4")), "--checkpoint",
+                      str(trained_checkpoint), "--json", str(out), "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0].startswith(f"model {trained_checkpoint} (given with --checkpoint)")
+    report = json.loads(out.read_text())
+    video = report["videos"][0]
+    assert {"label", "probability", "raw_label", "rejected_share", "timeline"} <= set(video)
+    entry = video["timeline"][0]
+    assert {"time", "label", "probability", "raw_label", "raw_probability", "reason", "background", "topk",
+            "probabilities", "window_frames", "motion"} <= set(entry)
+    assert len(entry["probabilities"]) == len(report["classes"])
+    for e in video["timeline"]:
+        assert e["label"] in report["classes"] + [NO_ACTION]
+        assert e["raw_label"] == report["classes"][int(np.argmax(e["probabilities"]))]
+        assert (e["reason"] != "") == (e["label"] == NO_ACTION)
+
+
+def test_an_ensemble_averages_its_members_probabilities() -> None:
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(input_size=34, hidden_size=16, num_classes=4, ensemble=3))
+    assert isinstance(model, ActionEnsemble)
+    model.eval()
+    x, lengths = torch.randn(5, 9, 34), torch.tensor([9, 3, 1, 7, 9])
+    with torch.no_grad():
+        expected = torch.stack([torch.softmax(m(x, lengths), dim=1) for m in model.members]).mean(dim=0)
+        torch.testing.assert_close(torch.softmax(model(x, lengths), dim=1), expected)
+
+
+def test_training_an_ensemble_writes_one_checkpoint_of_all_members(tmp_path: Path) -> None:
+    data = write_pickle(tmp_path / "d.pkl", make_synthetic_dataset(clips_per_class=6, lengths=(20, 60), seed=1))
+    result = train(TrainConfig(data=str(data), out=str(tmp_path / "run"), epochs=2, max_frames=64, ensemble=2),
+                   echo=lambda *a: None, progress=False)
+    ckpt = load_checkpoint(result.run_dir / "model.pt")
+    assert isinstance(ckpt.model, ActionEnsemble) and len(ckpt.model.members) == 2
+    a, b = (torch.cat([p.flatten() for p in m.parameters()]) for m in ckpt.model.members)
+    assert not torch.equal(a, b)                                          # two different seeds
+    assert ckpt.data["val_accuracy"] == result.epochs[result.best_epoch - 1]["val_accuracy"]
+    assert len(ckpt.decision.min_visible) == len(ckpt.classes) and ckpt.class_ids == [46, 14, 51, 47, 16]
+
+
+def test_benchmark_replay_is_what_realtime_video_says(trained_checkpoint: Path, tmp_path: Path) -> None:
+    from bench.pose_cache import cached_track
+    from bench.trust import replay
+    from realtime.video import classify_video
+    clip = shared_file("videos/pose_squats.mp4")
+    ckpt = load_checkpoint(trained_checkpoint)
+    label, labels, times = replay(cached_track(clip, cache_dir=tmp_path), ckpt)
+    video = classify_video(str(clip), ckpt, progress=False)
+    assert label == video.label
+    assert labels == [e["label"] for e in video.timeline] and times == [e["time"] for e in video.timeline]

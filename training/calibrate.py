@@ -1,0 +1,80 @@
+"""Fit the decision layer's data-dependent parameters at training time, from training data only.
+
+Stored in the checkpoint's :class:`DecisionSpec`, so every path decides with the same numbers.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from dataclasses import replace
+
+from training.decision import DecisionSpec
+from training.features import FeatureSpec, motion_amount, person_present, visible_share
+
+STILL_PERCENTILE = 1.0     # of the training clips' own motion over still_s-second spans ...
+STILL_FRACTION = 0.5       # ... times this: clearly below what any action in the training set does
+VISIBLE_PERCENTILE = 2.0   # of each class's training clips' share of visible joints
+
+
+def motion_spans(clips: list[np.ndarray], spec: FeatureSpec, seconds: float, stride_s: float = 0.2) -> np.ndarray:
+    """Amount of motion (see :func:`motion_amount`) of every ``seconds`` span of every clip, one per ``stride_s``.
+
+    Args:
+        clips: (T, V, 2) pixel sequences at ``spec.fps``.
+
+    Returns:
+        (N,) amounts of motion (see :func:`motion_amount`).
+    """
+    span = max(3, int(round(seconds * spec.fps)))
+    stride = max(1, int(round(stride_s * spec.fps)))
+    amounts = []
+    for clip in clips:
+        valid = clip[person_present(clip)]
+        for end in range(span, len(valid) + 1, stride):
+            amount = motion_amount(valid[end - span:end], spec, seconds)
+            if amount is not None:
+                amounts.append(amount)
+    return np.array(amounts, dtype=np.float64)
+
+
+def fit_still_motion(clips: list[np.ndarray], spec: FeatureSpec, seconds: float) -> float:
+    """The amount of motion below which a person counts as standing still.
+
+    Half the 1st percentile of the motion the training actions themselves show over spans of
+    ``seconds``: slower than almost any moment of any known action. 0 (off) when the clips are
+    too short to measure.
+    """
+    amounts = motion_spans(clips, spec, seconds)
+    if len(amounts) < 20:
+        return 0.0
+    return float(STILL_FRACTION * np.percentile(amounts, STILL_PERCENTILE))
+
+
+def fit_min_visible(scores: list[np.ndarray], labels: np.ndarray, n_classes: int, spec: FeatureSpec) -> tuple[float, ...]:
+    """Per class, the 2nd percentile of its training clips' share of visible joints.
+
+    A live window showing less of the body than 98% of a class's training clips did (a face
+    close-up, legs out of the picture) is not taken as that class. Classes filmed partly
+    (Penn Action's guitar players, seen from the waist up) keep a low bar.
+
+    Args:
+        scores: per training clip, (T, V) joint scores.
+        labels: (N,) their classes, 0..n_classes-1.
+    """
+    shares = [visible_share(s, spec) for s in scores]
+    out = []
+    for c in range(n_classes):
+        mine = [v for v, label in zip(shares, labels) if label == c and v is not None]
+        out.append(float(np.percentile(mine, VISIBLE_PERCENTILE)) if mine else 0.0)
+    return tuple(out)
+
+
+def fit_decision(train_clips: list[np.ndarray], train_scores: list[np.ndarray], labels: np.ndarray,
+                 n_classes: int, spec: FeatureSpec, background: bool, base: DecisionSpec | None = None) -> DecisionSpec:
+    """The checkpoint's decision parameters: ``base`` (times and thresholds chosen by the recipe)
+    plus what is measured on the training clips: the stillness level and, per class, the least
+    share of the body its clips showed."""
+    base = base or DecisionSpec()
+    return replace(base, use_background=background,
+                   still_motion=fit_still_motion(train_clips, spec, base.still_s),
+                   min_visible=fit_min_visible(train_scores, labels, n_classes, spec))

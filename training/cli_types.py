@@ -1,0 +1,57 @@
+"""Checked numeric command-line options: the one place every numeric flag is validated.
+
+``parser.add_argument("--lr", type=positive(float))`` makes argparse refuse ``--lr nan``,
+``--lr -1`` or ``--lr abc`` with ``error: argument --lr: ...`` (exit status 2) before any work
+starts, and the value a command receives is always finite and in range.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+
+
+def number(kind: type = float, low: float | None = None, high: float | None = None, low_inclusive: bool = True,
+           high_inclusive: bool = True) -> Callable[[str], float | int]:
+    """An argparse ``type`` for a finite ``kind`` (int or float) in [low, high] (bounds optional)."""
+    def describe() -> str:
+        if low is not None and high is not None:
+            return (f"between {low:g} and {high:g}" + ("" if low_inclusive and high_inclusive else
+                    f" ({'>=' if low_inclusive else '>'} {low:g}, {'<=' if high_inclusive else '<'} {high:g})"))
+        if low is not None:
+            return f"{'at least' if low_inclusive else 'greater than'} {low:g}"
+        if high is not None:
+            return f"{'at most' if high_inclusive else 'less than'} {high:g}"
+        return "a finite number"
+
+    def parse(text: str) -> float | int:
+        noun = "a whole number" if kind is int else "a number"
+        try:
+            value = kind(text)
+        except (TypeError, ValueError):
+            raise argparse.ArgumentTypeError(f"expected {noun} {describe()}, got {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected {noun} {describe()}, got {text!r}")
+        too_low = low is not None and (value < low if low_inclusive else value <= low)
+        too_high = high is not None and (value > high if high_inclusive else value >= high)
+        if too_low or too_high:
+            raise argparse.ArgumentTypeError(f"must be {describe()}, got {text}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
+    return parse
+
+
+def positive(kind: type = float) -> Callable[[str], float | int]:
+    """> 0 (for ints: >= 1)."""
+    return number(kind, 1 if kind is int else 0.0, low_inclusive=kind is int)
+
+
+def non_negative(kind: type = float) -> Callable[[str], float | int]:
+    """>= 0."""
+    return number(kind, 0)
+
+
+def fraction(low_inclusive: bool = True, high_inclusive: bool = True) -> Callable[[str], float]:
+    """A share in [0, 1] (bounds optionally open)."""
+    return number(float, 0.0, 1.0, low_inclusive, high_inclusive)

@@ -1,0 +1,255 @@
+"""What the user is told: the one decision layer between model output and every display.
+
+The model gives class probabilities for the newest window; the user wants one steady answer,
+including "nothing I know is happening". :class:`SteadyDecider` turns the stream of model
+outputs into that answer, and :func:`clip_decision` sums a whole clip up. Every driver
+(``realtime.cam``, ``realtime.video``, ``training.evaluate``/``predict``, the benchmarks) uses
+these with the :class:`DecisionSpec` stored in the checkpoint, so they all decide alike.
+
+Per model run (:meth:`SteadyDecider.update`), with every time in seconds so that 5, 30 or 60
+predictions per second behave alike:
+  1. **which class**: a hidden-Markov filter over the classes. Each run is evidence weighted by
+     the time since the previous one (``evidence_s`` seconds of predictions count as one
+     observation, since consecutive windows overlap), and between runs the class may change at
+     ``switch_rate`` changes per second. The first run shows the filter's leader; after that the
+     shown class changes only when another class reaches ``switch_probability`` in the filter:
+     a short run of doubtful windows cannot flip it, a clear change of action does within a
+     few seconds (measured: README, "Trust on real footage");
+  2. **whether to name it**: the model's own probabilities, averaged over ``smoothing_s``
+     seconds, must make the class at least ``min_probability`` likely and, with a background
+     output, more likely than "nothing known"; the window must show as much of the body as the
+     class's training clips did (``min_visible``, per class: a face close-up is no squat); else
+     :data:`NO_ACTION`;
+  3. **stillness**: a person whose joints moved less than ``still_motion`` over the newest
+     ``still_s`` seconds is :data:`NO_ACTION` at once, whatever the window still holds.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+
+from training.cli_types import fraction, non_negative, positive
+
+NO_ACTION = "no action"   # the rejection outcome; training refuses a class of this name
+
+
+@dataclass(frozen=True)
+class DecisionSpec:
+    """Parameters of the decision layer (times in seconds); saved in the checkpoint.
+
+    Attributes:
+        min_probability: a class is named only when its smoothed probability reaches this.
+        use_background: reject when the model's background output beats every known class.
+        still_motion: motion (see ``training.features.motion_amount``: mean temporal std of
+            the normalised joints) below which the person counts as standing still; 0: off.
+        still_s: how many of the newest seconds the stillness check looks at.
+        smoothing_s: time constant of the moving average behind the rejection rules and the
+            probability shown (0: none).
+        evidence_s: seconds of predictions that count as one observation in the class filter
+            (larger: steadier, slower).
+        switch_rate: how many label changes per second the class filter expects (smaller: steadier).
+        switch_probability: the filter probability at which another class replaces the shown one.
+        clip_reject_share: a clip is :data:`NO_ACTION` when more than this share of its
+            decisions were.
+        min_visible: per class, the share of visible joints below which that class is not
+            named (empty: no such check).
+        steady: False shows each run's own arg-max (no filter, no rejection): the raw model.
+    """
+
+    min_probability: float = 0.0
+    use_background: bool = True
+    still_motion: float = 0.0
+    still_s: float = 1.0
+    smoothing_s: float = 1.0
+    evidence_s: float = 1.0
+    switch_rate: float = 0.2
+    switch_probability: float = 0.8
+    clip_reject_share: float = 0.5
+    min_visible: tuple[float, ...] = ()
+    steady: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "min_visible", tuple(float(v) for v in self.min_visible))
+        checks = {"min_probability": 0.0 <= self.min_probability <= 1.0, "still_motion": self.still_motion >= 0,
+                  "still_s": self.still_s > 0, "smoothing_s": self.smoothing_s >= 0, "evidence_s": self.evidence_s > 0,
+                  "switch_rate": self.switch_rate > 0, "switch_probability": 0.0 <= self.switch_probability <= 1.0,
+                  "clip_reject_share": 0.0 <= self.clip_reject_share <= 1.0}
+        bad = [name for name, ok in checks.items() if not ok or not math.isfinite(float(getattr(self, name)))]
+        if any(not 0.0 <= v <= 1.0 for v in self.min_visible):
+            bad.append("min_visible")
+        if bad:
+            raise ValueError(f"invalid decision parameter(s): {', '.join(f'{n}={getattr(self, n)!r}' for n in bad)}")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["min_visible"] = list(self.min_visible)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "DecisionSpec":
+        unknown = set(d) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown decision parameter(s): {', '.join(sorted(unknown))}")
+        return cls(**d)
+
+
+@dataclass
+class Decision:
+    """What is shown after one model run.
+
+    Attributes:
+        label: the steady label: a class name or :data:`NO_ACTION`.
+        probability: the smoothed probability of ``label`` (for NO_ACTION: 1 - the best class's).
+        raw_label: the arg-max class of this run's own probabilities (no smoothing, no rejection).
+        raw_probability: its probability.
+        reason: why NO_ACTION ("background", "low probability", "not in view", "still"), else "".
+        smoothed: (C,) smoothed class probabilities.
+        belief: (C,) the class filter's probabilities.
+    """
+
+    label: str
+    probability: float
+    raw_label: str
+    raw_probability: float
+    reason: str = ""
+    smoothed: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    belief: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def rejected(self) -> bool:
+        return self.label == NO_ACTION
+
+
+class SteadyDecider:
+    """The stream of model outputs -> a steady label (see module docstring)."""
+
+    FIRST_STEP_S = 0.2   # evidence weight of the very first run (no previous run to time it by)
+
+    def __init__(self, classes: list[str], spec: DecisionSpec) -> None:
+        if NO_ACTION in classes:
+            raise ValueError(f"'{NO_ACTION}' is reserved for the rejection outcome and cannot be a class name")
+        if spec.min_visible and len(spec.min_visible) != len(classes):
+            raise ValueError(f"min_visible has {len(spec.min_visible)} values for {len(classes)} classes")
+        self.classes = list(classes)
+        self.spec = spec
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the stream (a new clip, or the person left)."""
+        self._smoothed: np.ndarray | None = None
+        self._log_belief = np.full(len(self.classes), -math.log(len(self.classes)))
+        self._last_time: float | None = None
+        self._shown_class: int | None = None
+
+    def _step(self, time_s: float, probabilities: np.ndarray, background: float) -> tuple[np.ndarray, np.ndarray]:
+        """Advance the moving average and the class filter; returns (smoothed (C+1,), belief (C,))."""
+        dt = self.FIRST_STEP_S if self._last_time is None else max(0.0, time_s - self._last_time)
+        self._last_time = time_s
+        values = np.append(probabilities.astype(np.float64), background)
+        if self._smoothed is None or self.spec.smoothing_s <= 0:
+            self._smoothed = values
+        else:
+            weight = 1.0 - math.exp(-dt / self.spec.smoothing_s)
+            self._smoothed = (1.0 - weight) * self._smoothed + weight * values
+        belief = np.exp(self._log_belief - self._log_belief.max())
+        belief /= belief.sum()
+        stay = math.exp(-self.spec.switch_rate * dt)
+        prior = stay * belief + (1.0 - stay) / len(belief)
+        log_belief = np.log(prior) + (dt / self.spec.evidence_s) * np.log(np.maximum(probabilities, 1e-6))
+        self._log_belief = log_belief - log_belief.max()
+        belief = np.exp(self._log_belief)
+        return self._smoothed, belief / belief.sum()
+
+    def update(self, time_s: float, probabilities: np.ndarray, background: float = 0.0,
+               motion: float | None = None, visible: float | None = None) -> Decision:
+        """One model run.
+
+        Args:
+            time_s: stream time of the run (seconds, increasing).
+            probabilities: (C,) the model's probabilities of the known classes.
+            background: the model's background probability (0 when it has no such output).
+            motion: the motion amount over the newest ``still_s`` seconds (None: unknown).
+            visible: share of the window's joints scored visible (None: unknown).
+        """
+        probabilities = np.asarray(probabilities, dtype=np.float64)
+        raw = int(np.argmax(probabilities))
+        smoothed, belief = self._step(time_s, probabilities, background)
+        known, back = smoothed[:-1], float(smoothed[-1])
+        if not self.spec.steady:
+            return Decision(self.classes[raw], float(probabilities[raw]), self.classes[raw], float(probabilities[raw]),
+                            "", known.copy(), belief)
+        leader = int(np.argmax(belief))
+        if self._shown_class is None or (leader != self._shown_class and belief[leader] >= self.spec.switch_probability):
+            self._shown_class = leader
+        shown = self._shown_class
+        reason = ""
+        if self.spec.still_motion > 0 and motion is not None and motion < self.spec.still_motion:
+            reason = "still"
+        elif self.spec.use_background and back > known.max():
+            reason = "background"
+        elif known[shown] < self.spec.min_probability:
+            reason = "low probability"
+        elif self.spec.min_visible and visible is not None and visible < self.spec.min_visible[shown]:
+            reason = "not in view"
+        label = NO_ACTION if reason else self.classes[shown]
+        probability = (1.0 - float(known.max())) if reason else float(known[shown])
+        return Decision(label, probability, self.classes[raw], float(probabilities[raw]), reason, known.copy(), belief)
+
+
+def clip_decision(decisions: list[Decision], classes: list[str], spec: DecisionSpec) -> tuple[str, float]:
+    """One label for a whole clip from its stream of decisions.
+
+    :data:`NO_ACTION` when more than ``clip_reject_share`` of the decisions were; otherwise the
+    class shown most often, ties broken by the higher mean smoothed probability.
+
+    Returns:
+        (label, probability): the clip label and its mean smoothed probability over the clip
+        (for NO_ACTION, the share of rejected decisions).
+    """
+    if not decisions:
+        return NO_ACTION, 0.0
+    rejected = [d.rejected for d in decisions]
+    share = float(np.mean(rejected))
+    if share > spec.clip_reject_share:
+        return NO_ACTION, share
+    mean = np.mean([d.smoothed for d in decisions], axis=0)
+    counts = {c: 0 for c in classes}
+    for d in decisions:
+        if not d.rejected:
+            counts[d.label] += 1
+    best = max(classes, key=lambda c: (counts[c], mean[classes.index(c)]))
+    return best, float(mean[classes.index(best)])
+
+
+def add_decision_arguments(parser) -> None:
+    """The flags that override a checkpoint's decision parameters (cam, video, demo, evaluate)."""
+    group = parser.add_argument_group("decision (defaults: the checkpoint's own, fitted at training time)")
+    group.add_argument("--threshold", type=fraction(), metavar="P",
+                       help="name a class only when its smoothed probability is at least P (0-1); below it the "
+                            f"label is '{NO_ACTION}'")
+    group.add_argument("--smoothing", type=non_negative(), metavar="SECONDS",
+                       help="time constant of the moving average behind --threshold and the probability shown")
+    group.add_argument("--steadiness", type=positive(), metavar="SECONDS",
+                       help="seconds of predictions that count as one observation when choosing the label: larger "
+                            "is steadier and slower to change")
+    group.add_argument("--still-motion", type=non_negative(), metavar="AMOUNT",
+                       help=f"say '{NO_ACTION}' when the person moved less than this (normalised body units; see README) over "
+                            "the last seconds (0: off)")
+    group.add_argument("--no-reject", action="store_true",
+                       help=f"never say '{NO_ACTION}': always name the most likely class")
+    group.add_argument("--raw-labels", action="store_true",
+                       help="show each prediction's own arg-max: no steadying, no rejection (the model alone)")
+
+
+def decision_from_arguments(spec: DecisionSpec, args) -> DecisionSpec:
+    """``spec`` with the flags of :func:`add_decision_arguments` applied (argparse checked their ranges)."""
+    changes = {name: value for name, value in (("min_probability", args.threshold), ("smoothing_s", args.smoothing),
+                                                ("evidence_s", args.steadiness), ("still_motion", args.still_motion))
+               if value is not None}
+    if args.no_reject:
+        changes |= {"min_probability": 0.0, "use_background": False, "still_motion": 0.0, "min_visible": ()}
+    if args.raw_labels:
+        changes |= {"steady": False}
+    return replace(spec, **changes)

@@ -1,0 +1,85 @@
+"""Output files: checked before the work starts, written atomically, never replaced silently.
+
+Every command that writes a result goes through these helpers, so an interrupted or failed run
+never leaves half a file under the final name, and a wrong path is reported before minutes of
+work instead of after them.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from training.errors import UserError
+
+
+def check_output_file(path: Path | None, flag: str, overwrite: bool = False, suffixes: tuple[str, ...] = ()) -> None:
+    """Refuse an output file that cannot or must not be written, before any work is done.
+
+    Args:
+        path: the file the user asked for (None: not asked; nothing to check).
+        flag: the option's name, for the message (e.g. ``--json``).
+        overwrite: whether an existing file may be replaced.
+        suffixes: accepted suffixes (lower case, with the dot); empty: any.
+
+    Raises:
+        UserError: an existing file without ``overwrite``, a folder, a missing or unwritable
+            parent folder, or a wrong suffix; the message says how to fix it.
+    """
+    if path is None:
+        return
+    path = Path(path)
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise UserError(f"{flag} '{path}': use a file name ending in {' or '.join(suffixes)}.")
+    if path.is_dir():
+        raise UserError(f"{flag} '{path}' is a folder; give a file name inside it, e.g. '{path / ('out' + (suffixes[0] if suffixes else '.txt'))}'.")
+    if path.exists() and not overwrite:
+        raise UserError(f"{flag} '{path}' exists; choose another name or add --overwrite.")
+    parent = path.parent
+    if not parent.is_dir():
+        raise UserError(f"{flag} '{path}': folder '{parent}' does not exist. Create it first (mkdir -p '{parent}') "
+                        "or choose another path.")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UserError(f"{flag} '{path}': folder '{parent}' is not writable. Choose another path.")
+
+
+def check_output_dir(path: Path | None, flag: str) -> None:
+    """An output folder: created if missing; refused if it is a file or cannot be written."""
+    if path is None:
+        return
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise UserError(f"{flag} '{path}' is a file, not a folder. Choose a folder name.")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"{flag} '{path}' cannot be created ({exc.strerror or exc}). Choose another folder.") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UserError(f"{flag} '{path}' is not writable. Choose another folder.")
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary file name beside ``path``; rename it to ``path`` only if the block succeeds.
+
+    The temporary name keeps the suffix (writers that choose a format by suffix still work) and
+    is removed when the block fails, so ``path`` is either the old file or the complete new one.
+    """
+    path = Path(path)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".partial{path.suffix}", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through :func:`atomic_path`."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
