@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_
 from training.decision import DecisionSpec, add_decision_arguments, decision_from_arguments
 from training.errors import UserError, run_cli
 from training.inference import torch_threads
+from training.outputs import check_output_file, write_text_atomic
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 OUT_OF_CLASS = ("v_ApplyEyeMakeup_g01_c01.avi", "v_Archery_g01_c01.avi", "v_Basketball_g01_c01.avi",
@@ -61,6 +63,7 @@ class TrustReport:
     still_seconds: list[float] = field(default_factory=list)
     auroc: list[float] = field(default_factory=list)
     classes: list[str] = field(default_factory=list)
+    val_accuracy: float | None = None     # recorded in the checkpoint at training time
 
     def summary(self) -> dict:
         known = set(self.classes)
@@ -78,12 +81,14 @@ class TrustReport:
             "still_rejected_after_s": float(np.median(self.still_seconds)) if self.still_seconds else None,
             "still_rejected_after_s_max": float(np.max(self.still_seconds)) if self.still_seconds else None,
             "open_set_auroc": float(np.mean(self.auroc)) if self.auroc else None,
+            "open_set_auroc_seeds": list(self.auroc),
+            "val_accuracy": self.val_accuracy,
         }
 
 
 def replay(track: PoseTrack, ckpt: LoadedCheckpoint, decision: DecisionSpec | None = None) -> tuple[str, list, list]:
     """Feed a pose track through the ``realtime.video`` timeline: (clip label, shown labels, times)."""
-    clip = ClipTimeline(ckpt, decision=decision)
+    clip = ClipTimeline(ckpt, decision=decision, source_fps=track.fps)
     for t, kp, sc in track.poses():
         clip.add(t, kp, sc)
     summary = clip.finish()
@@ -107,7 +112,7 @@ def time_to_rejection(labels: list[str], times: list[float], start_s: float, cla
 
 def measure(ckpt: LoadedCheckpoint, videos: Path, decision: DecisionSpec | None = None, progress=print) -> TrustReport:
     """Every real-footage figure of the table for one checkpoint (poses cached after the first run)."""
-    report = TrustReport(classes=list(ckpt.classes))
+    report = TrustReport(classes=list(ckpt.classes), val_accuracy=ckpt.data.get("val_accuracy"))
     with torch_threads(1):
         for path, truth in in_class_videos(videos, ckpt.classes):
             track = cached_track(path)
@@ -173,7 +178,7 @@ def open_set_auroc(ckpt: LoadedCheckpoint, data: Path, label_map: Path, seeds: l
 
 def format_table(name: str, s: dict) -> str:
     def f(value, fmt: str) -> str:
-        return "-" if value is None else format(value, fmt)
+        return "-" if value is None else "never" if not math.isfinite(value) else format(value, fmt)
     rows = [("real in-class clips, clip accuracy", f(s["clip_accuracy"], ".2f"), ">= 0.90"),
             ("  timeline accuracy (after 1 s)", f(s["timeline_accuracy"], ".2f"), ">= 0.85"),
             ("  label changes per minute", f(s["changes_per_minute"], ".1f"), "<= 4"),
@@ -181,7 +186,8 @@ def format_table(name: str, s: dict) -> str:
             ("unknown-action clips rejected", f(s["out_of_class_rejected"], ".2f"), ">= 0.75"),
             ("still person rejected after (median, max s)",
              f"{f(s['still_rejected_after_s'], '.1f')}, {f(s['still_rejected_after_s_max'], '.1f')}", "<= 2"),
-            ("Penn leave-5-classes-out AUROC", f(s["open_set_auroc"], ".3f"), "")]
+            ("Penn leave-5-classes-out AUROC", f(s["open_set_auroc"], ".3f"), ""),
+            ("validation accuracy (recorded at training)", f(s["val_accuracy"], ".3f"), ">= 0.95")]
     lines = [f"checkpoint {name}: {s['in_class_clips']} in-class clips, {s['out_of_class_clips']} unknown-action clips",
              f"{'what':<46} {'value':>10} {'goal':>9}"]
     lines += [f"{what:<46} {value:>10} {goal:>9}" for what, value, goal in rows]
@@ -202,6 +208,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--json", type=Path, help="also write the figures as JSON")
     add_decision_arguments(p)
     a = p.parse_args(argv)
+    check_output_file(a.json, "--json", overwrite=True)
     if not (a.videos / "realworld").is_dir():
         raise UserError(f"No real-world clips under '{a.videos}/realworld'; pass --videos FOLDER.")
     path, why = resolve_checkpoint(a.checkpoint)
@@ -215,7 +222,8 @@ def main(argv: list[str] | None = None) -> dict:
     summary = report.summary()
     print(format_table(str(path), summary))
     if a.json:
-        a.json.write_text(json.dumps({"checkpoint": str(path), **summary}, indent=2))
+        finite = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in summary.items()}
+        write_text_atomic(a.json, json.dumps({"checkpoint": str(path), **finite}, indent=2, allow_nan=False))
     return summary
 
 

@@ -2,10 +2,16 @@
 
 They chain: ``for a in annotators: frame = a.annotate(frame, state)``. All draw in place on a
 BGR (H, W, 3) uint8 frame, in pixels of that frame.
+
+Text is laid out by :func:`layout` before anything is drawn: every piece is measured with
+``cv2.getTextSize`` at a size that follows the frame, the label panel (top left), the status
+panel (top right; below the label when both do not fit side by side) and the probability bars
+(bottom left) get boxes that never overlap and stay inside the frame, and text that would not
+fit is shrunk, then cut with "...". Any frame size, portrait or landscape, 160 px to 4K.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -17,6 +23,8 @@ from training.decision import NO_ACTION
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 WHITE = (255, 255, 255)
 LEFT_COLOUR, RIGHT_COLOUR, CENTRE_COLOUR = (255, 160, 40), (40, 120, 255), (60, 220, 60)
+LABEL_COLOURS = {"named": (90, 255, 90), "rejected": (0, 200, 255), "waiting": WHITE, "nobody": (80, 80, 255)}
+MIN_SCALE = 0.35           # smallest font scale used (about 8 px tall); below it text is cut instead
 
 
 @dataclass
@@ -24,11 +32,13 @@ class OverlayState:
     """What the overlay shows for one frame.
 
     Attributes:
-        keypoints: (17, 2) COCO-17 pixels of the person, or None when nobody is seen.
+        keypoints: (17, 2) COCO-17 pixels of the person (in this frame's pixels), or None.
         scores: (17,) keypoint scores, or None.
         prediction: the latest prediction, or None before the first one.
         window_frames, window_size: how full the sliding window is.
-        fps: processing rate (frames/s); dropped: frames the capture had to drop.
+        fps: processing rate (frames/s), shown live only (0: not shown, e.g. in saved videos).
+        dropped: frames the capture had to drop.
+        hint: a line of key help for a window ("" in saved videos).
     """
 
     keypoints: np.ndarray | None
@@ -38,24 +48,156 @@ class OverlayState:
     window_size: int
     fps: float = 0.0
     dropped: int = 0
+    hint: str = ""
 
 
-def _scale(frame: np.ndarray) -> float:
-    """Text scale that reads well from 240p to 1080p."""
-    return max(0.45, frame.shape[0] / 720.0)
+@dataclass
+class Box:
+    """A rectangle in pixels: x0, y0 inclusive, x1, y1 exclusive."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+
+    def overlaps(self, other: "Box") -> bool:
+        return self.x0 < other.x1 and other.x0 < self.x1 and self.y0 < other.y1 and other.y0 < self.y1
+
+    def inside(self, width: int, height: int) -> bool:
+        return 0 <= self.x0 <= self.x1 <= width and 0 <= self.y0 <= self.y1 <= height
 
 
-def _text(frame: np.ndarray, text: str, origin: tuple[int, int], scale: float, colour=WHITE, thick: int = 1) -> None:
-    """Text on a darkened panel (every text here has one, so no outline pass is needed)."""
-    cv2.putText(frame, text, origin, FONT, scale, colour, thick, cv2.LINE_AA)
+@dataclass
+class TextLine:
+    """One line of text placed in a box: its origin (baseline left), font scale and thickness."""
+
+    text: str
+    origin: tuple[int, int]
+    scale: float
+    thickness: int
+    colour: tuple[int, int, int] = WHITE
 
 
-def _panel(frame: np.ndarray, top_left: tuple[int, int], bottom_right: tuple[int, int], alpha: float = 0.55) -> None:
+@dataclass
+class Layout:
+    """Where every panel and line goes for one frame size and state."""
+
+    boxes: dict[str, Box] = field(default_factory=dict)
+    lines: dict[str, list[TextLine]] = field(default_factory=dict)
+    bars: list[tuple[Box, float, bool]] = field(default_factory=list)   # (bar box at 100%, share, is best)
+
+
+def base_scale(width: int, height: int) -> float:
+    """Font scale that reads well at any size: about 2.5% of the shorter side per line."""
+    return max(MIN_SCALE, min(width, height) / 900.0)
+
+
+def fit_text(text: str, max_width: int, scale: float, thickness: int) -> tuple[str, float, int, int]:
+    """Shrink (down to MIN_SCALE), then cut with "..." until ``text`` is at most ``max_width`` wide.
+
+    Returns:
+        (text, scale, width, height) as drawn.
+    """
+    while True:
+        (w, h), _ = cv2.getTextSize(text, FONT, scale, thickness)
+        if w <= max_width or scale <= MIN_SCALE:
+            break
+        scale = max(MIN_SCALE, scale * 0.9)
+    while w > max_width and len(text) > 1:
+        text = text[:-4] + "..." if len(text) > 4 and not text.endswith("...") else text[:-4].rstrip() + "..."
+        if len(text) <= 3:
+            text = text[:1]
+        (w, h), _ = cv2.getTextSize(text, FONT, scale, thickness)
+    return text, scale, w, h
+
+
+def label_text(state: OverlayState) -> tuple[str, str]:
+    """The main line and its kind (named, rejected, waiting, nobody)."""
+    if state.keypoints is None and state.window_frames == 0:
+        return "no person", "nobody"
+    p = state.prediction
+    if p is None:
+        return f"collecting poses {state.window_frames}/{state.window_size}", "waiting"
+    if p.label == NO_ACTION:
+        return NO_ACTION + (f" ({p.reason})" if p.reason else ""), "rejected"
+    return f"{p.label} {p.probability:.0%}", "named"
+
+
+def status_lines(state: OverlayState) -> list[str]:
+    lines = [f"{state.fps:.1f} fps"] if state.fps > 0 else []
+    lines.append(f"window {state.window_frames}/{state.window_size}")
+    if state.keypoints is None and state.window_frames > 0:
+        lines.append("no person")
+    if state.dropped:
+        lines.append(f"dropped {state.dropped}")
+    if state.hint:
+        lines.append(state.hint)
+    return lines
+
+
+def layout(width: int, height: int, state: OverlayState, k: int = 5) -> Layout:
+    """Place the label, status and top-k panels for a (width, height) frame (see module docstring)."""
+    out = Layout()
+    s = base_scale(width, height)
+    pad = max(2, int(round(8 * s)))
+    gap = max(1, int(round(4 * s)))
+    thick_label, thick_small = max(1, int(round(2 * s))), max(1, int(round(s)))
+
+    # status panel: measured first, it is small
+    status = [fit_text(t, max(8, width // 2 - 2 * pad), 0.6 * s, thick_small) for t in status_lines(state)]
+    status_w = max(w for _, _, w, _ in status) + 2 * pad
+    status_line_h = max(h for _, _, _, h in status) + gap + thick_small
+    status_h = status_line_h * len(status) + 2 * pad - gap
+
+    # label: as large as fits beside the status panel, else on its own row with the status below it
+    text, kind = label_text(state)
+    beside = width - status_w - 2 * pad
+    label, scale, w, h = fit_text(text, max(8, beside), 1.1 * s, thick_label)
+    side_by_side = cv2.getTextSize(text, FONT, scale, thick_label)[0][0] <= beside and beside > width * 0.35
+    if not side_by_side:
+        label, scale, w, h = fit_text(text, width - 2 * pad, 1.1 * s, thick_label)
+    label_box = Box(0, 0, min(width, w + 2 * pad), min(height, h + 2 * pad + thick_label))
+    out.boxes["label"] = label_box
+    out.lines["label"] = [TextLine(label, (pad, pad + h), scale, thick_label, LABEL_COLOURS[kind])]
+    status_top = 0 if side_by_side else label_box.y1 + gap
+    status_box = Box(max(0, width - status_w), status_top, width, min(height, status_top + status_h))
+    out.boxes["status"] = status_box
+    out.lines["status"] = [TextLine(t, (status_box.x0 + pad, status_top + pad + i * status_line_h + th), sc,
+                                    thick_small) for i, (t, sc, _, th) in enumerate(status)]
+
+    # top-k bars: bottom left, as many rows as fit below the panels above
+    p = state.prediction
+    if p is not None and p.topk:
+        rows = p.topk[:k]
+        row_texts = [fit_text(f"{name} {prob:.0%}", int(width * 0.45) - 2 * pad, 0.55 * s, thick_small)
+                     for name, prob in rows]
+        row_h = max(th for _, _, _, th in row_texts) + 2 * gap + 2 * thick_small
+        top_limit = max(label_box.y1, status_box.y1) + gap
+        fit_rows = max(0, min(len(rows), (height - top_limit - 2 * pad) // max(1, row_h)))
+        if fit_rows:
+            bar_w = max(w for _, _, w, _ in row_texts[:fit_rows]) + 2 * pad
+            bar_w = max(bar_w, int(width * 0.3))
+            box = Box(0, height - fit_rows * row_h - 2 * pad, min(width, bar_w + 2 * pad), height)
+            out.boxes["topk"] = box
+            out.lines["topk"] = []
+            for i, ((name, prob), (t, sc, _, th)) in enumerate(zip(rows[:fit_rows], row_texts[:fit_rows])):
+                y = box.y0 + pad + i * row_h
+                out.bars.append((Box(pad, y + gap, pad + bar_w, y + row_h - gap), float(prob), i == 0))
+                out.lines["topk"].append(TextLine(t, (2 * pad, y + gap + (row_h - 2 * gap + th) // 2), sc, thick_small))
+    return out
+
+
+def _panel(frame: np.ndarray, box: Box, alpha: float = 0.55) -> None:
     """Darken a rectangle (a translucent panel behind text)."""
-    x0, y0 = max(0, top_left[0]), max(0, top_left[1])
-    x1, y1 = min(frame.shape[1], bottom_right[0]), min(frame.shape[0], bottom_right[1])
+    x0, y0 = max(0, box.x0), max(0, box.y0)
+    x1, y1 = min(frame.shape[1], box.x1), min(frame.shape[0], box.y1)
     if x1 > x0 and y1 > y0:
         frame[y0:y1, x0:x1] = (frame[y0:y1, x0:x1] * (1 - alpha)).astype(np.uint8)
+
+
+def _draw_lines(frame: np.ndarray, lines: list[TextLine]) -> None:
+    for line in lines:
+        cv2.putText(frame, line.text, line.origin, FONT, line.scale, line.colour, line.thickness, cv2.LINE_AA)
 
 
 class SkeletonAnnotator:
@@ -73,7 +215,7 @@ class SkeletonAnnotator:
             return frame
         kp = state.keypoints
         ok = state.scores >= self.min_score if state.scores is not None else np.ones(len(kp), bool)
-        t = self.thickness or max(2, int(round(frame.shape[0] / 240)))
+        t = self.thickness or max(2, int(round(min(frame.shape[:2]) / 240)))
         for a, b in self.edges:
             if ok[a] and ok[b]:
                 cv2.line(frame, tuple(map(int, kp[a])), tuple(map(int, kp[b])), self.colours[b], t, cv2.LINE_AA)
@@ -83,71 +225,27 @@ class SkeletonAnnotator:
         return frame
 
 
-class LabelAnnotator:
-    """The predicted class and its probability; or 'no person', or the window filling up."""
+class PanelsAnnotator:
+    """The label, the status and the probability bars, placed by :func:`layout`."""
 
-    def annotate(self, frame: np.ndarray, state: OverlayState) -> np.ndarray:
-        s = _scale(frame)
-        if state.keypoints is None and state.window_frames == 0:
-            text, colour = "no person", (80, 80, 255)
-        elif state.prediction is None:
-            text, colour = f"collecting poses... window {state.window_frames}/{state.window_size}", WHITE
-        elif state.prediction.label == NO_ACTION:
-            text, colour = NO_ACTION + (" (still)" if state.prediction.reason == "still" else ""), (0, 200, 255)
-        else:
-            text, colour = f"{state.prediction.label}  {state.prediction.probability:.0%}", (90, 255, 90)
-        if state.keypoints is None and state.window_frames > 0:
-            text += "  (no person)"
-        (w, h), _ = cv2.getTextSize(text, FONT, 1.1 * s, 2)
-        _panel(frame, (0, 0), (w + int(24 * s), h + int(26 * s)))
-        _text(frame, text, (int(12 * s), h + int(12 * s)), 1.1 * s, colour, 2)
-        return frame
-
-
-class TopKAnnotator:
-    """Horizontal probability bars of the best k classes, bottom left."""
-
-    def __init__(self, k: int = 5, width_share: float = 0.42) -> None:
+    def __init__(self, k: int = 5) -> None:
         self.k = k
-        self.width_share = width_share
 
     def annotate(self, frame: np.ndarray, state: OverlayState) -> np.ndarray:
-        if state.prediction is None:
-            return frame
-        s = _scale(frame)
-        rows = state.prediction.topk[: self.k]
-        row_h = int(24 * s)
-        bar_w = int(frame.shape[1] * self.width_share)
-        y0 = frame.shape[0] - row_h * len(rows) - int(10 * s)
-        _panel(frame, (0, y0 - int(6 * s)), (bar_w + int(16 * s), frame.shape[0]))
-        for i, (name, prob) in enumerate(rows):
-            y = y0 + i * row_h
-            cv2.rectangle(frame, (int(8 * s), y + 3), (int(8 * s) + int(bar_w * prob), y + row_h - 3),
-                          (90, 200, 90) if i == 0 else (150, 150, 150), -1)
-            _text(frame, f"{name} {prob:.0%}", (int(12 * s), y + row_h - int(7 * s)), 0.55 * s)
-        return frame
-
-
-class StatusAnnotator:
-    """FPS (live only), window fill and dropped frames, top right."""
-
-    def annotate(self, frame: np.ndarray, state: OverlayState) -> np.ndarray:
-        s = _scale(frame)
-        lines = [f"window {state.window_frames}/{state.window_size}"]
-        if state.fps > 0:  # recorded videos are not timed: no fps line there
-            lines.insert(0, f"{state.fps:4.1f} fps")
-        if state.dropped:
-            lines.append(f"dropped {state.dropped}")
-        widths = [cv2.getTextSize(t, FONT, 0.55 * s, 1)[0][0] for t in lines]
-        x = frame.shape[1] - max(widths) - int(14 * s)
-        _panel(frame, (x - int(6 * s), 0), (frame.shape[1], int(24 * s) * len(lines) + int(8 * s)))
-        for i, t in enumerate(lines):
-            _text(frame, t, (x, int(22 * s) * (i + 1)), 0.55 * s)
+        plan = layout(frame.shape[1], frame.shape[0], state, self.k)
+        for name, box in plan.boxes.items():
+            _panel(frame, box)
+        for bar, share, best in plan.bars:
+            end = bar.x0 + int(round((bar.x1 - bar.x0) * share))
+            if end > bar.x0:
+                cv2.rectangle(frame, (bar.x0, bar.y0), (end, bar.y1 - 1), (90, 200, 90) if best else (150, 150, 150), -1)
+        for lines in plan.lines.values():
+            _draw_lines(frame, lines)
         return frame
 
 
 def default_annotators(k: int = 5) -> list:
-    return [SkeletonAnnotator(), LabelAnnotator(), TopKAnnotator(k), StatusAnnotator()]
+    return [SkeletonAnnotator(), PanelsAnnotator(k)]
 
 
 def annotate(frame: np.ndarray, state: OverlayState, annotators: list) -> np.ndarray:

@@ -7,23 +7,31 @@ training features -> model -> overlay. Keys in the window: q/Esc quit, r reset, 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
+import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from realtime.annotators import OverlayState, annotate, default_annotators
-from realtime.pose import POSE_LAYOUT, make_pose_estimator
+from realtime.pose import POSE_LAYOUT, make_pose_estimator, quiet_native_libraries
 from realtime.pose_stage import PoseStage
 from realtime.recognizer import Prediction, Recognizer
-from realtime.sources import ThreadedCapture, resolve_sources
-from realtime.video_io import FpsMeter, VideoSink, display_available
+from realtime.sources import ThreadedCapture, describe_source, is_stream, resolve_sources
+from realtime.display import FALLBACK_SCREEN, LiveWindow, probe_display
+from realtime.video_io import FOURCC_BY_SUFFIX, FpsMeter, VideoSink
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
 from training.cli_types import positive
 from training.decision import NO_ACTION, DecisionSpec, add_decision_arguments, decision_from_arguments
 from training.errors import UserError, run_cli
+from training.outputs import check_output_dir, check_output_file
 from training.inference import torch_threads
 
 EXAMPLES = """examples:
@@ -32,7 +40,8 @@ EXAMPLES = """examples:
   python -m realtime.cam --source clip.mp4 --no-show --save annotated.mp4
   python -m realtime.cam --checkpoint runs/20260101-120000/model.pt --every 3
 """
-WINDOW_TITLE = "action recogniser (q: quit, r: reset, s: snapshot)"
+WINDOW_TITLE = "Action recogniser"
+KEY_HINT = "q quit  r reset  s snapshot"
 
 
 @dataclass
@@ -40,6 +49,8 @@ class LiveOptions:
     """Everything the live loop needs besides the checkpoint."""
 
     show: bool = True
+    screen: tuple[int, int] = (1280, 720)   # the display's size (realtime.display.probe_display)
+    snapshot_dir: Path = Path(".")
     save: Path | None = None
     overwrite: bool = False
     every: int | None = None          # None: adapt to the model's cost
@@ -51,6 +62,31 @@ class LiveOptions:
     print_every_s: float = 1.0        # headless: how often to print the prediction
     draw: bool = False                # draw the overlay even when nothing shows or saves it (benchmarks)
     quiet: bool = False               # headless: print nothing per second
+    loop: bool = False                # start a file again when it ends (kiosks, demos, soak tests)
+    verbose: bool = False             # let the native libraries' log lines through
+    stall_s: float = 5.0              # a live source that delivers nothing this long ends the run
+    report: Callable[["LiveSummary", float], None] | None = None   # called with (summary so far, elapsed s) ...
+    report_every_s: float = 60.0      # ... this often (soak tests)
+
+
+class Terminated(BaseException):
+    """SIGTERM, turned into an exception so the loop can finish its outputs (like Ctrl-C)."""
+
+
+@contextlib.contextmanager
+def graceful_stop() -> Iterator[None]:
+    """While active, SIGTERM raises :class:`Terminated` in the main thread (Ctrl-C raises
+    KeyboardInterrupt as always), so the live loop can close its video and print its summary."""
+    def raise_terminated(signum, frame):  # noqa: ARG001 (signal handler signature)
+        raise Terminated()
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @dataclass
@@ -63,6 +99,8 @@ class LiveSummary:
     labels: Counter = field(default_factory=Counter)
     stopped_because: str = "source ended"
     snapshots: list[str] = field(default_factory=list)
+    interrupted: int = 0          # exit status asked for by a signal: 130 Ctrl-C, 143 SIGTERM; 0 none
+    saved: str | None = None      # the annotated video, when one was written
 
     @property
     def fps(self) -> float:
@@ -70,9 +108,14 @@ class LiveSummary:
 
     def describe(self) -> str:
         top = ", ".join(f"{name} x{n}" for name, n in self.labels.most_common(5)) or "none"
-        return (f"{self.frames} frames in {self.seconds:.1f} s ({self.fps:.1f} fps), person in "
+        text = (f"{self.frames} frames in {self.seconds:.1f} s ({self.fps:.1f} fps), person in "
                 f"{self.frames_with_person}, dropped {self.dropped}, {self.model_runs} model runs; "
                 f"predictions: {top}; stopped: {self.stopped_because}")
+        if self.saved:
+            text += f"; saved {self.saved}"
+        if self.snapshots:
+            text += f"; snapshots: {', '.join(self.snapshots)}"
+        return text
 
 
 def describe_prediction(prediction: Prediction) -> str:
@@ -90,39 +133,57 @@ def _auto_every(model_ms: float, frame_ms: float) -> int:
     return max(1, int(round(model_ms / (0.25 * frame_ms))))
 
 
-def _snapshot_path(save: Path | None) -> Path:
-    folder = save.parent if save else Path(".")
+def _snapshot_path(folder: Path) -> Path:
+    """The next free ``snapshot_NNN.png`` in ``folder``."""
     n = 1
     while (folder / f"snapshot_{n:03d}.png").exists():
         n += 1
     return folder / f"snapshot_{n:03d}.png"
 
 
+def _scaled(state: OverlayState, factor: tuple[float, float]) -> OverlayState:
+    """The same overlay for a frame resized by (fx, fy): keypoints moved along."""
+    if state.keypoints is None:
+        return state
+    return OverlayState(state.keypoints * np.array(factor, dtype=np.float32), state.scores, state.prediction,
+                        state.window_frames, state.window_size, state.fps, state.dropped, state.hint)
+
+
 def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) -> LiveSummary:
     """The live loop over one source; returns a summary. Never calls imshow unless options.show."""
     summary = LiveSummary()
-    recognizer = Recognizer(ckpt, every=options.every or 1, decision=options.decision,
-                            reset_after_s=options.reset_after_s, k=options.top_k)
     annotators = default_annotators(options.top_k)
     meter = FpsMeter()
-    realtime = options.show or isinstance(source, int)   # headless file: as fast as possible, no drops
-    needs_overlay = options.show or options.save is not None or options.draw
+    realtime = options.show or isinstance(source, int) or is_stream(source)   # headless file: no drops
+    window = LiveWindow(WINDOW_TITLE, options.screen) if options.show else None
     last_print = -1e9
-    with torch_threads(1), make_pose_estimator(options.pose_model, video=True) as pose, \
-            ThreadedCapture(source, realtime=realtime) as capture, PoseStage(capture, pose) as stage:
+    with torch_threads(1), make_pose_estimator(options.pose_model, video=True, verbose=options.verbose) as pose, \
+            ThreadedCapture(source, realtime=realtime, loop=options.loop) as capture, \
+            PoseStage(capture, pose) as stage:
         sink = VideoSink(options.save, capture.fps, options.overwrite) if options.save else None
-        started = time.monotonic()  # after start-up: fps counts the loop only
+        recognizer = Recognizer(ckpt, every=options.every or 1, decision=options.decision,
+                                reset_after_s=options.reset_after_s, k=options.top_k, source_fps=capture.fps)
+        started = last_frame = last_report = time.monotonic()  # after start-up: fps counts the loop only
         try:
             while True:
                 if options.duration_s is not None and time.monotonic() - started >= options.duration_s:
                     summary.stopped_because = f"--duration {options.duration_s:g} s reached"
                     break
-                posed = stage.next(timeout=2.0)
+                posed = stage.next(timeout=min(2.0, options.stall_s))
                 if posed is None:
                     if stage.finished:
                         summary.stopped_because = capture.error or "source ended"
                         break
+                    if capture.is_live and time.monotonic() - last_frame >= options.stall_s:
+                        summary.stopped_because = (f"{describe_source(source)} delivered no frame for "
+                                                   f"{options.stall_s:g} s (unplugged or stalled)")
+                        break
                     continue
+                last_frame = time.monotonic()
+                if options.report is not None and last_frame - last_report >= options.report_every_s:
+                    last_report = last_frame
+                    summary.seconds, summary.dropped = last_frame - started, stage.dropped
+                    options.report(summary, last_frame - started)
                 frame, found = posed.frame, posed.pose
                 prediction = recognizer.update(frame.timestamp_s, found.keypoints if found else None,
                                                found.scores if found else None)
@@ -134,25 +195,31 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
                 summary.frames_with_person += found is not None
                 if prediction is not None:
                     summary.labels[prediction.label] += 1
-                if needs_overlay:
-                    state = OverlayState(found.keypoints if found else None, found.scores if found else None,
-                                         recognizer.latest, len(recognizer.window), ckpt.spec.window_frames,
-                                         meter.fps, stage.dropped)
-                    image = annotate(frame.image, state, annotators)
+                state = OverlayState(found.keypoints if found else None, found.scores if found else None,
+                                     recognizer.latest, len(recognizer.window), ckpt.spec.window_frames, 0.0,
+                                     stage.dropped)
+                if sink is not None or (options.draw and window is None):   # source size, no live-only lines
+                    image = annotate(frame.image.copy(), state, annotators)
                     if sink is not None:
                         sink.write(image)
-                    if options.show:
-                        cv2.imshow(WINDOW_TITLE, image)
-                        key = cv2.waitKey(1) & 0xFF
-                        if key in (ord("q"), 27):
-                            summary.stopped_because = "user quit"
-                            break
-                        if key == ord("r"):
-                            recognizer.reset()
-                        if key == ord("s"):
-                            path = _snapshot_path(options.save)
-                            cv2.imwrite(str(path), image)
-                            summary.snapshots.append(str(path))
+                if window is not None:                # drawn at the window's size: crisp text on any source
+                    h, w = frame.image.shape[:2]
+                    size = window.display_size((w, h))
+                    shown = cv2.resize(frame.image, size, interpolation=cv2.INTER_AREA if size[0] < w else
+                                       cv2.INTER_LINEAR)
+                    live = _scaled(replace(state, fps=meter.fps, hint=KEY_HINT), (size[0] / w, size[1] / h))
+                    shown = annotate(shown, live, annotators)
+                    key = window.show(shown)
+                    if key == "quit":
+                        summary.stopped_because = "user quit" if not window.closed else "window closed"
+                        break
+                    if key == "reset":
+                        recognizer.reset()
+                    if key == "snapshot":
+                        path = _snapshot_path(options.snapshot_dir)
+                        cv2.imwrite(str(path), shown)
+                        summary.snapshots.append(str(path))
+                        print(f"snapshot saved: {path}", flush=True)
                 if not (options.show or options.quiet) and frame.timestamp_s - last_print >= options.print_every_s:
                     last_print = frame.timestamp_s
                     latest = recognizer.latest
@@ -161,56 +228,95 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
                             f"collecting poses ({len(recognizer.window)}/{recognizer.min_frames})")
                     print(f"t={frame.timestamp_s:7.2f}s  {said}  [{meter.fps:.1f} fps, window "
                           f"{len(recognizer.window)}/{ckpt.spec.window_frames}, dropped {stage.dropped}]", flush=True)
+        except KeyboardInterrupt:
+            summary.stopped_because, summary.interrupted = "interrupted (Ctrl-C)", 130
+        except Terminated:
+            summary.stopped_because, summary.interrupted = "terminated (SIGTERM)", 143
         finally:
             if sink is not None:
-                sink.close()
-            if options.show:
-                cv2.destroyAllWindows()
+                saved = sink.close(keep=True)
+                summary.saved = str(saved) if saved else None
+            if window is not None:
+                if summary.stopped_because == "source ended" and not capture.is_live and not summary.interrupted:
+                    print("end of the video: press a key in the window (or close it) to finish", flush=True)
+                    window.hold()
+                window.close()
         summary.dropped = stage.dropped
     summary.seconds = time.monotonic() - started
     summary.model_runs = recognizer.model_runs
     return summary
 
 
+def choose_display(no_show: bool, save: Path | None) -> tuple[bool, tuple[int, int]]:
+    """(show a window?, screen size): headless with one line saying why when no display can be opened."""
+    if no_show:
+        return False, FALLBACK_SCREEN
+    probe = probe_display()
+    if not probe.usable:
+        print(f"No window: {probe.reason}. Running headless"
+              + (f", writing {save}." if save else ", printing predictions (add --save out.mp4 to keep the video)."),
+              flush=True)
+    return probe.usable, probe.screen
+
+
 def main(argv: list[str] | None = None) -> list[LiveSummary]:
     p = argparse.ArgumentParser(prog="python -m realtime.cam", description=__doc__, epilog=EXAMPLES,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--source", default="0", help="camera index, video file, folder or glob (default 0)")
+    p.add_argument("--source", default="0", help="camera index, video file, folder, glob or stream URL "
+                                                 "(http://..., rtsp://...; default 0)")
     add_checkpoint_argument(p)
     p.add_argument("--save", type=Path, help="write the annotated stream to this .mp4/.avi")
     p.add_argument("--overwrite", action="store_true", help="let --save replace an existing file")
     p.add_argument("--no-show", action="store_true", help="no window: print predictions instead")
+    p.add_argument("--snapshot-dir", type=Path, default=Path("."),
+                   help="where the s key saves snapshot_NNN.png (default: the current folder)")
     p.add_argument("--every", type=positive(int), help="run the model every N new window frames (default: adaptive)")
     p.add_argument("--top-k", type=positive(int), default=5, help="probability bars shown (default 5)")
     p.add_argument("--reset-after", type=positive(), default=3.0, help="empty the window after N s without a person")
     p.add_argument("--duration", type=positive(), help="stop after N seconds")
     p.add_argument("--pose-model", help="MediaPipe Tasks .task file (default: the bundled model)")
+    p.add_argument("--loop", action="store_true", help="play a video file again when it ends (kiosks, demos)")
+    p.add_argument("--verbose", action="store_true", help="show MediaPipe/TFLite/OpenCV log lines")
     add_decision_arguments(p)
     a = p.parse_args(argv)
+    quiet_native_libraries(a.verbose)
+    check_output_file(a.save, "--save", a.overwrite, suffixes=tuple(FOURCC_BY_SUFFIX))
+    sources = resolve_sources(a.source)
+    if a.save and len(sources) > 1:
+        raise UserError("--save takes one source; pass a single camera, stream or video with --source.")
     checkpoint_path, why = resolve_checkpoint(a.checkpoint)
     print(f"model {checkpoint_path} ({why})", flush=True)
     ckpt = load_checkpoint(checkpoint_path, expected_layout=POSE_LAYOUT)
-    sources = resolve_sources(a.source)
-    show = not a.no_show
-    if show and not display_available():
-        print("No display found (DISPLAY/WAYLAND_DISPLAY unset): running headless"
-              + (f", writing {a.save}." if a.save else ", printing predictions. Add --save out.mp4 to keep the video."))
-        show = False
-    if a.save and len(sources) > 1:
-        raise UserError("--save takes one source; pass a single camera or video with --source.")
+    show, screen = choose_display(a.no_show, a.save)
+    if show:
+        check_output_dir(a.snapshot_dir, "--snapshot-dir")
     print(f"classes: {', '.join(ckpt.classes)}; window {ckpt.spec.window_frames} frames at {ckpt.spec.fps:g} fps")
-    options = LiveOptions(show=show, save=a.save, overwrite=a.overwrite, every=a.every,
+    if show:
+        print(f"loading the pose model; the window opens with the first frame ({KEY_HINT})", flush=True)
+    options = LiveOptions(show=show, screen=screen, snapshot_dir=a.snapshot_dir, save=a.save, overwrite=a.overwrite,
+                          every=a.every,
                           decision=decision_from_arguments(ckpt.decision, a), top_k=a.top_k,
-                          reset_after_s=a.reset_after, pose_model=a.pose_model, duration_s=a.duration)
-    summaries = []
-    for source in sources:
-        summary = run_live(source, ckpt, options)
-        summaries.append(summary)
-        print(f"{source}: {summary.describe()}")
-        if a.save:
-            print(f"saved {a.save}")
-        if summary.stopped_because == "user quit":
-            break
+                          reset_after_s=a.reset_after, pose_model=a.pose_model, duration_s=a.duration, loop=a.loop,
+                          verbose=a.verbose)
+    summaries, failed = [], 0
+    with graceful_stop():
+        for source in sources:
+            try:
+                summary = run_live(source, ckpt, options)
+            except UserError as exc:     # one bad file in a folder: say so and go on with the rest
+                if len(sources) == 1:
+                    raise
+                failed += 1
+                print(f"skipped {describe_source(source)}: {exc}", file=sys.stderr, flush=True)
+                continue
+            summaries.append(summary)
+            print(f"{describe_source(source)}: {summary.describe()}", flush=True)
+            if summary.interrupted or summary.stopped_because in ("user quit", "window closed"):
+                break
+    if summaries and summaries[-1].interrupted:
+        raise SystemExit(summaries[-1].interrupted)
+    if failed:
+        raise SystemExit(1)
     return summaries
 
 

@@ -14,10 +14,9 @@ import os
 import time
 from pathlib import Path
 
-from realtime.cam import LiveOptions, LiveSummary, run_live
-from realtime.pose import POSE_LAYOUT
+from realtime.cam import LiveOptions, LiveSummary, choose_display, run_live
+from realtime.pose import POSE_LAYOUT, quiet_native_libraries
 from realtime.sources import open_capture, resolve_sources
-from realtime.video_io import display_available
 from training.checkpoint import add_checkpoint_argument, load_checkpoint, resolve_checkpoint
 from training.cli_types import positive
 from training.config import RECIPES, resolve_config
@@ -110,8 +109,10 @@ def main(argv: list[str] | None = None) -> LiveSummary:
     p.add_argument("--save", type=Path, help="write the annotated video")
     p.add_argument("--overwrite", action="store_true")
     p.add_argument("--duration", type=positive(), help="stop after N seconds")
+    p.add_argument("--verbose", action="store_true", help="show MediaPipe/TFLite/OpenCV log lines")
     add_decision_arguments(p)
     a = p.parse_args(argv)
+    quiet_native_libraries(a.verbose)
     started = time.perf_counter()
     source = choose_source(a.source)
     if a.train or a.data:
@@ -125,14 +126,12 @@ def main(argv: list[str] | None = None) -> LiveSummary:
         path, why = resolve_checkpoint(a.checkpoint)
     print(f"==> model {path} ({why})", flush=True)
     ckpt = load_checkpoint(path, expected_layout=POSE_LAYOUT)
-    show = not a.no_show and display_available()
-    if not a.no_show and not show:
-        print("==> no display found: running headless and printing predictions"
-              + (f"; the annotated video goes to {a.save}" if a.save else " (add --save out.mp4 to keep the video)"))
+    show, screen = choose_display(a.no_show, a.save)
     print(f"==> live recognition of {', '.join(ckpt.classes)} on "
           f"{'webcam ' + str(source) if isinstance(source, int) else source}" + (" (q to quit)" if show else ""))
-    summary = run_live(source, ckpt, LiveOptions(show=show, save=a.save, overwrite=a.overwrite, duration_s=a.duration,
-                                                 decision=decision_from_arguments(ckpt.decision, a)))
+    summary = run_live(source, ckpt, LiveOptions(show=show, screen=screen, save=a.save, overwrite=a.overwrite, duration_s=a.duration,
+                                                 decision=decision_from_arguments(ckpt.decision, a),
+                                                 verbose=a.verbose))
     print(f"==> {summary.describe()}")
     print(f"==> total {time.perf_counter() - started:.0f} s")
     return summary

@@ -2,6 +2,9 @@
 
 ``python -m realtime.extract --help``. The same pose + mapping + resampling as the live loop;
 the result trains with ``python -m training.train --data OUT.pkl --label-map OUT.labels.txt``.
+Each clip keeps the video's timeline, resampled to ``--fps``: frames where nobody was found are
+zeros (the format's "nobody"), so a clip with a gap keeps its length; each record also carries
+the ``fps`` it was sampled at.
 """
 from __future__ import annotations
 
@@ -12,66 +15,114 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from realtime.pose import make_pose_estimator
+from realtime.pose import make_pose_estimator, quiet_native_libraries
 from realtime.sources import VideoFileReader, resolve_sources
-from realtime.window import TimeResampler
+from realtime.window import TimeResampler, bridgeable_gap
+from training.cli_types import number
 from training.errors import UserError, run_cli
+from training.outputs import atomic_path, check_output_file, write_text_atomic
 
 EXAMPLES = """examples:
   python -m realtime.extract my_videos/ --labels-from-folders --out my_skeletons.pkl
   python -m realtime.extract squat1.mp4 squat2.mp4 --label squat --out squats.pkl
-  python -m training.train --data my_skeletons.pkl --label-map my_skeletons.labels.txt --classes all
+  python -m training.train --data my_skeletons.pkl --label-map my_skeletons.labels.txt --classes all --fps 25
 """
 
 
-def extract_video(path: str, pose_model: str | None, fps: float) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
-    """One video -> keypoint (1, T, 17, 2) float16 pixels and keypoint_score (1, T, 17) float16 at ``fps``.
+def resample_track(times: np.ndarray, rows: np.ndarray, found: np.ndarray, fps: float,
+                   source_fps: float) -> np.ndarray:
+    """A video's per-frame poses -> poses on a regular ``fps`` grid over the whole video.
 
-    Poses are resampled by their timestamps exactly as the live window does; frames without a
-    person are left out (the feature function would drop them anyway).
+    Args:
+        times: (N,) frame times in seconds.
+        rows: (N, V, 3) x, y, score per frame (anything where ``found`` is False).
+        found: (N,) a person was found in that frame.
+
+    Returns:
+        (T, V, 3) float32 on the grid 0, 1/fps, ... up to the last frame's time: poses
+        interpolated exactly as the live window does, zeros for grid times where nobody was seen.
     """
-    resampler = TimeResampler(fps)
-    rows: list[np.ndarray] = []   # (17, 3): x, y, score, so scores are interpolated with the joints
-    with VideoFileReader(path) as reader, make_pose_estimator(pose_model, video=True) as pose:
-        shape = (reader.height, reader.width)
+    length = int(round(times[-1] * fps)) + 1 if len(times) else 0
+    out = np.zeros((length, rows.shape[1], 3), dtype=np.float32)
+    resampler = TimeResampler(fps, max_gap_s=bridgeable_gap(source_fps))
+    index = None                                     # grid position of the next resampled pose
+    for t, row, ok in zip(times, rows, found):
+        if not ok:                                   # nobody: the next pose starts a new stretch
+            resampler.reset()
+            index = None
+            continue
+        poses = resampler.push(t, row)
+        if index is None or len(poses) == 1 and poses[0] is row:
+            index = int(round(t * fps))              # a stretch starts where its first pose was seen
+        for pose in poses:
+            if index < len(out):
+                out[index] = pose
+            index += 1
+    return out
+
+
+def extract_video(path: str, pose_model: str | None, fps: float,
+                  verbose: bool = False) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+    """One video -> keypoint (1, T, 17, 2) float16 pixels and keypoint_score (1, T, 17) float16 at ``fps``."""
+    times, rows, found = [], [], []
+    with VideoFileReader(path) as reader, make_pose_estimator(pose_model, video=True, verbose=verbose) as pose:
+        shape, source_fps = (reader.height, reader.width), reader.fps
         for frame in reader:
             p = pose.estimate(frame.image, frame.timestamp_s)
-            if p is None:
-                resampler.reset()
-                continue
-            rows.extend(resampler.push(frame.timestamp_s, np.concatenate([p.keypoints, p.scores[:, None]], axis=1)))
-    both = np.array(rows, dtype=np.float32).reshape(-1, 17, 3)
+            times.append(frame.timestamp_s)
+            found.append(p is not None)
+            rows.append(np.concatenate([p.keypoints, p.scores[:, None]], axis=1) if p is not None
+                        else np.zeros((17, 3), np.float32))
+    both = resample_track(np.array(times), np.array(rows, np.float32), np.array(found), fps, source_fps)
     return both[None, :, :, :2].astype(np.float16), both[None, :, :, 2].astype(np.float16), shape
 
 
-def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders: bool, fps: float,
-            pose_model: str | None = None, overwrite: bool = False) -> tuple[dict, list[tuple[str, str]]]:
-    """Extract every video; write ``out`` and ``out.labels.txt``; return the data and the failures."""
+def class_names(videos: list[str], label: str | None, labels_from_folders: bool) -> dict[str, str]:
+    """Each video's class: ``--label`` for all, or its folder's name.
+
+    Raises:
+        UserError: neither or both given, or folders that do not tell classes apart.
+    """
     if (label is None) == (not labels_from_folders):
         raise UserError("Give either --label NAME (one class for every video) or --labels-from-folders.")
-    if out.exists() and not overwrite:
-        raise UserError(f"'{out}' exists; choose another --out or add --overwrite.")
-    videos = [v for source in inputs for v in resolve_sources(source) if not isinstance(v, int)]
-    class_of = {v: (label if label is not None else Path(v).parent.name) for v in videos}
+    if label is not None:
+        return {v: label for v in videos}
+    names = {v: Path(v).parent.name for v in videos}
+    if len(set(names.values())) < 2:
+        folder = next(iter(names.values()), "?")
+        raise UserError(f"--labels-from-folders found a single class ('{folder}'): put each class's videos in its "
+                        "own subfolder (my_videos/squat/*.mp4, my_videos/pushup/*.mp4), or use --label NAME.")
+    return names
+
+
+def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders: bool, fps: float,
+            pose_model: str | None = None, overwrite: bool = False,
+            verbose: bool = False) -> tuple[dict, list[tuple[str, str]]]:
+    """Extract every video; write ``out`` and ``out.labels.txt``; return the data and the failures."""
+    labels_path = out.with_suffix(".labels.txt")
+    check_output_file(out, "--out", overwrite, suffixes=(".pkl",))
+    check_output_file(labels_path, "--out (its label map)", overwrite)
+    videos = [v for source in inputs for v in resolve_sources(source) if isinstance(v, str)]
+    class_of = class_names(videos, label, labels_from_folders)
     classes = sorted(set(class_of.values()))
     annotations, failed = [], []
     for video in tqdm(videos, desc="extracting", unit="video"):
         try:
-            keypoint, score, (h, w) = extract_video(video, pose_model, fps)
+            keypoint, score, (h, w) = extract_video(video, pose_model, fps, verbose)
         except UserError as exc:
             failed.append((video, str(exc)))
             tqdm.write(f"skipped {video}: {exc}")
             continue
         annotations.append({"frame_dir": Path(video).stem, "label": classes.index(class_of[video]),
                             "img_shape": (h, w), "original_shape": (h, w), "total_frames": keypoint.shape[1],
-                            "keypoint": keypoint, "keypoint_score": score})
+                            "keypoint": keypoint, "keypoint_score": score, "fps": float(fps)})
     if not annotations:
         raise UserError(f"No video could be read ({len(failed)} failed); nothing was written.")
     data = {"split": {"all": [a["frame_dir"] for a in annotations]}, "annotations": annotations}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("wb") as f:
-        pickle.dump(data, f, protocol=4)
-    out.with_suffix(".labels.txt").write_text("\n".join(classes) + "\n")
+    with atomic_path(out) as tmp:
+        with tmp.open("wb") as f:
+            pickle.dump(data, f, protocol=4)
+    write_text_atomic(labels_path, "\n".join(classes) + "\n")
     return data, failed
 
 
@@ -82,11 +133,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True, help="pickle to write (refuses to overwrite)")
     p.add_argument("--label", help="class name of every video")
     p.add_argument("--labels-from-folders", action="store_true", help="class = the name of each video's folder")
-    p.add_argument("--fps", type=float, default=25.0, help="resample every video to this rate (default 25, as UCF101)")
+    p.add_argument("--fps", type=number(float, 1.0, 240.0), default=25.0,
+                   help="resample every video to this rate (default 25, as UCF101)")
     p.add_argument("--pose-model", help="MediaPipe Tasks .task file (default: the bundled mp.solutions model)")
-    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out and its label map")
+    p.add_argument("--verbose", action="store_true", help="show MediaPipe/TFLite/OpenCV log lines")
     a = p.parse_args(argv)
-    data, failed = extract(a.inputs, a.out, a.label, a.labels_from_folders, a.fps, a.pose_model, a.overwrite)
+    quiet_native_libraries(a.verbose)
+    data, failed = extract(a.inputs, a.out, a.label, a.labels_from_folders, a.fps, a.pose_model, a.overwrite,
+                           a.verbose)
     n = len(data["annotations"])
     print(f"wrote {a.out} ({n} clips at {a.fps:g} fps) and {a.out.with_suffix('.labels.txt')}")
     print(f"train with: python -m training.train --data {a.out} --label-map {a.out.with_suffix('.labels.txt')} "

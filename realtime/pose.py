@@ -8,8 +8,10 @@ Both are context managers and release the graph on exit.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import io
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -22,6 +24,7 @@ from mapping.layouts import COCO17
 from training.errors import UserError
 
 
+QUIET_CALLS_AFTER_FOUND = 10
 POSE_LAYOUT: tuple[str, ...] = COCO17  # what every backend here returns; checkpoints must match it
 
 
@@ -64,21 +67,56 @@ def _landmarks_array(landmarks) -> np.ndarray:
     return np.array([[lm.x, lm.y, lm.visibility] for lm in landmarks], dtype=np.float32)
 
 
-@contextlib.contextmanager
-def _quiet_native_logs():
-    """Silence glog/TFLite chatter printed while a graph starts (fd-level stderr)."""
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
-        return
-    with open(os.devnull, "wb") as null:
-        os.dup2(null.fileno(), 2)
+class StderrSilencer:
+    """Points the process's stderr (fd 2) at /dev/null between :meth:`start` and :meth:`stop`.
+
+    Native libraries (glog, TFLite) log from their own threads while a graph starts, after the
+    call that started it has returned; only an fd-level redirect held across that time keeps
+    the user's terminal clean. Python's own ``sys.stderr`` writes go to /dev/null meanwhile too,
+    so the window is kept short (pose start-up and its first frames).
+    """
+
+    def __init__(self) -> None:
+        self._saved: int | None = None
+
+    def start(self) -> None:
+        if self._saved is not None:
+            return
         try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+            sys.stderr.flush()
+            self._saved = os.dup(2)
+            with open(os.devnull, "wb") as null:
+                os.dup2(null.fileno(), 2)
+        except (OSError, ValueError):
+            self._saved = None
+
+    def stop(self) -> None:
+        if self._saved is None:
+            return
+        _flush_c_streams()   # C libraries may buffer stderr: flush into /dev/null, not after restoring
+        os.dup2(self._saved, 2)
+        os.close(self._saved)
+        self._saved = None
+
+
+@contextlib.contextmanager
+def _quiet_native_logs(enabled: bool = True):
+    """Silence native chatter for the duration of a block (see :class:`StderrSilencer`)."""
+    silencer = StderrSilencer()
+    if enabled:
+        silencer.start()
+    try:
+        yield
+    finally:
+        silencer.stop()
+
+
+def _flush_c_streams() -> None:
+    """fflush(NULL): write out every buffered C stdio stream now."""
+    try:
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError):
+        pass
 
 
 class _Closing:
@@ -110,7 +148,8 @@ class MediaPipePose(_Closing):
     """
 
     def __init__(self, static_image_mode: bool = False, model_complexity: int = 1,
-                 min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5) -> None:
+                 min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5,
+                 verbose: bool = False) -> None:
         if model_complexity != 1:
             raise UserError(f"model_complexity={model_complexity} needs a pose model that mediapipe downloads at "
                             "run time; only model_complexity=1 (bundled pose_landmark_full) works offline.")
@@ -120,22 +159,35 @@ class MediaPipePose(_Closing):
             raise UserError("This mediapipe has no mp.solutions.pose (releases >= 0.10.30 removed it). Install "
                             "mediapipe==0.10.21 (see requirements.txt) or pass --pose-model FILE.task for the "
                             f"Tasks backend ({exc}).") from None
-        with _quiet_native_logs():
+        # The graph's threads log while the models load, which goes on after Pose() returns and until
+        # a person was first found (the landmark model starts then): stay quiet until a few frames later.
+        self._silencer = StderrSilencer()
+        if not verbose:
+            self._silencer.start()
+        self._quiet_calls = QUIET_CALLS_AFTER_FOUND
+        self._found_once = False
+        try:
             self._pose = mp_pose.Pose(static_image_mode=static_image_mode, model_complexity=model_complexity,
                                       smooth_landmarks=True, enable_segmentation=False,
                                       min_detection_confidence=min_detection_confidence,
                                       min_tracking_confidence=min_tracking_confidence)
-        self._warm = False
+        except BaseException:
+            self._silencer.stop()
+            raise
 
     def estimate(self, frame_bgr: np.ndarray, timestamp_s: float | None = None) -> Pose | None:
         """(H, W, 3) uint8 BGR frame -> the person's COCO-17 pose, or None when nobody is seen."""
         rgb = check_frame(frame_bgr)
-        if self._warm:
+        try:
             result = self._pose.process(rgb)
-        else:  # the first call prints native start-up warnings; keep the user's terminal clean
-            with _quiet_native_logs():
-                result = self._pose.process(rgb)
-            self._warm = True
+        except BaseException:
+            self._silencer.stop()
+            raise
+        if self._found_once or result.pose_landmarks is not None:
+            self._found_once = True
+            self._quiet_calls -= 1
+            if self._quiet_calls <= 0:
+                self._silencer.stop()
         if result.pose_landmarks is None:
             return None
         landmarks = _landmarks_array(result.pose_landmarks.landmark)
@@ -143,6 +195,7 @@ class MediaPipePose(_Closing):
         return Pose(keypoints, scores, landmarks)
 
     def _release(self) -> None:
+        self._silencer.stop()
         self._pose.close()
 
 
@@ -190,8 +243,17 @@ class TasksPose(_Closing):
         self._landmarker.close()
 
 
-def make_pose_estimator(pose_model: str | Path | None = None, video: bool = True) -> MediaPipePose | TasksPose:
-    """The Tasks backend when a ``.task`` file is given, else the bundled ``mp.solutions.pose``."""
+def make_pose_estimator(pose_model: str | Path | None = None, video: bool = True,
+                        verbose: bool = False) -> MediaPipePose | TasksPose:
+    """The Tasks backend when a ``.task`` file is given, else the bundled ``mp.solutions.pose``.
+
+    Unless ``verbose``, the native libraries' start-up log lines are kept off the terminal.
+    """
     if pose_model:
         return TasksPose(pose_model, video=video)
-    return MediaPipePose(static_image_mode=not video)
+    return MediaPipePose(static_image_mode=not video, verbose=verbose)
+
+
+def quiet_native_libraries(verbose: bool = False) -> None:
+    """A command's start: OpenCV's own warnings (stream timeouts, codec probing) off unless ``verbose``."""
+    cv2.setLogLevel(3 if verbose else 0)   # 3: warnings, 0: silent

@@ -69,12 +69,14 @@ class Recognizer:
         decision: decision parameters (default: the checkpoint's own).
         reset_after_s: empty the window after this long without a person.
         k: how many classes ``topk`` holds.
+        source_fps: the frame rate of the source, when known (a slow video is then interpolated).
     """
 
     def __init__(self, ckpt: LoadedCheckpoint, every: int = 1, min_frames: int | None = None,
-                 decision: DecisionSpec | None = None, reset_after_s: float = 3.0, k: int = 5) -> None:
+                 decision: DecisionSpec | None = None, reset_after_s: float = 3.0, k: int = 5,
+                 source_fps: float | None = None) -> None:
         self.ckpt = ckpt
-        self.window = SlidingWindow(ckpt.spec, reset_after_s=reset_after_s)
+        self.window = SlidingWindow(ckpt.spec, reset_after_s=reset_after_s, source_fps=source_fps)
         self.every = max(1, int(every))
         default_min = int(round(ckpt.spec.fps))
         self.min_frames = max(1, min(ckpt.spec.window_frames, min_frames if min_frames is not None else default_min))

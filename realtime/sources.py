@@ -29,15 +29,31 @@ class Frame:
     timestamp_s: float
 
 
-def resolve_sources(source: str | int) -> list[str | int]:
-    """``--source`` -> camera indices or video files.
+STREAM_SCHEMES = ("http://", "https://", "rtsp://", "rtsps://", "rtmp://", "udp://", "tcp://")
+STREAM_TIMEOUT_MS = 5000     # open and read timeouts of a stream (a stalled one must not hang the loop)
+STREAM_RECONNECTS = 3        # tries to reopen a stream that dropped before giving up
 
-    Accepts a camera index (``0``), a video file, a folder (its videos and its subfolders', sorted)
-    or a glob.
+
+def is_stream(source: str | int) -> bool:
+    """A network stream URL (IP camera, phone camera app, RTSP server)."""
+    return isinstance(source, str) and source.strip().lower().startswith(STREAM_SCHEMES)
+
+
+def describe_source(source: str | int) -> str:
+    return f"camera {source}" if isinstance(source, int) else f"stream {source}" if is_stream(source) else str(source)
+
+
+def resolve_sources(source: str | int) -> list[str | int]:
+    """``--source`` -> camera indices, stream URLs or video files.
+
+    Accepts a camera index (``0``), a stream URL (``http://``, ``rtsp://``, ...), a video file, a
+    folder (its videos and its subfolders', sorted) or a glob.
     """
     text = str(source).strip()
     if text.isdigit():
         return [int(text)]
+    if is_stream(text):
+        return [text]
     path = Path(text).expanduser()
     if path.is_dir():
         videos = sorted(str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
@@ -52,12 +68,18 @@ def resolve_sources(source: str | int) -> list[str | int]:
             raise UserError(f"Pattern '{text}' matches no video file.")
         return matches
     raise UserError(f"Cannot open '{text}' (file not found). Pass a video file, a folder, a glob such as "
-                    "'clips/*.mp4', or a camera index such as --source 0.")
+                    "'clips/*.mp4', a stream URL (http://..., rtsp://...), or a camera index such as --source 0.")
 
 
 def _file_fps(capture: cv2.VideoCapture) -> float:
     fps = capture.get(cv2.CAP_PROP_FPS)
     return float(fps) if fps and math.isfinite(fps) and 1.0 <= fps <= 1000.0 else FALLBACK_FPS
+
+
+def _frame_count(capture: cv2.VideoCapture) -> int:
+    """The container's frame count, 0 when absent or absurd (it is a hint, never trusted)."""
+    count = capture.get(cv2.CAP_PROP_FRAME_COUNT)
+    return int(count) if count and math.isfinite(count) and 0 < count < 1e8 else 0
 
 
 class VideoFileReader:
@@ -71,6 +93,7 @@ class VideoFileReader:
         self.path = Path(path)
         if not self.path.is_file():
             raise UserError(f"Cannot open video '{self.path}' (file not found).")
+        refuse_images(self.path)
         self._capture = cv2.VideoCapture(str(self.path))
         if not self._capture.isOpened():
             raise UserError(f"Cannot open video '{self.path}': OpenCV cannot decode it (not a video, or an "
@@ -78,7 +101,7 @@ class VideoFileReader:
         self.fps = _file_fps(self._capture)
         self.width = int(self._capture.get(cv2.CAP_PROP_FRAME_WIDTH))
         self.height = int(self._capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
-        self.frame_count_hint = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT))  # can lie; only for progress bars
+        self.frame_count_hint = _frame_count(self._capture)   # can lie: progress bars and warnings only
         self.frames_read = 0
 
     def __iter__(self) -> Iterator[Frame]:
@@ -102,17 +125,29 @@ class VideoFileReader:
 
 
 def _quiet_open(source: str | int) -> cv2.VideoCapture:
-    """cv2.VideoCapture without OpenCV's own error lines for a missing camera (we explain it)."""
+    """cv2.VideoCapture without OpenCV's own error lines (we explain failures); streams get timeouts."""
     previous = cv2.getLogLevel()
     cv2.setLogLevel(0)  # 0: silent
     try:
+        if is_stream(source):
+            return cv2.VideoCapture(source, cv2.CAP_FFMPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, STREAM_TIMEOUT_MS,
+                                                            cv2.CAP_PROP_READ_TIMEOUT_MSEC, STREAM_TIMEOUT_MS])
         return cv2.VideoCapture(source)
     finally:
         cv2.setLogLevel(previous)
 
 
+def refuse_images(path: str | Path) -> None:
+    """A still image (whatever its name) is not a video: refuse it with the way forward."""
+    if Path(path).is_file() and cv2.haveImageReader(str(path)):
+        raise UserError(f"'{path}' is a still image, not a video: actions need motion. Pass a video file, a folder "
+                        "of videos, a stream URL or a camera index.")
+
+
 def open_capture(source: str | int, tried_max: int = 4) -> cv2.VideoCapture:
     """Open a camera index or a file with OpenCV; a camera that fails lists what was tried."""
+    if isinstance(source, str):
+        refuse_images(source)
     capture = _quiet_open(source)
     if capture.isOpened():
         return capture
@@ -130,6 +165,9 @@ def open_capture(source: str | int, tried_max: int = 4) -> cv2.VideoCapture:
                 f"No camera opened among indices 0..{tried_max - 1}; check it is connected and not in use, "
                 "or pass a video file with --source.")
         raise UserError(f"Cannot open camera {source}. {hint}")
+    if is_stream(source):
+        raise UserError(f"Cannot open stream '{source}' (no answer within {STREAM_TIMEOUT_MS / 1000:g} s, or not a "
+                        "video stream). Check the URL in a browser or VLC, and that the camera app is running.")
     raise UserError(f"Cannot open video '{source}': OpenCV cannot decode it.")
 
 
@@ -139,32 +177,50 @@ class ThreadedCapture:
     The reader never waits for the consumer: frames that arrive before the previous one was
     taken are dropped and counted. For a file the reader paces itself to the file's fps when
     ``realtime`` (what a camera would do), else it delivers every frame in order and waits
-    until each one is taken (no drops).
+    until each one is taken (no drops). A stream URL is live like a camera; when it drops it is
+    reopened up to :data:`STREAM_RECONNECTS` times before the run ends with a message.
 
     Args:
-        source: camera index or video path.
+        source: camera index, stream URL or video path.
         realtime: pace file sources to their fps and drop frames a slow consumer misses.
+        loop: start a file again when it ends (timestamps keep increasing).
     """
 
-    def __init__(self, source: str | int, realtime: bool = True) -> None:
+    def __init__(self, source: str | int, realtime: bool = True, loop: bool = False) -> None:
         self.source = source
         self._capture = open_capture(source)
         self.is_camera = isinstance(source, int)
+        self.is_live = self.is_camera or is_stream(source)
+        self.loop = loop and not self.is_live
         self.fps = _file_fps(self._capture)
-        self.realtime = realtime or self.is_camera
+        self.realtime = realtime or self.is_live
         self.width = int(self._capture.get(cv2.CAP_PROP_FRAME_WIDTH))
         self.height = int(self._capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
-        self.frame_count_hint = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)  # can lie: progress bars only
+        self.frame_count_hint = _frame_count(self._capture)   # can lie: progress bars and warnings only
         self.frames_read = 0
         self.decode_seconds = 0.0
+        self.reconnects = 0
         self.error: str | None = None
         self._handoff: Handoff[Frame] = Handoff(drop_when_full=self.realtime)
         self._thread = threading.Thread(target=self._run, name="capture", daemon=True)
         self._thread.start()
 
+    def _reopen(self) -> bool:
+        """A dropped stream: reopen it (same timeouts); False when it cannot be reached again."""
+        self._capture.release()
+        while self.reconnects < STREAM_RECONNECTS and not self._handoff.closed:
+            self.reconnects += 1
+            self._capture = _quiet_open(self.source)
+            if self._capture.isOpened():
+                return True
+            time.sleep(0.5)
+        return False
+
     def _run(self) -> None:
         started = time.monotonic()
         failures = 0
+        offset_s = 0.0           # a looping file: time already played
+        in_pass = 0              # frames read in this pass over a file
         try:
             while not self._handoff.closed:
                 t = time.perf_counter()
@@ -175,17 +231,28 @@ class ThreadedCapture:
                     if self.is_camera and failures < 30:  # a camera may hiccup; give it about a second
                         time.sleep(0.03)
                         continue
+                    if is_stream(self.source) and self._reopen():
+                        continue
+                    if self.loop and in_pass > 0:
+                        offset_s += in_pass / self.fps
+                        in_pass = 0
+                        self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                        continue
                     if self.is_camera:
                         self.error = f"camera {self.source} stopped delivering frames"
+                    elif is_stream(self.source):
+                        self.error = (f"stream {self.source} stopped delivering frames (reconnected "
+                                      f"{self.reconnects} time(s))")
                     elif self.frames_read == 0:
                         self.error = f"no frame could be decoded from '{self.source}'"
                     break
                 failures = 0
                 now = time.monotonic() - started
-                timestamp = now if self.is_camera else self.frames_read / self.fps
-                if self.realtime and not self.is_camera and timestamp > now:
+                timestamp = now if self.is_live else offset_s + in_pass / self.fps
+                if self.realtime and not self.is_live and timestamp > now:
                     time.sleep(timestamp - now)  # play a file at its own rate
                 self.frames_read += 1
+                in_pass += 1
                 if not self._handoff.put(Frame(image, self.frames_read - 1, timestamp)):
                     break
         finally:
@@ -205,8 +272,9 @@ class ThreadedCapture:
 
     def close(self) -> None:
         self._handoff.close()
-        self._thread.join(timeout=2.0)
-        self._capture.release()
+        self._thread.join(timeout=STREAM_TIMEOUT_MS / 1000 + 1.0)
+        if not self._thread.is_alive():     # a reader stuck in a stalled stream keeps its handle
+            self._capture.release()
 
     def __enter__(self) -> "ThreadedCapture":
         return self

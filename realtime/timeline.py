@@ -48,10 +48,11 @@ class ClipTimeline:
     """Poses of one clip in, predictions and the clip label out."""
 
     def __init__(self, ckpt: LoadedCheckpoint, every: int | None = None, decision: DecisionSpec | None = None,
-                 k: int = 5) -> None:
+                 k: int = 5, source_fps: float | None = None) -> None:
         self.ckpt = ckpt
         self.decision = decision or ckpt.decision
-        self.recognizer = Recognizer(ckpt, every=every or default_every(ckpt), decision=self.decision, k=k)
+        self.recognizer = Recognizer(ckpt, every=every or default_every(ckpt), decision=self.decision, k=k,
+                                     source_fps=source_fps)
         self.predictions: list[Prediction] = []
         self._last_time = 0.0
 

@@ -19,7 +19,7 @@ import numpy as np
 from tqdm import tqdm
 
 from realtime.annotators import OverlayState, annotate, default_annotators
-from realtime.pose import POSE_LAYOUT, make_pose_estimator
+from realtime.pose import POSE_LAYOUT, make_pose_estimator, quiet_native_libraries
 from realtime.timeline import NO_PERSON, ClipTimeline
 from realtime.pose_stage import PoseStage
 from realtime.sources import ThreadedCapture, resolve_sources
@@ -28,8 +28,10 @@ from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_
 from training.cli_types import positive
 from training.decision import DecisionSpec, add_decision_arguments, decision_from_arguments
 from training.errors import UserError, run_cli
+from training.outputs import atomic_path, check_output_dir, check_output_file, write_text_atomic
 from training.inference import torch_threads
 
+MIN_USEFUL_FPS = 5.0
 EXAMPLES = """examples:
   python -m realtime.video clip.mp4
   python -m realtime.video videos/ --json results.json --csv results.csv --save-dir annotated/
@@ -52,6 +54,7 @@ class VideoResult:
     mean_probabilities: dict[str, float] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)
     annotated: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
@@ -59,7 +62,7 @@ class VideoResult:
 
 def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, decision: DecisionSpec | None = None,
                    k: int = 5, save_path: Path | None = None, overwrite: bool = False,
-                   pose_model: str | None = None, progress: bool = True) -> VideoResult:
+                   pose_model: str | None = None, progress: bool = True, verbose: bool = False) -> VideoResult:
     """Run the whole pipeline over one video file (see module docstring).
 
     The same capture and pose stages as the live loop, in lossless mode: decoding, pose and
@@ -67,15 +70,15 @@ def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, 
     """
     if not Path(path).is_file():
         raise UserError(f"Cannot open video '{path}' (file not found).")
-    clip = ClipTimeline(ckpt, every=every, decision=decision, k=k)
-    recognizer = clip.recognizer
     seconds = {"wait": 0.0, "window": 0.0, "overlay": 0.0}
     annotators = default_annotators(k) if save_path else []
     frames = with_person = 0
 
-    with torch_threads(1), make_pose_estimator(pose_model, video=True) as pose, \
+    with torch_threads(1), make_pose_estimator(pose_model, video=True, verbose=verbose) as pose, \
             ThreadedCapture(path, realtime=False) as capture, PoseStage(capture, pose) as stage:
-        sink = VideoSink(save_path, capture.fps, overwrite) if save_path else None
+        clip = ClipTimeline(ckpt, every=every, decision=decision, k=k, source_fps=capture.fps)
+        recognizer = clip.recognizer
+        sink = VideoSink(save_path, capture.fps, overwrite, flag="--save-dir") if save_path else None
         bar = tqdm(total=int(capture.frame_count_hint) or None, desc=Path(path).name, unit="frame", leave=False,
                    disable=not progress)
         try:
@@ -102,22 +105,48 @@ def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, 
                     seconds["overlay"] += time.perf_counter() - t2
                 bar.update()
             summary = clip.finish()
+        except BaseException:
+            if sink is not None:
+                sink.close(keep=False)       # no half-annotated video under the final name
+            raise
         finally:
             bar.close()
-            if sink is not None:
-                sink.close()
+        if sink is not None:
+            sink.close(keep=not capture.error and frames > 0)
         if capture.error or frames == 0:
             raise UserError(f"Video '{path}': {capture.error or 'no frame could be decoded'} (corrupt or empty file).")
         seconds |= {"decode": capture.decode_seconds, "pose": stage.pose_seconds, "model": recognizer.model_seconds}
-        fps = capture.fps
+        fps, expected = capture.fps, capture.frame_count_hint
+    warnings = []
+    if expected > 0 and frames < 0.9 * expected:
+        warnings.append(f"only {frames} of the {expected} frames its header announces could be decoded (a truncated "
+                        "file, or a wrong header); the result covers the readable part")
+    if fps < MIN_USEFUL_FPS:
+        warnings.append(f"{fps:g} fps is too few to follow motion well; poses were interpolated to "
+                        f"{ckpt.spec.fps:g} fps, expect a rough result")
     return VideoResult(path, summary.label, summary.probability, summary.raw_label, summary.rejected_share, frames,
                        with_person, fps, summary.timeline, summary.mean_probabilities,
-                       {k: round(v, 4) for k, v in seconds.items()}, str(save_path) if save_path else None)
+                       {k: round(v, 4) for k, v in seconds.items()}, str(save_path) if save_path else None, warnings)
 
 
-def _refuse_existing(path: Path | None, overwrite: bool, flag: str) -> None:
-    if path is not None and path.exists() and not overwrite:
-        raise UserError(f"{flag} '{path}' exists; choose another name or add --overwrite.")
+def annotated_names(videos: list[str], save_dir: Path) -> dict[str, Path]:
+    """Each video's annotated copy in ``save_dir``: ``<stem>_annotated.mp4``, or with its parent
+    folders' names prefixed when two videos share a file name (nothing is written twice)."""
+    def name(video: str, depth: int) -> str:
+        parts = Path(video).resolve().parts[-1 - depth:-1]
+        return "_".join([*parts, Path(video).stem]) + "_annotated.mp4"
+    out: dict[str, Path] = {}
+    depth = 0
+    while True:
+        names = {v: name(v, depth) for v in videos}
+        if len(set(names.values())) == len(videos) or depth > 8:
+            break
+        depth += 1
+    for video in videos:
+        stem_only = name(video, 0)
+        clash = sum(n == stem_only for n in (name(v, 0) for v in videos)) > 1
+        out[video] = save_dir / (names[video] if clash else stem_only)
+    return out
 
 
 def write_csv(path: Path, results: list[VideoResult], classes: list[str]) -> None:
@@ -153,10 +182,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pose-model", help="MediaPipe Tasks .task file (default: the bundled model)")
     p.add_argument("--overwrite", action="store_true", help="replace existing --json/--csv/annotated files")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--verbose", action="store_true", help="show MediaPipe/TFLite/OpenCV log lines")
     add_decision_arguments(p)
     a = p.parse_args(argv)
-    _refuse_existing(a.json, a.overwrite, "--json")
-    _refuse_existing(a.csv, a.overwrite, "--csv")
+    quiet_native_libraries(a.verbose)
+    check_output_file(a.json, "--json", a.overwrite)
+    check_output_file(a.csv, "--csv", a.overwrite)
+    check_output_dir(a.save_dir, "--save-dir")
     checkpoint_path, why = resolve_checkpoint(a.checkpoint)
     print(f"model {checkpoint_path} ({why})", flush=True)
     ckpt = load_checkpoint(checkpoint_path, expected_layout=POSE_LAYOUT)
@@ -165,20 +197,22 @@ def main(argv: list[str] | None = None) -> int:
     failed: list[dict] = []
     for source in a.paths:
         try:
-            videos += [v for v in resolve_sources(source) if not isinstance(v, int)]
+            videos += [v for v in resolve_sources(source) if isinstance(v, str) and v not in videos]
         except UserError as exc:
             failed.append({"path": source, "error": str(exc)})
-    if a.save_dir:
-        a.save_dir.mkdir(parents=True, exist_ok=True)
+    saves = annotated_names(videos, a.save_dir) if a.save_dir else {}
+    for path in saves.values():
+        check_output_file(path, "--save-dir", a.overwrite, suffixes=(".mp4",))
     results: list[VideoResult] = []
     for video in tqdm(videos, desc="videos", unit="video", disable=a.no_progress or len(videos) < 2):
-        save = a.save_dir / f"{Path(video).stem}_annotated.mp4" if a.save_dir else None
         try:
-            results.append(classify_video(video, ckpt, a.every, decision, a.top_k, save, a.overwrite,
-                                          a.pose_model, progress=not a.no_progress))
+            results.append(classify_video(video, ckpt, a.every, decision, a.top_k, saves.get(video), a.overwrite,
+                                          a.pose_model, progress=not a.no_progress, verbose=a.verbose))
         except UserError as exc:
             failed.append({"path": video, "error": str(exc)})
             tqdm.write(f"skipped {video}: {exc}")
+        for warning in (results[-1].warnings if results and results[-1].path == video else []):
+            tqdm.write(f"warning: {video}: {warning}")
     print(f"classes: {', '.join(ckpt.classes)}")
     print(f"{'video':<40} {'label':<22} {'prob':>6} {'frames':>7} {'person':>7} {'predictions':>11}")
     for r in results:
@@ -187,10 +221,14 @@ def main(argv: list[str] | None = None) -> int:
     for f in failed:
         print(f"FAILED {f['path']}: {f['error']}")
     if a.json:
-        a.json.write_text(json.dumps({"checkpoint": str(checkpoint_path), "classes": ckpt.classes,
-                                      "videos": [r.to_json() for r in results], "failed": failed}, indent=2))
+        write_text_atomic(a.json, json.dumps({"checkpoint": str(checkpoint_path), "classes": ckpt.classes,
+                                              "decision": decision.to_dict(), "videos": [r.to_json() for r in results],
+                                              "failed": failed}, indent=2, allow_nan=False))
+        print(f"wrote {a.json}")
     if a.csv:
-        write_csv(a.csv, results, ckpt.classes)
+        with atomic_path(a.csv) as tmp:
+            write_csv(tmp, results, ckpt.classes)
+        print(f"wrote {a.csv}")
     return 1 if failed else 0
 
 

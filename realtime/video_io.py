@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-import sys
+import tempfile
 import time
 from collections import deque
 from pathlib import Path
@@ -11,56 +11,63 @@ import cv2
 import numpy as np
 
 from training.errors import UserError
+from training.outputs import check_output_file
 
 FOURCC_BY_SUFFIX = {".mp4": "mp4v", ".avi": "MJPG"}
 
 
-def display_available() -> bool:
-    """Can ``cv2.imshow`` open a window? (On Linux without X/Wayland it would abort the process.)"""
-    if sys.platform.startswith("linux"):
-        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    return True
-
-
 class VideoSink:
-    """Writes BGR frames to ``.mp4`` (mp4v) or ``.avi`` (MJPG); opened lazily at the first frame.
+    """Writes BGR frames to ``.mp4`` (mp4v) or ``.avi`` (MJPG), atomically.
 
-    Refuses to replace an existing file unless ``overwrite``; checks that OpenCV really opened
-    the writer (it fails silently for codecs it lacks).
+    The path is checked when the sink is made (before any work): suffix, an existing file
+    (refused unless ``overwrite``), a missing or unwritable folder. Frames go to a temporary file
+    beside it, opened at the first frame; :meth:`close` renames it to ``path`` (``keep=False``
+    deletes it instead), so the final name never holds a half-written or unplayable video.
     """
 
-    def __init__(self, path: str | Path, fps: float, overwrite: bool = False) -> None:
+    def __init__(self, path: str | Path, fps: float, overwrite: bool = False, flag: str = "--save") -> None:
         self.path = Path(path)
-        if self.path.suffix.lower() not in FOURCC_BY_SUFFIX:
-            raise UserError(f"Cannot write '{self.path}': use a .mp4 or .avi file name.")
-        if self.path.exists() and not overwrite:
-            raise UserError(f"'{self.path}' exists; choose another name or add --overwrite.")
-        if not self.path.parent.exists():
-            raise UserError(f"Cannot write '{self.path}': folder '{self.path.parent}' does not exist.")
+        check_output_file(self.path, flag, overwrite, suffixes=tuple(FOURCC_BY_SUFFIX))
         self.fps = fps
         self._writer: cv2.VideoWriter | None = None
+        self._tmp: Path | None = None
         self.frames = 0
 
     def write(self, frame: np.ndarray) -> None:
         if self._writer is None:
             h, w = frame.shape[:2]
+            fd, name = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=f".partial{self.path.suffix}",
+                                        dir=self.path.parent)
+            os.close(fd)
+            self._tmp = Path(name)
             fourcc = cv2.VideoWriter_fourcc(*FOURCC_BY_SUFFIX[self.path.suffix.lower()])
-            self._writer = cv2.VideoWriter(str(self.path), fourcc, self.fps, (w, h))
+            self._writer = cv2.VideoWriter(str(self._tmp), fourcc, self.fps, (w, h))
             if not self._writer.isOpened():
-                raise UserError(f"OpenCV cannot write '{self.path}' (no encoder for it). Try a .avi name.")
+                self.close(keep=False)
+                raise UserError(f"OpenCV has no encoder for '{self.path}' in this installation. Use a .avi name "
+                                "(MJPG) or .mp4 (mp4v).")
         self._writer.write(frame)
         self.frames += 1
 
-    def close(self) -> None:
+    def close(self, keep: bool = True) -> Path | None:
+        """Finish the file; returns its path (None when nothing was written or ``keep`` is False)."""
         if self._writer is not None:
             self._writer.release()
             self._writer = None
+        tmp, self._tmp = self._tmp, None
+        if tmp is None or not tmp.exists():
+            return None
+        if keep and self.frames:
+            os.replace(tmp, self.path)
+            return self.path
+        tmp.unlink()
+        return None
 
     def __enter__(self) -> "VideoSink":
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type, *exc: object) -> None:
+        self.close(keep=exc_type is None)
 
 
 class FpsMeter:

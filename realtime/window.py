@@ -12,13 +12,24 @@ import numpy as np
 from training.features import FeatureSpec, build_features
 
 
+MIN_GAP_S = 0.5
+
+
+def bridgeable_gap(source_fps: float | None) -> float:
+    """Longest gap between two poses that is interpolated: 0.5 s, or 1.5 frame intervals of a slower source."""
+    if not source_fps or source_fps <= 0:
+        return MIN_GAP_S
+    return max(MIN_GAP_S, 1.5 / source_fps)
+
+
 class TimeResampler:
     """Poses at any frame rate -> poses on a regular ``fps`` grid, by linear interpolation.
 
     The first pose after a start or a gap is emitted as it is; then every grid tick between two
     consecutive poses gets their interpolation. A slow camera (15 fps) thus yields 25 poses a
     second for a 25 fps model, a fast one (60 fps) fewer, so a window of 300 frames always spans
-    ``300 / fps`` seconds, as in training. Poses further apart than ``max_gap_s`` are not bridged.
+    ``300 / fps`` seconds, as in training. Poses further apart than ``max_gap_s`` are not bridged
+    (:func:`bridgeable_gap` widens it for slow sources: a 1 fps video is still interpolated).
     """
 
     def __init__(self, fps: float, max_gap_s: float = 0.5) -> None:
@@ -68,11 +79,11 @@ class SlidingWindow:
     pose: a consumer can skip the model when it has not changed.
     """
 
-    def __init__(self, spec: FeatureSpec, reset_after_s: float = 3.0) -> None:
+    def __init__(self, spec: FeatureSpec, reset_after_s: float = 3.0, source_fps: float | None = None) -> None:
         self.spec = spec
         self.reset_after_s = reset_after_s
         self._poses: deque[np.ndarray] = deque(maxlen=spec.window_frames)
-        self._resampler = TimeResampler(spec.fps)
+        self._resampler = TimeResampler(spec.fps, max_gap_s=bridgeable_gap(source_fps))
         self._last_seen_s: float | None = None
         self.version = 0
 

@@ -46,7 +46,7 @@ def test_feature_size_mismatch_is_refused(tmp_path: Path) -> None:
         load_checkpoint(tmp_path / "m.pt")
 
 
-@pytest.mark.parametrize("content, pattern", [(b"not a checkpoint", "cannot be read"), (None, "not found")])
+@pytest.mark.parametrize("content, pattern", [(b"not a checkpoint", "not a model file"), (None, "not found")])
 def test_unreadable_checkpoints(tmp_path: Path, content, pattern) -> None:
     path = tmp_path / "m.pt"
     if content is not None:

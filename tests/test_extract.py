@@ -28,9 +28,35 @@ def test_extract_round_trips_through_the_training_loader(tmp_path: Path) -> None
     assert names == ("dance", "squat")
     squat = next(c for c in loaded.clips if c.frame_dir == "pose_squats")
     assert names[squat.label] == "squat" and squat.img_shape == (1280, 720)
-    assert len(squat.keypoints) == 321  # 65 frames at 5 fps = 13 s, resampled to 25 fps
+    assert len(squat.keypoints) == 321  # 65 frames at 5 fps (0..12.8 s), resampled to 25 fps
+    assert rec["fps"] == 25.0
     again = run_module("realtime.extract", str(tmp_path / "videos"), "--labels-from-folders", "--out", str(out))
     assert_clean_error(again, "exists.*--overwrite")
+    out.unlink()                                       # the label map alone is still the user's: not replaced
+    labels_before = out.with_suffix(".labels.txt").read_text()
+    third = run_module("realtime.extract", str(tmp_path / "videos"), "--labels-from-folders", "--out", str(out))
+    assert_clean_error(third, "labels.txt' exists.*--overwrite")
+    assert out.with_suffix(".labels.txt").read_text() == labels_before and not out.exists()
+
+
+def test_a_flat_folder_is_not_one_class_named_after_it(tmp_path: Path) -> None:
+    (tmp_path / "clips").mkdir()
+    shutil.copy(shared_file("videos/pose_1.mp4"), tmp_path / "clips" / "a.mp4")
+    proc = run_module("realtime.extract", str(tmp_path / "clips"), "--labels-from-folders", "--out",
+                      str(tmp_path / "x.pkl"))
+    assert_clean_error(proc, "single class .*own subfolder")
+
+
+def test_gaps_keep_the_video_timeline() -> None:
+    from realtime.extract import resample_track
+    times = np.arange(60) / 30.0                        # 2 s at 30 fps
+    rows = np.tile(np.array([[100.0, 200.0, 0.9]], np.float32), (60, 17, 1))
+    found = np.ones(60, bool)
+    found[20:40] = False                               # nobody for 0.67 s in the middle
+    track = resample_track(times, rows, found, fps=25.0, source_fps=30.0)
+    assert len(track) == int(round(59 / 30 * 25)) + 1  # the clip's whole span, gap included
+    nobody = ~track[:, :, :2].any(axis=(1, 2))
+    assert 14 <= nobody.sum() <= 18 and not nobody[:15].any() and not nobody[-15:-1].any()
 
 
 def test_extract_needs_a_label_rule(tmp_path: Path) -> None:

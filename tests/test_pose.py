@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mapping import check
+from bench import pose_check as check
 from mapping.layouts import COCO17
 from realtime.pose import MediaPipePose, TasksPose, make_pose_estimator
 from tests.conftest import SHARED_DATA, shared_file
@@ -98,7 +98,7 @@ def test_ucf101_clip_against_hrnet_face_agrees(data: Path) -> None:
 def test_check_command_prints_the_agreement_table(data: Path, tmp_path: Path) -> None:
     from tests.conftest import run_module
     out = tmp_path / "agreement.json"
-    proc = run_module("mapping.check", "--json", str(out))
+    proc = run_module("bench.pose_check", "--json", str(out))
     assert proc.returncode == 0, proc.stderr
     for name in ("mediapipe image", "squats video", "COCO photos", "dance video vs MoveNet", "UCF101 clip vs HRNet"):
         assert name in proc.stdout

@@ -67,15 +67,26 @@ def load_checkpoint(path: str | Path, expected_layout: tuple[str, ...] | None = 
         UserError: missing/corrupt file, another format, or a layout/feature-size mismatch.
     """
     path = Path(path)
+    if path.is_dir():
+        raise UserError(f"Checkpoint '{path}' is a folder. Pass its model.pt, or use --checkpoint default|latest.")
     if not path.is_file():
-        raise UserError(f"Checkpoint '{path}' not found. Train one with `python -m training.train "
-                        "--data ucf101_2d.pkl` or pass --checkpoint runs/<run>/model.pt.")
+        raise UserError(f"Checkpoint '{path}' not found. Use --checkpoint default (the bundled model), train one with "
+                        "`python -m training.train --data FILE`, or pass --checkpoint runs/<run>/model.pt.")
+    if not zipfile.is_zipfile(path):
+        with path.open("rb") as f:
+            if f.read(4) == b"PK\x03\x04":
+                raise UserError(f"Checkpoint '{path}' is damaged or truncated and cannot be read. Re-copy it or "
+                                "retrain.")
+        raise UserError(f"Checkpoint '{path}' is not a model file written by training.train (not a PyTorch zip "
+                        "archive). Pass a model.pt from a run folder, or --checkpoint default.")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, zipfile.BadZipFile, RuntimeError, EOFError, OSError, ValueError) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"Checkpoint '{path}' cannot be read ({first_line}). "
-                        "Is it a model.pt written by training.train?") from None
+    except pickle.UnpicklingError:
+        # torch's own message suggests weights_only=False, which would run code from the file: never say that
+        raise UserError(f"Checkpoint '{path}' holds objects other than plain weights and settings, so it is not "
+                        "loaded (loading it could run code). Use a model.pt written by training.train.") from None
+    except (zipfile.BadZipFile, RuntimeError, EOFError, OSError, ValueError):
+        raise UserError(f"Checkpoint '{path}' is damaged or truncated and cannot be read. Re-copy it or retrain.") from None
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
         raise UserError(f"Checkpoint '{path}' is not an action-recogniser checkpoint "
@@ -106,13 +117,21 @@ def load_checkpoint(path: str | Path, expected_layout: tuple[str, ...] | None = 
         raise UserError(f"Checkpoint '{path}' has {config.num_classes} outputs but {len(classes)} class names"
                         + (" and a background output." if background else "."))
     try:
+        config.check()
         model = build_model(config)
-    except (ValueError, RuntimeError) as exc:
+    except (ValueError, RuntimeError, TypeError) as exc:
         raise UserError(f"Checkpoint '{path}' has invalid model_args ({exc}).") from None
+    state = payload.get("state_dict")
+    if not isinstance(state, dict) or not state:
+        raise UserError(f"Checkpoint '{path}' has no weights (no 'state_dict'). Use a model.pt written by training.train.")
     try:
-        model.load_state_dict(payload["state_dict"])
-    except RuntimeError as exc:
-        raise UserError(f"Checkpoint '{path}' weights do not fit its model_args ({str(exc).splitlines()[0]}).") from None
+        model.load_state_dict(state)
+    except (RuntimeError, TypeError, AttributeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"Checkpoint '{path}' weights do not fit its model_args ({first}).") from None
+    if not all(torch.isfinite(p).all() for p in model.parameters()):
+        raise UserError(f"Checkpoint '{path}' has NaN or infinite weights (a training that diverged); it would "
+                        "give meaningless results. Retrain with a lower --lr.")
     model.eval()
     return LoadedCheckpoint(model, spec, classes, dict(payload.get("data", {})), path, background, decision,
                             class_ids, dict(payload.get("train_config") or {}))

@@ -20,6 +20,7 @@ from training.features import motion_amount, visible_share
 from training.inference import predict_features
 from training.loop import encode_clips
 from training.metrics import classification_metrics
+from training.outputs import check_output_file, write_text_atomic
 from training.selection import model_classes_by_label
 
 EXAMPLES = """examples:
@@ -96,8 +97,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--overwrite", action="store_true", help="allow --json to replace an existing file")
     add_decision_arguments(p)
     a = p.parse_args(argv)
-    if a.json and Path(a.json).exists() and not a.overwrite:
-        raise UserError(f"--json '{a.json}' exists; choose another name or add --overwrite.")
+    check_output_file(Path(a.json) if a.json else None, "--json", a.overwrite)
     path, why = resolve_checkpoint(a.checkpoint)
     print(f"model {path} ({why})")
     ckpt = load_checkpoint(path)
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> dict:
     if a.json:
         out = {k: r[k] for k in ("accuracy", "precision", "recall", "f1", "rejected", "accuracy_named", "classes",
                                  "confusion_matrix", "rejected_per_class", "n")}
-        Path(a.json).write_text(json.dumps(out, indent=2))
+        write_text_atomic(Path(a.json), json.dumps(out, indent=2, allow_nan=False))
         print(f"wrote {a.json}")
     return r
 

@@ -24,6 +24,18 @@ class ModelConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def check(self) -> None:
+        """Raise ValueError for values no model can be built from."""
+        counts = {"input_size": self.input_size, "hidden_size": self.hidden_size, "num_layers": self.num_layers,
+                  "num_classes": self.num_classes, "ensemble": self.ensemble}
+        bad = [f"{k}={v!r}" for k, v in counts.items() if not isinstance(v, int) or isinstance(v, bool) or v < 1]
+        if not isinstance(self.dropout, (int, float)) or not 0.0 <= self.dropout < 1.0:
+            bad.append(f"dropout={self.dropout!r}")
+        if self.cell not in ("lstm", "gru"):
+            bad.append(f"cell={self.cell!r}")
+        if bad:
+            raise ValueError(f"invalid model settings: {', '.join(bad)}")
+
 
 class ActionLSTM(nn.Module):
     """(B, T, F) features + (B,) lengths -> (B, C) logits.

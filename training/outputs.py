@@ -41,8 +41,17 @@ def check_output_file(path: Path | None, flag: str, overwrite: bool = False, suf
     if not parent.is_dir():
         raise UserError(f"{flag} '{path}': folder '{parent}' does not exist. Create it first (mkdir -p '{parent}') "
                         "or choose another path.")
-    if not os.access(parent, os.W_OK | os.X_OK):
+    if not _can_create_in(parent):
         raise UserError(f"{flag} '{path}': folder '{parent}' is not writable. Choose another path.")
+
+
+def _can_create_in(folder: Path) -> bool:
+    """Try it: create and remove a file there (permission bits do not tell for root or read-only mounts)."""
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
+            return True
+    except OSError:
+        return False
 
 
 def check_output_dir(path: Path | None, flag: str) -> None:
@@ -56,7 +65,7 @@ def check_output_dir(path: Path | None, flag: str) -> None:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError(f"{flag} '{path}' cannot be created ({exc.strerror or exc}). Choose another folder.") from None
-    if not os.access(path, os.W_OK | os.X_OK):
+    if not _can_create_in(path):
         raise UserError(f"{flag} '{path}' is not writable. Choose another folder.")
 
 

@@ -11,14 +11,16 @@ import numpy as np  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 
-def plot_loss(epochs: list[dict], path: Path, best_epoch: int | None = None) -> None:
-    """Train and val loss per epoch; the kept epoch is marked."""
+def plot_loss(epochs: list[dict], path: Path, kept: list[int] | None = None) -> None:
+    """Train and val loss per epoch; the kept epoch is marked (one line per ensemble member)."""
     x = [e["epoch"] for e in epochs]
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
     ax.plot(x, [e["train_loss"] for e in epochs], "o-", label="train loss", color="#1f77b4")
     ax.plot(x, [e["val_loss"] for e in epochs], "s-", label="val loss", color="#d62728")
-    if best_epoch is not None:
-        ax.axvline(best_epoch, color="grey", ls=":", label=f"kept epoch {best_epoch}")
+    for i, epoch in enumerate(kept or []):
+        label = (f"kept epoch {epoch}" if len(kept) == 1 else
+                 f"kept epochs {', '.join(map(str, kept))} (one per member)" if i == 0 else None)
+        ax.axvline(epoch, color="grey", ls=":", label=label)
     ax.set(title="Cross-entropy loss per epoch", xlabel="epoch", ylabel="loss")
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.grid(alpha=0.3)

@@ -188,7 +188,8 @@ def train(config: TrainConfig, echo=print, progress: bool = True) -> TrainResult
         write_outputs(stage, config, selected.classes, epochs, confusion, best_epoch,
                       {"data": data_info, "features": spec.to_dict(), "decision": decision.to_dict(),
                        "kept_epoch": best_epoch, "train_seconds": seconds,
-                       "skipped_clips": {k: len(v) for k, v in data.skipped.items()}})
+                       "skipped_clips": {k: len(v) for k, v in data.skipped.items()}},
+                      kept=[m.best_epoch for m in members])
     point_latest(final_dir)
     which = (f"epochs {', '.join(str(m.best_epoch) for m in members)}" if len(members) > 1 else f"epoch {best_epoch}")
     echo(f"kept {which}: val accuracy {kept['val_accuracy']:.3f}, F1 {kept['val_f1']:.3f}; "
@@ -197,17 +198,17 @@ def train(config: TrainConfig, echo=print, progress: bool = True) -> TrainResult
 
 
 def write_outputs(run_dir: Path, config: TrainConfig, classes: list[str], epochs: list[dict],
-                  confusion: list[list[int]], best_epoch: int, run_info: dict) -> None:
+                  confusion: list[list[int]], best_epoch: int, run_info: dict, kept: list[int] | None = None) -> None:
     """The metrics JSON and CSV, run.json and the three plots (into the staging folder)."""
     metrics = {"config": config.to_dict(), "classes": classes, "epochs": epochs, "confusion_matrix": confusion}
     (run_dir / "metricas_entrenamiento.json").write_text(json.dumps(metrics, indent=2, allow_nan=False))
     pd.DataFrame(epochs).to_csv(run_dir / "metrics.csv", index=False)
     (run_dir / "run.json").write_text(json.dumps(run_info, indent=2, allow_nan=False))
-    plot_loss(epochs, run_dir / "loss.png", best_epoch if config.keep_best else None)
+    plot_loss(epochs, run_dir / "loss.png", (kept or [best_epoch]) if config.keep_best else None)
     plot_metrics(epochs, run_dir / "metrics.png")
-    kept = epochs[best_epoch - 1]
+    which = f"epoch {best_epoch}" if not kept or len(kept) == 1 else f"{len(kept)} members, each on its own split"
     plot_confusion(confusion, classes, run_dir / "confusion_matrix.png",
-                   f"Validation confusion matrix (epoch {best_epoch}, accuracy {kept['val_accuracy']:.1%})")
+                   f"Validation confusion matrix ({which}, accuracy {run_info['data']['val_accuracy']:.1%})")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""Measure MediaPipe + the COCO-17 mapping against real references: ``python -m mapping.check``.
+"""Measure MediaPipe + the COCO-17 mapping against real references: ``python -m bench.pose_check``.
 
 Five references nobody on the team wrote (see ../shared/data/MANIFEST.md): MediaPipe's own
 expected landmarks (image and squats video), COCO ground truth on four photos, MoveNet's COCO-17
@@ -183,9 +183,9 @@ def format_table(results: list[Agreement]) -> str:
 
 
 def main(argv: list[str] | None = None) -> list[Agreement]:
-    p = argparse.ArgumentParser(prog="python -m mapping.check", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m bench.pose_check", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog="examples:\n  python -m mapping.check\n  python -m mapping.check --json agreement.json\n")
+                                epilog="examples:\n  python -m bench.pose_check\n  python -m bench.pose_check --json agreement.json\n")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="shared data folder (default ../shared/data)")
     p.add_argument("--json", type=Path, help="also write every number as JSON")
     a = p.parse_args(argv)

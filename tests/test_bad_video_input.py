@@ -1,0 +1,101 @@
+"""realtime.video and predict/evaluate with bad paths, bad files and odd videos: checked first, nothing lost."""
+import json
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from realtime.video import annotated_names, classify_video
+from tests.conftest import assert_clean_error, run_module, shared_file
+from training.checkpoint import load_checkpoint
+from training.errors import UserError
+
+
+@pytest.mark.parametrize("flag, value, pattern", [
+    ("--top-k", "0", "--top-k: must be at least 1"), ("--top-k", "-2", "--top-k: must be at least 1"),
+    ("--every", "0", "--every: must be at least 1"), ("--every", "-3", "--every: must be at least 1"),
+    ("--threshold", "2", "--threshold: must be between 0 and 1"), ("--smoothing", "nan", "--smoothing: expected"),
+])
+def test_numeric_options_are_checked(trained_checkpoint: Path, flag: str, value: str, pattern: str) -> None:
+    for module, args in (("realtime.video", [str(shared_file("videos/pose_1.mp4"))]),
+                         ("realtime.cam", ["--no-show", "--source", str(shared_file("videos/pose_1.mp4"))])):
+        assert_clean_error(run_module(module, *args, "--checkpoint", str(trained_checkpoint), flag, value), pattern)
+
+
+def test_outputs_are_checked_before_the_work(trained_checkpoint: Path, tmp_path: Path) -> None:
+    video = str(shared_file("videos/pose_1.mp4"))
+    cases = [(["--json", str(tmp_path / "missing" / "r.json")], "folder .*missing' does not exist"),
+             (["--csv", str(tmp_path / "missing" / "r.csv")], "folder .*missing' does not exist"),
+             (["--json", str(tmp_path)], "is a folder"),
+             (["--save-dir", str(shared_file("videos/pose_1.mp4"))], "is a file, not a folder")]
+    for args, pattern in cases:
+        proc = run_module("realtime.video", video, "--checkpoint", str(trained_checkpoint), *args, "--no-progress")
+        assert_clean_error(proc, pattern)
+        assert "model" not in proc.stdout                    # refused before the model (and the work) started
+
+
+def test_evaluate_json_into_a_missing_folder_fails_first(trained_checkpoint: Path, skeleton_file: Path,
+                                                         tmp_path: Path) -> None:
+    proc = run_module("training.evaluate", "--checkpoint", str(trained_checkpoint), "--data", str(skeleton_file),
+                      "--json", str(tmp_path / "nope" / "e.json"))
+    assert_clean_error(proc, "does not exist")
+
+
+def test_videos_with_one_name_in_two_folders_get_two_annotated_files(tmp_path: Path) -> None:
+    videos = [str(tmp_path / "monday" / "squat.mp4"), str(tmp_path / "tuesday" / "squat.mp4"),
+              str(tmp_path / "tuesday" / "pushup.mp4")]
+    names = annotated_names(videos, tmp_path / "out")
+    assert len(set(names.values())) == 3
+    assert names[videos[0]].name == "monday_squat_annotated.mp4" and names[videos[2]].name == "pushup_annotated.mp4"
+
+
+@pytest.mark.slow
+def test_same_named_videos_are_all_annotated(trained_checkpoint: Path, tmp_path: Path) -> None:
+    for day in ("monday", "tuesday"):
+        (tmp_path / "in" / day).mkdir(parents=True)
+        shutil.copy(shared_file("videos/pose_squats.mp4"), tmp_path / "in" / day / "squat.mp4")
+    proc = run_module("realtime.video", str(tmp_path / "in"), "--checkpoint", str(trained_checkpoint),
+                      "--save-dir", str(tmp_path / "out"), "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["monday_squat_annotated.mp4",
+                                                                   "tuesday_squat_annotated.mp4"]
+
+
+def test_an_image_is_not_a_video(trained_checkpoint: Path, tmp_path: Path) -> None:
+    renamed = tmp_path / "photo.mp4"
+    shutil.copy(shared_file("images/000000000785.jpg"), renamed)
+    ckpt = load_checkpoint(trained_checkpoint)
+    for path in (shared_file("images/000000000785.jpg"), renamed):
+        with pytest.raises(UserError, match="is a still image, not a video"):
+            classify_video(str(path), ckpt, progress=False)
+
+
+def _write(path: Path, frames: list[np.ndarray], fps: float) -> Path:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, frames[0].shape[1::-1])
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def _frames(video: str, n: int) -> list[np.ndarray]:
+    capture = cv2.VideoCapture(str(shared_file(video)))
+    return [capture.read()[1] for _ in range(n)]
+
+
+def test_a_truncated_video_is_classified_with_a_warning(trained_checkpoint: Path, tmp_path: Path) -> None:
+    whole = _write(tmp_path / "whole.avi", _frames("videos/pose_1.mp4", 90), 30.0)
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 3])
+    result = classify_video(str(cut), load_checkpoint(trained_checkpoint), progress=False)
+    assert result.frames < 60 and any("truncated" in w for w in result.warnings)
+
+
+def test_a_one_fps_video_is_resampled_to_the_model_rate(trained_checkpoint: Path, tmp_path: Path) -> None:
+    slow = _write(tmp_path / "slow.avi", _frames("videos/pose_1.mp4", 120)[::30], 1.0)   # 4 frames, 1 fps
+    ckpt = load_checkpoint(trained_checkpoint)
+    result = classify_video(str(slow), ckpt, progress=False)
+    assert result.fps == pytest.approx(1.0) and any("too few" in w for w in result.warnings)
+    assert result.timeline and max(t["window_frames"] for t in result.timeline) >= 3 * ckpt.spec.fps - 1

@@ -1,0 +1,156 @@
+"""The live window on a real X server (Xvfb), driven as a user would with xdotool and wmctrl.
+
+Skipped with a reason where Xvfb, xdotool or wmctrl are not installed (.ci/run installs them).
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import pytest
+
+from tests.conftest import REPO, shared_file
+
+pytestmark = pytest.mark.slow
+TITLE = "Action recogniser"
+SCREEN = (1280, 1000)
+
+
+def _need(*tools: str) -> None:
+    missing = [t for t in tools if shutil.which(t) is None]
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)} (Debian packages xvfb, xdotool, wmctrl, openbox; .ci/run installs them)")
+
+
+@pytest.fixture(scope="module")
+def x_display():
+    """A private Xvfb screen with a window manager (openbox) on a free display number."""
+    _need("Xvfb", "xdotool", "wmctrl", "xwininfo", "openbox")
+    for number in range(180, 200):
+        if not Path(f"/tmp/.X11-unix/X{number}").exists():
+            break
+    display = f":{number}"
+    server = subprocess.Popen(["Xvfb", display, "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24", "-nolisten", "tcp"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while not Path(f"/tmp/.X11-unix/X{number}").exists():
+        if time.monotonic() > deadline or server.poll() is not None:
+            server.kill()
+            pytest.skip("Xvfb did not start")
+        time.sleep(0.1)
+    env = {**os.environ, "DISPLAY": display}
+    wm = subprocess.Popen(["openbox"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    yield display
+    wm.kill()
+    server.kill()
+    wm.wait()
+    server.wait()
+
+
+def start_cam(display: str, checkpoint: Path, *args: str, cwd: Path) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "DISPLAY": display}
+    env.pop("WAYLAND_DISPLAY", None)
+    return subprocess.Popen([sys.executable, "-m", "realtime.cam", "--checkpoint", str(checkpoint), *args], cwd=cwd,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def x(display: str, *cmd: str) -> str:
+    return subprocess.run(list(cmd), env={**os.environ, "DISPLAY": display}, capture_output=True, text=True).stdout
+
+
+def wait_for_window(display: str, proc: subprocess.Popen, seconds: float = 60) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        ids = x(display, "xdotool", "search", "--onlyvisible", "--name", f"^{TITLE}$").split()
+        if ids:
+            time.sleep(0.5)
+            return ids[0]
+        if proc.poll() is not None:
+            raise AssertionError(f"cam exited early: {proc.communicate()}")
+        time.sleep(0.2)
+    proc.kill()
+    raise AssertionError("no window appeared")
+
+
+def geometry(display: str, window: str) -> tuple[int, int]:
+    info = x(display, "xwininfo", "-id", window)
+    return (int(re.search(r"Width: (\d+)", info).group(1)), int(re.search(r"Height: (\d+)", info).group(1)))
+
+
+def finish(proc: subprocess.Popen, seconds: float = 30) -> tuple[int, str, str]:
+    out, err = proc.communicate(timeout=seconds)
+    return proc.returncode, out, err
+
+
+@pytest.mark.parametrize("how", ["q key", "window manager close", "X destroy"])
+def test_closing_the_window_ends_the_run_like_q(x_display: str, trained_checkpoint: Path, tmp_path: Path,
+                                                how: str) -> None:
+    out = tmp_path / "saved.mp4"
+    proc = start_cam(x_display, trained_checkpoint, "--source", str(shared_file("videos/ta_chi.mp4")), "--loop",
+                     "--save", str(out), cwd=tmp_path)
+    window = wait_for_window(x_display, proc)
+    time.sleep(1.0)
+    if how == "q key":
+        x(x_display, "xdotool", "key", "--window", window, "q")
+    elif how == "window manager close":
+        x(x_display, "wmctrl", "-c", TITLE)
+    else:
+        x(x_display, "xdotool", "windowclose", window)
+    code, stdout, stderr = finish(proc)
+    assert code == 0, stderr
+    assert ("user quit" if how == "q key" else "window closed") in stdout
+    assert f"saved {out}" in stdout and cv2.VideoCapture(str(out)).read()[0]
+    assert not x(x_display, "xdotool", "search", "--name", f"^{TITLE}$").split()     # it did not come back
+
+
+def test_a_portrait_source_fits_the_screen_without_toolbars(x_display: str, trained_checkpoint: Path,
+                                                            tmp_path: Path) -> None:
+    proc = start_cam(x_display, trained_checkpoint, "--source", str(shared_file("videos/pose_squats.mp4")),
+                     "--loop", cwd=tmp_path)
+    window = wait_for_window(x_display, proc)
+    width, height = geometry(x_display, window)
+    x(x_display, "xdotool", "key", "--window", window, "q")
+    finish(proc)
+    assert height <= 0.9 * SCREEN[1] + 1 and width <= 0.9 * SCREEN[0] + 1
+    assert abs(width / height - 720 / 1280) < 0.02                    # the video's aspect ratio, nothing added
+    assert height >= 0.85 * SCREEN[1]                                  # as large as the screen allows
+
+
+def test_a_small_source_is_enlarged(x_display: str, trained_checkpoint: Path, tmp_path: Path) -> None:
+    proc = start_cam(x_display, trained_checkpoint, "--source", str(shared_file("videos/clean_and_jerk.mp4")),
+                     "--loop", cwd=tmp_path)
+    window = wait_for_window(x_display, proc)
+    width, height = geometry(x_display, window)
+    x(x_display, "xdotool", "key", "--window", window, "q")
+    finish(proc)
+    assert width >= 700 and abs(width / height - 340 / 256) < 0.02
+
+
+def test_snapshots_are_saved_where_asked_and_listed(x_display: str, trained_checkpoint: Path, tmp_path: Path) -> None:
+    shots = tmp_path / "shots"
+    proc = start_cam(x_display, trained_checkpoint, "--source", str(shared_file("videos/ta_chi.mp4")), "--loop",
+                     "--snapshot-dir", str(shots), cwd=tmp_path)
+    window = wait_for_window(x_display, proc)
+    x(x_display, "xdotool", "key", "--window", window, "s")
+    time.sleep(1.0)
+    x(x_display, "xdotool", "key", "--window", window, "q")
+    code, stdout, _ = finish(proc)
+    assert code == 0 and f"snapshot saved: {shots / 'snapshot_001.png'}" in stdout
+    assert "snapshots: " in stdout and cv2.imread(str(shots / "snapshot_001.png")) is not None
+
+
+def test_the_last_frame_stays_until_a_key_when_a_file_ends(x_display: str, trained_checkpoint: Path,
+                                                           tmp_path: Path) -> None:
+    proc = start_cam(x_display, trained_checkpoint, "--source", str(shared_file("videos/pose_squats.mp4")),
+                     cwd=tmp_path)
+    window = wait_for_window(x_display, proc)
+    time.sleep(16)                                     # the 13 s clip has ended by now (played at its own rate)
+    assert proc.poll() is None and x(x_display, "xdotool", "search", "--onlyvisible", "--name", f"^{TITLE}$")
+    x(x_display, "xdotool", "key", "--window", window, "space")
+    code, stdout, _ = finish(proc)
+    assert code == 0 and "end of the video" in stdout and "source ended" in stdout
