@@ -25,8 +25,9 @@ from bench.naive import naive_train_steps, naive_video_loop
 from realtime.cam import LiveOptions, run_live
 from realtime.pose import MediaPipePose
 from realtime.sources import VideoFileReader
-from realtime.video import classify_video
+from realtime.video import VideoJob, classify_video, run_jobs
 from training.checkpoint import BUNDLED_MODEL, load_checkpoint
+from training.decision import DecisionSpec
 from training.inference import torch_threads
 from training.config import TrainConfig
 from training.errors import UserError, run_cli
@@ -39,6 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_VIDEOS = REPO.parent / "shared" / "data" / "videos"
 LIVE_CLIP = "pose_1.mp4"
 VIDEO_CLIPS = ("v_Shotput_g05_c02.avi", "pose_1.mp4", "clean_and_jerk.mp4")
+RUNS_PER_SECOND = 5.0        # the live loop's model schedule (realtime.recognizer's default)
 
 
 def repeat(fn: Callable[[], float], n: int) -> tuple[float, float]:
@@ -108,6 +110,52 @@ def bench_video(ckpt, clips: list[Path], repeats: int, max_frames: int | None) -
     p, n = repeat(project, repeats), repeat(naive, repeats)
     return {"video_fps": p[0], "video_fps_spread": p[1], "naive_video_fps": n[0], "naive_video_fps_spread": n[1],
             "video_vs_naive_ratio": p[0] / n[0]}
+
+
+def bench_video_workers(checkpoint: Path, clips: list[Path], repeats: int) -> dict:
+    """``realtime.video --workers 2`` vs ``--workers 1`` over the same clips (whole runs, process start-up included)."""
+    ckpt = load_checkpoint(checkpoint)
+
+    def run(workers: int) -> float:
+        jobs = [VideoJob(str(c), str(checkpoint), "cpu", None, ckpt.decision, 5, None, False, None, False, False)
+                for c in clips]
+        t = time.perf_counter()
+        outcomes = run_jobs(jobs, workers, ckpt, progress=False)
+        seconds = time.perf_counter() - t
+        failed = [o for o in outcomes if isinstance(o, str)]
+        if failed:
+            raise UserError(f"video benchmark: {failed[0]}")
+        return sum(o.frames for o in outcomes) / seconds
+
+    one, two = repeat(lambda: run(1), repeats), repeat(lambda: run(2), repeats)
+    return {"video_one_worker_fps": one[0], "video_two_workers_fps": two[0],
+            "video_parallel_vs_single_ratio": two[0] / one[0], "video_workers_clips": len(clips)}
+
+
+def bench_model_share(pose_only_fps: float, repeats: int) -> dict:
+    """The bundled model's cost per new pose in the live loop, as a share of the pose model's time per frame.
+
+    The live loop runs the model 5 times a second (DecisionSpec's schedule: every
+    ``fps / 5`` frames at a 30 fps camera), so each new pose carries a sixth of one window.
+    """
+    bundled = load_checkpoint(BUNDLED_MODEL)
+    spec = bundled.spec
+    x = torch.randn(1, spec.window_frames, spec.feature_size)
+    times = []
+    with torch_threads(1), torch.inference_mode():
+        for _ in range(5):
+            bundled.model(x, torch.tensor([spec.window_frames]))
+        for _ in range(max(30, repeats * 30)):
+            t = time.perf_counter()
+            bundled.model(x, torch.tensor([spec.window_frames]))
+            times.append(1000 * (time.perf_counter() - t))
+    window_ms = float(np.percentile(times, 50))
+    frames_per_run = max(1, round(30.0 / RUNS_PER_SECOND))
+    pose_ms = 1000.0 / pose_only_fps
+    return {"model_ms_per_window_p50": window_ms, "model_frames_per_run": frames_per_run,
+            "model_ms_per_frame_p50": window_ms / frames_per_run, "pose_ms_per_frame": pose_ms,
+            "model_vs_pose_share": window_ms / frames_per_run / pose_ms,
+            "model_vs_pose_share_every_frame": window_ms / pose_ms}
 
 
 def bench_model(ckpt, repeats: int) -> dict:
@@ -223,19 +271,25 @@ def main(argv: list[str] | None = None) -> dict:
         run = train(TrainConfig(data=str(data), out=str(tmp / "run"), epochs=1), echo=lambda *x: None, progress=False)
         ckpt = load_checkpoint(run.run_dir / "model.pt")
         clip = resized_clip(a.videos / LIVE_CLIP, tmp / "live_640x480.avi", (640, 480), frames)
-        print("1/5 live floor ...", flush=True)
+        print("1/6 live floor ...", flush=True)
         results |= bench_live(ckpt, clip, repeats)
         results["live_vs_pose_ratio"] = results["live_fps"] / results["pose_only_fps"]
-        print("2/5 recorded videos vs a naive loop ...", flush=True)
+        print("2/6 recorded videos vs a naive loop ...", flush=True)
         clips = [a.videos / c for c in VIDEO_CLIPS]
         if a.quick:
             clips = [resized_clip(clips[0], tmp / "short.avi", (320, 240), frames)]
         results |= bench_video(ckpt, clips, repeats, None)
-        print("3/5 model latency ...", flush=True)
+        print("3/6 realtime.video with 2 workers vs 1 ...", flush=True)
+        worker_clips = clips if a.quick else sorted(c for c in a.videos.iterdir() if c.suffix in (".mp4", ".avi"))
+        results |= bench_video_workers(run.run_dir / "model.pt", worker_clips * (2 if a.quick else 1),
+                                       1 if a.quick else 2)
+        print("4/6 model latency ...", flush=True)
         results |= bench_model(ckpt, repeats)
-        print("4/5 training loop vs a naive padded loop ...", flush=True)
+        if BUNDLED_MODEL.is_file():
+            results |= bench_model_share(results["pose_only_fps"], repeats)
+        print("5/6 training loop vs a naive padded loop ...", flush=True)
         results |= bench_training(data, repeats, 4 if a.quick else None)
-        print("5/5 peak memory ...", flush=True)
+        print("6/6 peak memory ...", flush=True)
         checkpoint = run.run_dir / "model.pt"
         results["peak_rss_mb_live"] = peak_rss_mb(
             f"from realtime.cam import LiveOptions, run_live\nfrom training.checkpoint import load_checkpoint\n"
@@ -262,11 +316,17 @@ def format_table(r: dict) -> str:
                  f"{r['pose_only_fps']:.1f} fps", f"{r['live_vs_pose_ratio']:.2f}", ">= 0.90"),
              row("realtime.video vs naive loop", f"{r['video_fps']:.1f} fps ({r['video_fps_spread']:.1f})",
                  f"{r['naive_video_fps']:.1f} fps", f"{r['video_vs_naive_ratio']:.2f}", ">= 1.30"),
+             row("video, 2 workers vs 1", f"{r['video_two_workers_fps']:.1f} fps",
+                 f"{r['video_one_worker_fps']:.1f} fps", f"{r['video_parallel_vs_single_ratio']:.2f}", ">= 1.60"),
              row("model, one (1,300,34) window", f"p50 {r['window_latency_ms_p50']:.2f} ms",
                  f"p95 {r['window_latency_ms_p95']:.2f} ms"),
              row("model, batch of 64 windows", f"p50 {r['batch64_latency_ms_p50']:.1f} ms"),
              row("bundled model (3 LSTMs), one window", f"p50 {r['bundled_window_latency_ms_p50']:.2f} ms"
                  if "bundled_window_latency_ms_p50" in r else "-", "(1 thread)"),
+             *([row("bundled model per new pose", f"p50 {r['model_ms_per_frame_p50']:.2f} ms",
+                    f"pose {r['pose_ms_per_frame']:.1f} ms", f"{r['model_vs_pose_share']:.3f}", "<= 0.05"),
+                row("  (model on every frame)", f"p50 {r['model_ms_per_window_p50']:.2f} ms", "",
+                    f"{r['model_vs_pose_share_every_frame']:.3f}")] if "model_ms_per_frame_p50" in r else []),
              row("training loop vs padded loop", f"{r['train_samples_per_s']:.0f} clip/s",
                  f"{r['naive_train_samples_per_s']:.0f} clip/s", f"{r['train_vs_naive_ratio']:.2f}", ">= 1.50"),
              row("  padding ratio of the file", f"{r['padding_ratio']:.2f}", "(padded/valid)"),

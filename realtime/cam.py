@@ -25,9 +25,11 @@ from realtime.pose import POSE_LAYOUT, make_pose_estimator, quiet_native_librari
 from realtime.pose_stage import PoseStage
 from realtime.recognizer import Prediction, Recognizer
 from realtime.sources import ThreadedCapture, describe_source, is_stream, resolve_sources
+from realtime.timeline import default_every
 from realtime.display import FALLBACK_SCREEN, LiveWindow, probe_display
 from realtime.video_io import FOURCC_BY_SUFFIX, FpsMeter, VideoSink
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
+from training.device import add_device_argument, resolve_device
 from training.cli_types import positive
 from training.decision import NO_ACTION, DecisionSpec, add_decision_arguments, decision_from_arguments
 from training.errors import UserError, run_cli
@@ -53,7 +55,7 @@ class LiveOptions:
     snapshot_dir: Path = Path(".")
     save: Path | None = None
     overwrite: bool = False
-    every: int | None = None          # None: adapt to the model's cost
+    every: int | None = None          # None: 5 runs a second, sparser if the model is slow
     decision: DecisionSpec | None = None   # None: the checkpoint's own
     top_k: int = 5
     reset_after_s: float = 3.0
@@ -126,11 +128,12 @@ def describe_prediction(prediction: Prediction) -> str:
     return said if prediction.raw_label == prediction.label else f"{said} (model now: {prediction.raw_label})"
 
 
-def _auto_every(model_ms: float, frame_ms: float) -> int:
-    """Run the model on every new pose unless it would take more than a quarter of a frame's time."""
+def _auto_every(model_ms: float, frame_ms: float, scheduled: int) -> int:
+    """The model's schedule: ``scheduled`` (5 runs a second, as realtime.video), made sparser only
+    when one run would cost more than a quarter of the frames' time it covers."""
     if frame_ms <= 0 or model_ms <= 0:
-        return 1
-    return max(1, int(round(model_ms / (0.25 * frame_ms))))
+        return scheduled
+    return max(scheduled, int(round(model_ms / (0.25 * frame_ms))))
 
 
 def _snapshot_path(folder: Path) -> Path:
@@ -161,7 +164,7 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
             ThreadedCapture(source, realtime=realtime, loop=options.loop) as capture, \
             PoseStage(capture, pose) as stage:
         sink = VideoSink(options.save, capture.fps, options.overwrite) if options.save else None
-        recognizer = Recognizer(ckpt, every=options.every or 1, decision=options.decision,
+        recognizer = Recognizer(ckpt, every=options.every or default_every(ckpt), decision=options.decision,
                                 reset_after_s=options.reset_after_s, k=options.top_k, source_fps=capture.fps)
         started = last_frame = last_report = time.monotonic()  # after start-up: fps counts the loop only
         try:
@@ -189,7 +192,7 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
                                                found.scores if found else None)
                 if options.every is None and prediction is not None and recognizer.model_runs == 3:
                     model_ms = 1000 * recognizer.model_seconds / recognizer.model_runs
-                    recognizer.every = _auto_every(model_ms, 1000 / ckpt.spec.fps)
+                    recognizer.every = _auto_every(model_ms, 1000 / ckpt.spec.fps, default_every(ckpt))
                 meter.tick()
                 summary.frames += 1
                 summary.frames_with_person += found is not None
@@ -211,7 +214,8 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
                     shown = annotate(shown, live, annotators)
                     key = window.show(shown)
                     if key == "quit":
-                        summary.stopped_because = "user quit" if not window.closed else "window closed"
+                        summary.stopped_because = ("window closed" if window.closed_by_user
+                                                   else f"user quit ({window.quit_key} key)")
                         break
                     if key == "reset":
                         recognizer.reset()
@@ -265,12 +269,14 @@ def main(argv: list[str] | None = None) -> list[LiveSummary]:
     p.add_argument("--source", default="0", help="camera index, video file, folder, glob or stream URL "
                                                  "(http://..., rtsp://...; default 0)")
     add_checkpoint_argument(p)
+    add_device_argument(p)
     p.add_argument("--save", type=Path, help="write the annotated stream to this .mp4/.avi")
     p.add_argument("--overwrite", action="store_true", help="let --save replace an existing file")
     p.add_argument("--no-show", action="store_true", help="no window: print predictions instead")
     p.add_argument("--snapshot-dir", type=Path, default=Path("."),
                    help="where the s key saves snapshot_NNN.png (default: the current folder)")
-    p.add_argument("--every", type=positive(int), help="run the model every N new window frames (default: adaptive)")
+    p.add_argument("--every", type=positive(int), help="run the model every N new window frames (default: 5 times a second, sparser if the "
+                        "model is slow)")
     p.add_argument("--top-k", type=positive(int), default=5, help="probability bars shown (default 5)")
     p.add_argument("--reset-after", type=positive(), default=3.0, help="empty the window after N s without a person")
     p.add_argument("--duration", type=positive(), help="stop after N seconds")
@@ -286,7 +292,7 @@ def main(argv: list[str] | None = None) -> list[LiveSummary]:
         raise UserError("--save takes one source; pass a single camera, stream or video with --source.")
     checkpoint_path, why = resolve_checkpoint(a.checkpoint)
     print(f"model {checkpoint_path} ({why})", flush=True)
-    ckpt = load_checkpoint(checkpoint_path, expected_layout=POSE_LAYOUT)
+    ckpt = load_checkpoint(checkpoint_path, expected_layout=POSE_LAYOUT, device=resolve_device(a.device))
     show, screen = choose_display(a.no_show, a.save)
     if show:
         check_output_dir(a.snapshot_dir, "--snapshot-dir")
@@ -311,7 +317,7 @@ def main(argv: list[str] | None = None) -> list[LiveSummary]:
                 continue
             summaries.append(summary)
             print(f"{describe_source(source)}: {summary.describe()}", flush=True)
-            if summary.interrupted or summary.stopped_because in ("user quit", "window closed"):
+            if summary.interrupted or summary.stopped_because.startswith(("user quit", "window closed")):
                 break
     if summaries and summaries[-1].interrupted:
         raise SystemExit(summaries[-1].interrupted)

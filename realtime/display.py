@@ -12,6 +12,7 @@ import ctypes
 import ctypes.util
 import os
 import sys
+import time
 from dataclasses import dataclass
 
 import cv2
@@ -24,6 +25,7 @@ FALLBACK_SCREEN = (1280, 720)
 KEYS = {ord("q"): "quit", 27: "quit", ord("r"): "reset", ord("s"): "snapshot"}
 WATCH_FROM = 5              # frames shown before the window's X ids are looked up (it is mapped by then)
 WATCH_EVERY = 10            # frames between two checks that the window still exists
+UNMAP_GRACE_S = 0.3         # a window hidden this long (after it was seen) was closed
 
 
 @dataclass
@@ -134,6 +136,11 @@ class XWindowWatch:
                     self._ids.add(window)
                 self._xlib.XFree(name)
 
+    @property
+    def watching(self) -> bool:
+        """True once the window's ids are known (or when nothing can be watched)."""
+        return self._xlib is None or bool(self._ids)
+
     def exists(self) -> bool:
         """False once every remembered window is gone (True when nothing could be watched)."""
         if self._xlib is None or not self._ids:
@@ -156,6 +163,9 @@ class LiveWindow:
         self._opened = False
         self._watch: XWindowWatch | None = None
         self._shown = 0
+        self._seen_visible = False   # a window not yet mapped by the window manager is not "closed"
+        self.closed_by_user = False  # set when show() returned "quit" because the window was closed
+        self.quit_key = ""           # the key that asked to quit ("q" or "Esc")
 
     def _open(self, frame_size: tuple[int, int]) -> None:
         cv2.namedWindow(self.title, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
@@ -170,15 +180,38 @@ class LiveWindow:
 
     @property
     def closed(self) -> bool:
-        """True once the user (or anything else) closed the window after it was opened."""
+        """True once the user (or anything else) closed the window after it was opened.
+
+        Hidden counts as closed only for a window seen on screen before (a window manager may not
+        have mapped it yet) and only when it stays hidden for UNMAP_GRACE_S (reparenting by a
+        window manager unmaps and maps a window again).
+        """
         if not self._opened:
             return False
-        try:
-            if cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) < 1:
-                return True
-        except cv2.error:
+        visible = self._visible()
+        if visible is None:
+            return True
+        if visible:
+            self._seen_visible = True
+        elif self._seen_visible and not self._comes_back():
             return True
         return self._watch is not None and self._shown % WATCH_EVERY == 0 and not self._watch.exists()
+
+    def _visible(self) -> bool | None:
+        """The toolkit's view: visible, hidden, or None when it no longer knows the window."""
+        try:
+            return cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) >= 1
+        except cv2.error:
+            return None
+
+    def _comes_back(self) -> bool:
+        """Wait (without drawing, which would reopen a closed window) for a hidden window to reappear."""
+        deadline = time.monotonic() + UNMAP_GRACE_S
+        while time.monotonic() < deadline:
+            cv2.waitKey(20)
+            if self._visible():
+                return True
+        return False
 
     def show(self, image: np.ndarray, wait_ms: int = 1) -> str | None:
         """Show a BGR frame; returns "quit" (q, Esc or window closed), "reset", "snapshot" or None.
@@ -186,17 +219,23 @@ class LiveWindow:
         The closed check comes first: showing into a closed window would open it again.
         """
         if self.closed:
+            self.closed_by_user = True
             return "quit"
         if not self._opened:
             self._open((image.shape[1], image.shape[0]))
         cv2.imshow(self.title, image)
         key = cv2.waitKey(wait_ms)
         self._shown += 1
-        if self._shown == WATCH_FROM and self._watch is not None:
-            self._watch.remember(self.title)
+        if self._watch is not None and not self._watch.watching and self._shown >= WATCH_FROM \
+                and self._shown % WATCH_EVERY == WATCH_FROM % WATCH_EVERY:
+            self._watch.remember(self.title)          # retried until the window is on screen
         if self.closed:
+            self.closed_by_user = True
             return "quit"
-        return KEYS.get(key & 0xFF) if key >= 0 else None
+        action = KEYS.get(key & 0xFF) if key >= 0 else None
+        if action == "quit":
+            self.quit_key = "Esc" if key & 0xFF == 27 else chr(key & 0xFF)
+        return action
 
     def hold(self) -> None:
         """Keep the last frame on screen until a key is pressed or the window is closed."""

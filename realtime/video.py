@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,20 +24,26 @@ from realtime.annotators import OverlayState, annotate, default_annotators
 from realtime.pose import POSE_LAYOUT, make_pose_estimator, quiet_native_libraries
 from realtime.timeline import NO_PERSON, ClipTimeline
 from realtime.pose_stage import PoseStage
+from realtime.shards import merge_result_files, select_shard, shard_option
 from realtime.sources import ThreadedCapture, resolve_sources
 from realtime.video_io import VideoSink
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
-from training.cli_types import positive
+from training.cli_types import number, positive
 from training.decision import DecisionSpec, add_decision_arguments, decision_from_arguments
+from training.device import add_device_argument, resolve_device
 from training.errors import UserError, run_cli
 from training.outputs import atomic_path, check_output_dir, check_output_file, write_text_atomic
 from training.inference import torch_threads
+from training.model_card import sha256
 
 MIN_USEFUL_FPS = 5.0
 EXAMPLES = """examples:
   python -m realtime.video clip.mp4
   python -m realtime.video videos/ --json results.json --csv results.csv --save-dir annotated/
   python -m realtime.video 'clips/*.avi' --checkpoint runs/latest/model.pt --every 1
+  python -m realtime.video videos/ --workers 2 --json results.json          # 2 processes, same results
+  python -m realtime.video videos/ --shard 0/4 --json part-0.json           # part 0 of 4 (any scheduler)
+  python -m realtime.video --merge part-*.json --json results.json          # join the parts
 """
 
 @dataclass
@@ -169,29 +177,134 @@ def write_csv(path: Path, results: list[VideoResult], classes: list[str]) -> Non
                              *[f"{r.mean_probabilities[c]:.4f}" if c in r.mean_probabilities else "" for c in classes]])
 
 
-def main(argv: list[str] | None = None) -> int:
+@dataclass
+class VideoJob:
+    """Everything one worker process needs for one video (picklable)."""
+
+    video: str
+    checkpoint: str
+    device: str
+    every: int | None
+    decision: DecisionSpec
+    k: int
+    save_path: Path | None
+    overwrite: bool
+    pose_model: str | None
+    progress: bool
+    verbose: bool
+
+
+def run_job(job: VideoJob) -> VideoResult | str:
+    """Classify one video in a worker; a user-facing problem comes back as its message."""
+    quiet_native_libraries(job.verbose)
+    try:
+        ckpt = load_checkpoint(job.checkpoint, expected_layout=POSE_LAYOUT, device=resolve_device(job.device))
+        return classify_video(job.video, ckpt, job.every, job.decision, job.k, job.save_path, job.overwrite,
+                              job.pose_model, progress=job.progress, verbose=job.verbose)
+    except UserError as exc:
+        return str(exc)
+
+
+def run_jobs(jobs: list[VideoJob], workers: int, ckpt: LoadedCheckpoint, progress: bool) -> list[VideoResult | str]:
+    """Each job's outcome, in the jobs' order.
+
+    One worker: in this process, with the loaded checkpoint. More: that many processes (spawned,
+    each with its own pose model), results collected in the input order, so the output is
+    the same as with one worker.
+    """
+    if workers <= 1:
+        outcomes: list[VideoResult | str] = []
+        for job in tqdm(jobs, desc="videos", unit="video", disable=not progress or len(jobs) < 2):
+            try:
+                outcomes.append(classify_video(job.video, ckpt, job.every, job.decision, job.k, job.save_path,
+                                               job.overwrite, job.pose_model, progress=job.progress,
+                                               verbose=job.verbose))
+            except UserError as exc:
+                outcomes.append(str(exc))
+            _report(job.video, outcomes[-1])
+        return outcomes
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        futures = {pool.submit(run_job, job): i for i, job in enumerate(jobs)}
+        done: dict[int, VideoResult | str] = {}
+        for future in tqdm(as_completed(futures), total=len(jobs), desc=f"videos ({workers} workers)", unit="video",
+                           disable=not progress):
+            index = futures[future]
+            done[index] = future.result()
+            _report(jobs[index].video, done[index])
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return [done[i] for i in range(len(jobs))]
+
+
+def _report(video: str, outcome: VideoResult | str) -> None:
+    if isinstance(outcome, str):
+        tqdm.write(f"skipped {video}: {outcome}")
+    else:
+        for warning in outcome.warnings:
+            tqdm.write(f"warning: {video}: {warning}")
+
+
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m realtime.video", description=__doc__, epilog=EXAMPLES,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("paths", nargs="+", help="video files, folders or globs")
+    p.add_argument("paths", nargs="+", help="video files, folders or globs (with --merge: the parts' JSON files)")
     add_checkpoint_argument(p)
+    add_device_argument(p)
     p.add_argument("--save-dir", type=Path, help="write annotated copies here (<name>_annotated.mp4)")
     p.add_argument("--json", type=Path, help="write all results as JSON")
     p.add_argument("--csv", type=Path, help="write the timelines as CSV")
     p.add_argument("--every", type=positive(int), help="run the model every N new window frames (default: 5 times a second)")
     p.add_argument("--top-k", type=positive(int), default=5, help="classes listed per prediction (default 5)")
     p.add_argument("--pose-model", help="MediaPipe Tasks .task file (default: the bundled model)")
+    p.add_argument("--workers", type=number(int, 1, 64), default=1,
+                   help="processes classifying videos side by side, each with its own pose model (default 1; "
+                        "results are the same as with one)")
+    p.add_argument("--shard", type=shard_option, metavar="i/N",
+                   help="classify only part i of N (0..N-1) of the sorted video list, for a job array")
+    p.add_argument("--merge", action="store_true",
+                   help="join the --json files of several shards (the paths) into --json (and --csv)")
     p.add_argument("--overwrite", action="store_true", help="replace existing --json/--csv/annotated files")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--verbose", action="store_true", help="show MediaPipe/TFLite/OpenCV log lines")
     add_decision_arguments(p)
-    a = p.parse_args(argv)
+    return p
+
+
+def merge_main(a: argparse.Namespace) -> int:
+    """``--merge``: the shards' JSON files -> one --json (and --csv), videos sorted by path."""
+    if not a.json:
+        raise UserError("--merge writes the joined results to --json FILE; add it (and --csv FILE if wanted).")
+    if a.save_dir or a.shard or a.workers > 1:
+        raise UserError("--merge only joins result files; --save-dir, --shard and --workers do not apply.")
+    check_output_file(a.json, "--json", a.overwrite)
+    check_output_file(a.csv, "--csv", a.overwrite)
+    merged = merge_result_files(a.paths)
+    write_text_atomic(a.json, json.dumps(merged, indent=2, allow_nan=False))
+    print(f"merged {len(a.paths)} file(s): {len(merged['videos'])} videos, {len(merged['failed'])} failed; "
+          f"wrote {a.json}")
+    if merged.get("missing_shards"):
+        print(f"warning: shards {', '.join(merged['missing_shards'])} are missing")
+    if a.csv:
+        with atomic_path(a.csv) as tmp:
+            write_csv(tmp, [VideoResult(**v) for v in merged["videos"]], merged["classes"])
+        print(f"wrote {a.csv}")
+    return 1 if merged["failed"] or merged.get("missing_shards") else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = build_parser().parse_args(argv)
     quiet_native_libraries(a.verbose)
+    if a.merge:
+        return merge_main(a)
     check_output_file(a.json, "--json", a.overwrite)
     check_output_file(a.csv, "--csv", a.overwrite)
     check_output_dir(a.save_dir, "--save-dir")
     checkpoint_path, why = resolve_checkpoint(a.checkpoint)
     print(f"model {checkpoint_path} ({why})", flush=True)
-    ckpt = load_checkpoint(checkpoint_path, expected_layout=POSE_LAYOUT)
+    ckpt = load_checkpoint(checkpoint_path, expected_layout=POSE_LAYOUT, device=resolve_device(a.device))
     decision = decision_from_arguments(ckpt.decision, a)
     videos: list[str] = []
     failed: list[dict] = []
@@ -200,19 +313,21 @@ def main(argv: list[str] | None = None) -> int:
             videos += [v for v in resolve_sources(source) if isinstance(v, str) and v not in videos]
         except UserError as exc:
             failed.append({"path": source, "error": str(exc)})
+    if a.shard:
+        videos = select_shard(videos, a.shard)
+        print(f"shard {a.shard[0]}/{a.shard[1]}: {len(videos)} video(s)")
     saves = annotated_names(videos, a.save_dir) if a.save_dir else {}
     for path in saves.values():
         check_output_file(path, "--save-dir", a.overwrite, suffixes=(".mp4",))
+    workers = min(a.workers, max(1, len(videos)))
+    jobs = [VideoJob(video, str(checkpoint_path), a.device, a.every, decision, a.top_k, saves.get(video), a.overwrite,
+                     a.pose_model, not a.no_progress and workers == 1, a.verbose) for video in videos]
     results: list[VideoResult] = []
-    for video in tqdm(videos, desc="videos", unit="video", disable=a.no_progress or len(videos) < 2):
-        try:
-            results.append(classify_video(video, ckpt, a.every, decision, a.top_k, saves.get(video), a.overwrite,
-                                          a.pose_model, progress=not a.no_progress, verbose=a.verbose))
-        except UserError as exc:
-            failed.append({"path": video, "error": str(exc)})
-            tqdm.write(f"skipped {video}: {exc}")
-        for warning in (results[-1].warnings if results and results[-1].path == video else []):
-            tqdm.write(f"warning: {video}: {warning}")
+    for job, outcome in zip(jobs, run_jobs(jobs, workers, ckpt, not a.no_progress)):
+        if isinstance(outcome, str):
+            failed.append({"path": job.video, "error": outcome})
+        else:
+            results.append(outcome)
     print(f"classes: {', '.join(ckpt.classes)}")
     print(f"{'video':<40} {'label':<22} {'prob':>6} {'frames':>7} {'person':>7} {'predictions':>11}")
     for r in results:
@@ -221,8 +336,11 @@ def main(argv: list[str] | None = None) -> int:
     for f in failed:
         print(f"FAILED {f['path']}: {f['error']}")
     if a.json:
-        write_text_atomic(a.json, json.dumps({"checkpoint": str(checkpoint_path), "classes": ckpt.classes,
-                                              "decision": decision.to_dict(), "videos": [r.to_json() for r in results],
+        write_text_atomic(a.json, json.dumps({"checkpoint": str(checkpoint_path),
+                                              "checkpoint_sha256": sha256(checkpoint_path), "classes": ckpt.classes,
+                                              "decision": decision.to_dict(),
+                                              "shard": list(a.shard) if a.shard else None,
+                                              "videos": [r.to_json() for r in results],
                                               "failed": failed}, indent=2, allow_nan=False))
         print(f"wrote {a.json}")
     if a.csv:

@@ -111,8 +111,10 @@ def test_slow_consumer_drops_frames_but_never_blocks_capture(monkeypatch) -> Non
         assert capture.frames_read == 40 and capture.dropped > 0 and taken + capture.dropped == 40
 
 
-def test_auto_every() -> None:
-    assert _auto_every(2.0, 40.0) == 1 and _auto_every(40.0, 40.0) == 4
+def test_the_model_runs_five_times_a_second_unless_it_is_slow() -> None:
+    assert _auto_every(2.0, 40.0, scheduled=5) == 5                   # cheap: the schedule stands
+    assert _auto_every(80.0, 40.0, scheduled=5) == 8                   # slow: sparser, a quarter of the time
+    assert _auto_every(0.0, 40.0, scheduled=6) == 6
 
 
 def test_overlay_draws_every_state() -> None:

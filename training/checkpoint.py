@@ -57,11 +57,13 @@ def save_checkpoint(path: str | Path, model: ActionLSTM | ActionEnsemble, spec: 
     os.replace(tmp, path)
 
 
-def load_checkpoint(path: str | Path, expected_layout: tuple[str, ...] | None = None) -> LoadedCheckpoint:
+def load_checkpoint(path: str | Path, expected_layout: tuple[str, ...] | None = None,
+                    device: torch.device | str = "cpu") -> LoadedCheckpoint:
     """Load a checkpoint with ``weights_only=True`` and check it is self-consistent.
 
     Args:
         expected_layout: the joint layout the caller will feed; refused if it differs.
+        device: where the model runs (weights are always read onto the CPU first).
 
     Raises:
         UserError: missing/corrupt file, another format, or a layout/feature-size mismatch.
@@ -132,7 +134,7 @@ def load_checkpoint(path: str | Path, expected_layout: tuple[str, ...] | None = 
     if not all(torch.isfinite(p).all() for p in model.parameters()):
         raise UserError(f"Checkpoint '{path}' has NaN or infinite weights (a training that diverged); it would "
                         "give meaningless results. Retrain with a lower --lr.")
-    model.eval()
+    model.to(device).eval()
     return LoadedCheckpoint(model, spec, classes, dict(payload.get("data", {})), path, background, decision,
                             class_ids, dict(payload.get("train_config") or {}))
 

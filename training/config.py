@@ -44,6 +44,8 @@ class TrainConfig:
     keep_best: bool = False               # keep the epoch with the lowest val loss
     bucket: bool = True                   # batches of similar length (same maths, less padding)
     threads: int | None = None
+    device: str = "auto"                  # auto: CUDA when present, else CPU
+    world_size: int = 1                   # processes training together (set by torchrun, not a flag)
     # outputs
     out: str | None = None                # None: runs/<timestamp>
     overwrite: bool = False

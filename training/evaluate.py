@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
+from training.device import add_device_argument, resolve_device
 from training.dataset import load_skeleton_file
 from training.decision import NO_ACTION, DecisionSpec, SteadyDecider, add_decision_arguments, decision_from_arguments
 from training.errors import UserError, run_cli
@@ -90,6 +91,7 @@ def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__, epilog=EXAMPLES,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     add_checkpoint_argument(p)
+    add_device_argument(p)
     p.add_argument("--data", required=True, help="skeleton pickle (MMAction2/PYSKL format)")
     p.add_argument("--split", help="split name, e.g. test1 (default: every annotation in the file)")
     p.add_argument("--label-map", help="label map of the file (default: the label ids the checkpoint was trained on)")
@@ -100,7 +102,7 @@ def main(argv: list[str] | None = None) -> dict:
     check_output_file(Path(a.json) if a.json else None, "--json", a.overwrite)
     path, why = resolve_checkpoint(a.checkpoint)
     print(f"model {path} ({why})")
-    ckpt = load_checkpoint(path)
+    ckpt = load_checkpoint(path, device=resolve_device(a.device))
     r = evaluate_checkpoint(ckpt, a.data, a.split, a.label_map, decision_from_arguments(ckpt.decision, a))
     print(f"{r['n']} clips  accuracy {r['accuracy']:.3f}  precision {r['precision']:.3f}  "
           f"recall {r['recall']:.3f}  F1 {r['f1']:.3f}  (weighted; '{NO_ACTION}' counts as a miss)")

@@ -28,10 +28,11 @@ class ModelScores:
 
 def predict_features(ckpt: LoadedCheckpoint, features: np.ndarray, lengths: np.ndarray) -> ModelScores:
     """(B, T, F) features and (B,) lengths (each >= 1) -> the model's scores for each row."""
+    device = next(ckpt.model.parameters()).device
     with torch.inference_mode():
-        x = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))
+        x = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32)).to(device)
         logits = ckpt.model(x, torch.as_tensor(lengths, dtype=torch.int64))
-        softmax = torch.softmax(logits, dim=1).numpy()
+        softmax = torch.softmax(logits, dim=1).cpu().numpy()
     classes = len(ckpt.classes)
     background = softmax[:, classes] if ckpt.background else np.zeros(len(softmax), dtype=softmax.dtype)
     return ModelScores(softmax[:, :classes], background)

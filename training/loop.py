@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from training.distributed import Distributed
 from training.features import FeatureSpec, build_features, person_present
 
 
@@ -44,41 +45,64 @@ def make_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator,
     return batches
 
 
-def batch_tensors(features: np.ndarray, lengths: np.ndarray, idx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-    """Rows ``idx`` cut to the batch's longest clip: (B, T_max, F) and (B,) lengths."""
+def batch_tensors(features: np.ndarray, lengths: np.ndarray, idx: np.ndarray,
+                  device: torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rows ``idx`` cut to the batch's longest clip: (B, T_max, F) on ``device`` and (B,) lengths on CPU."""
     batch_lengths = lengths[idx]
     t_max = int(batch_lengths.max())
-    return torch.from_numpy(features[idx, :t_max]), torch.from_numpy(batch_lengths)
+    x = torch.from_numpy(features[idx, :t_max])
+    return (x if device is None else x.to(device)), torch.from_numpy(batch_lengths)
 
 
 def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, features: np.ndarray, lengths: np.ndarray,
-                labels: np.ndarray, batches: list[np.ndarray], progress: Callable | None = None) -> float:
-    """One pass over ``batches``; returns the mean training loss per sample."""
+                labels: np.ndarray, batches: list[np.ndarray], progress: Callable | None = None,
+                distributed: Distributed | None = None) -> float:
+    """One pass over the global ``batches``; returns the mean training loss per sample (over every rank).
+
+    Under torchrun each rank computes the summed loss of its share of a batch, scaled so that
+    DistributedDataParallel's gradient average equals the gradient of the whole batch's mean
+    loss: the same step as one process with the same batch. A rank whose share is empty (a
+    last batch smaller than the world) still joins the step with a zero-weighted sample.
+    """
+    group = distributed or Distributed()
+    device = group.device if distributed is not None else None
     model.train()
     loss_fn = nn.CrossEntropyLoss(reduction="sum")
     total = 0.0
     for idx in batches:
-        x, lens = batch_tensors(features, lengths, idx)
-        loss = loss_fn(model(x, lens), torch.from_numpy(labels[idx]))
+        mine = group.share(idx)
+        weight = 1.0 if len(mine) else 0.0
+        rows = mine if len(mine) else idx[:1]
+        x, lens = batch_tensors(features, lengths, rows, device)
+        target = torch.from_numpy(labels[rows])
+        loss = loss_fn(model(x, lens), target if device is None else target.to(device))
         optimizer.zero_grad()
-        (loss / len(idx)).backward()
+        if group.active:
+            (loss * (weight * group.world_size / len(idx))).backward()
+        else:
+            (loss / len(idx)).backward()
         optimizer.step()
-        total += loss.item()
+        total += weight * loss.item()
         if progress is not None:
             progress(len(idx))
+    total, = group.sum([total])
     return total / max(1, sum(len(b) for b in batches))
 
 
 def predict_probabilities(model: nn.Module, features: np.ndarray, lengths: np.ndarray,
                           batch_size: int = 64) -> np.ndarray:
-    """(N, T, F) features and (N,) lengths (each >= 1) -> (N, K) softmax of every output, in order."""
+    """(N, T, F) features and (N,) lengths (each >= 1) -> (N, K) softmax of every output, in order.
+
+    The model runs on the device its parameters are on.
+    """
     model.eval()
+    device = next(model.parameters()).device
     batches = make_batches(lengths, batch_size, np.random.default_rng(0), bucket=True, shuffle=False)
     out = None
     with torch.inference_mode():
         for idx in batches:
-            x, lens = batch_tensors(features, lengths, idx)
-            probabilities = torch.softmax(model(x, lens), dim=1).numpy()
+            x, lens = batch_tensors(features, lengths, idx, device)
+            probabilities = torch.softmax(model(x, lens), dim=1).cpu().numpy()
             if out is None:
                 out = np.empty((len(lengths), probabilities.shape[1]), dtype=np.float64)
             out[idx] = probabilities
@@ -86,8 +110,15 @@ def predict_probabilities(model: nn.Module, features: np.ndarray, lengths: np.nd
 
 
 def evaluate(models: list[nn.Module], features: np.ndarray, lengths: np.ndarray,
-             labels: np.ndarray) -> tuple[float, np.ndarray]:
-    """Mean cross-entropy of the models' averaged probabilities and (N,) predicted labels; lengths >= 1."""
-    probabilities = np.mean([predict_probabilities(m, features, lengths) for m in models], axis=0)   # (N, K)
+             labels: np.ndarray, distributed: Distributed | None = None) -> tuple[float, np.ndarray]:
+    """Mean cross-entropy of the models' averaged probabilities and (N,) predicted labels; lengths >= 1.
+
+    Under torchrun each rank predicts its share of the rows and every rank gets all of them.
+    """
+    group = distributed or Distributed()
+    plain = [getattr(m, "module", m) for m in models]          # DistributedDataParallel's inner model
+    probabilities = group.predict_all(
+        lambda rows: np.mean([predict_probabilities(m, features[rows], lengths[rows]) for m in plain], axis=0),
+        len(labels))                                                                              # (N, K)
     picked = probabilities[np.arange(len(labels)), labels]
     return float(-np.mean(np.log(np.maximum(picked, 1e-12)))), probabilities.argmax(axis=1)

@@ -5,6 +5,7 @@ import argparse
 import difflib
 
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
+from training.device import add_device_argument, resolve_device
 from training.cli_types import non_negative, positive
 from training.dataset import load_skeleton_file
 from training.decision import NO_ACTION, DecisionSpec, SteadyDecider, add_decision_arguments, decision_from_arguments
@@ -58,6 +59,7 @@ def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(prog="python -m training.predict", description=__doc__, epilog=EXAMPLES,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     add_checkpoint_argument(p)
+    add_device_argument(p)
     p.add_argument("--data", required=True, help="skeleton pickle (MMAction2/PYSKL format)")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--index", type=non_negative(int), help="position of the clip among the file's usable clips")
@@ -68,7 +70,7 @@ def main(argv: list[str] | None = None) -> dict:
     a = p.parse_args(argv)
     path, why = resolve_checkpoint(a.checkpoint)
     print(f"model {path} ({why})")
-    ckpt = load_checkpoint(path)
+    ckpt = load_checkpoint(path, device=resolve_device(a.device))
     r = predict_sample(ckpt, a.data, a.index, a.frame_dir, a.label_map, a.top_k, decision_from_arguments(ckpt.decision, a))
     print(f"clip       {r['frame_dir']} ({r['frames']} frames)")
     print(f"true       {r['true']}" + ("" if r["in_model"] else "  (not a class of this model)"))

@@ -10,6 +10,7 @@ import torch
 from training.augment import augment_clip, perturb_pose
 from training.background import background_sequences
 from training.config import TrainConfig
+from training.distributed import Distributed
 from training.features import FeatureSpec
 from training.loop import encode_clips
 from training.model import ActionLSTM, ModelConfig
@@ -20,7 +21,7 @@ class Member:
     """One LSTM being trained: its optimiser, schedule, random stream, its own training sampler and
     validation tensors, and the best epoch it has seen (lowest validation loss)."""
 
-    model: ActionLSTM
+    model: torch.nn.Module             # an ActionLSTM, wrapped in DistributedDataParallel under torchrun
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler | None
     rng: np.random.Generator
@@ -30,15 +31,16 @@ class Member:
     y_val: np.ndarray                  # (N_val,)
     best_loss: float = float("inf")
     best_epoch: int = 0
-    best_state: dict | None = None
+    best_state: dict | None = None     # CPU copy of the best epoch's weights
     best_confusion: list | None = None
 
 
 def new_member(model_config: ModelConfig, config: TrainConfig, index: int, sampler: "EpochSampler",
-               validation: tuple[np.ndarray, np.ndarray, np.ndarray]) -> Member:
-    """Member ``index`` seeded with ``seed + index`` (member 0 is exactly the single-model run)."""
+               validation: tuple[np.ndarray, np.ndarray, np.ndarray], distributed: Distributed | None = None) -> Member:
+    """Member ``index`` seeded with ``seed + index`` (member 0 is exactly the single-model run),
+    on the run's device (and wrapped for data-parallel training under torchrun)."""
     torch.manual_seed(config.seed + index)
-    model = ActionLSTM(model_config)
+    model = (distributed or Distributed()).wrap(ActionLSTM(model_config))
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
                  if config.lr_schedule == "cosine" else None)

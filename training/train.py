@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import argparse
-import copy
+import dataclasses
 import json
 import math
 import time
@@ -21,6 +21,8 @@ from training.checkpoint import save_checkpoint
 from training.cli_types import fraction, non_negative, number, positive
 from training.config import RECIPES, TrainConfig, check_config, resolve_config
 from training.dataset import load_skeleton_file
+from training.device import add_device_argument
+from training.distributed import Distributed, distributed_from_environment
 from training.errors import UserError, run_cli
 from training.features import FeatureSpec, joints_seen, person_present
 from training.loop import encode_clips, evaluate, make_batches, train_epoch
@@ -38,6 +40,7 @@ EXAMPLES = """examples:
   python -m training.train --data ../shared/data/skeletons/penn_action_train_2d.pkl \\
       --label-map ../shared/data/skeletons/penn_action_label_map.txt --classes all --fps 30 --recipe strong
   python -m training.train --download --data ucf101_2d.pkl              # fetch the published file first
+  torchrun --nproc_per_node=2 -m training.train --data ucf101_2d.pkl     # data-parallel, 2 processes
 """
 
 TABLE_HEADER = f"{'epoch':>5} {'train_loss':>10} {'val_loss':>9} {'val_acc':>8} {'val_prec':>8} {'val_rec':>8} {'val_f1':>8}"
@@ -82,21 +85,32 @@ def resolve_window(option: str, max_frames: int, clips: list[np.ndarray]) -> int
     raise UserError(f"--window-frames must be 'max', 'auto' or a number in 1..{max_frames}, got {option!r}.")
 
 
-def train(config: TrainConfig, echo=print, progress: bool = True) -> TrainResult:
+def train(config: TrainConfig, echo=print, progress: bool = True, distributed: Distributed | None = None) -> TrainResult:
     """Run the whole recipe and publish every output into a new run directory.
 
     Everything that can be checked is checked before training starts (options, the output
     folder, the data, the live window); outputs are staged and published only when complete.
+    Under torchrun (``distributed``), every rank trains on its share of each global batch and
+    rank 0 alone prints the log and writes the run directory.
 
     Raises:
         UserError: bad options or data, an output folder that cannot be used, or a training
             that diverged (a loss that became NaN or infinite); no run directory is left then.
     """
     started = time.perf_counter()
+    group = distributed or Distributed()
+    config = dataclasses.replace(config, world_size=group.world_size)
+    if group.active:
+        print(f"training process: {group.describe()}", flush=True)
+    if not group.is_main:
+        echo, progress = (lambda *_a, **_k: None), False
     check_config(config)
-    final_dir = choose_run_dir(config.out, config.overwrite)
+    final_dir = group.from_main(lambda: choose_run_dir(config.out, config.overwrite))
     if config.threads:
         torch.set_num_threads(config.threads)
+    if group.active:
+        echo(f"data-parallel: world size {group.world_size} ({group.backend}); global batch {config.batch_size}, "
+             f"about {config.batch_size / group.world_size:g} clips per rank per step; rank 0 writes the outputs")
 
     data = load_skeleton_file(config.data)
     for reason, names in data.skipped.items():
@@ -126,7 +140,7 @@ def train(config: TrainConfig, echo=print, progress: bool = True) -> TrainResult
         sampler = EpochSampler(config, spec, [clips[j] for j in t_idx], selected.labels[t_idx], n_classes,
                                n_background)
         members.append(new_member(model_config, config, i, sampler,
-                                  (*encode_clips([clips[j] for j in v_idx], spec), selected.labels[v_idx])))
+                                  (*encode_clips([clips[j] for j in v_idx], spec), selected.labels[v_idx]), group))
     if config.ensemble > 1:
         how = ("each on its own stratified split (seeds {0}..{1}), together on every clip" if config.bagging
                else "on one split").format(config.seed, config.seed + config.ensemble - 1)
@@ -142,10 +156,10 @@ def train(config: TrainConfig, echo=print, progress: bool = True) -> TrainResult
                 x_epoch, len_epoch, y_epoch = member.sampler.sample(member.rng)
                 batches = make_batches(len_epoch, config.batch_size, member.rng, bucket=config.bucket)
                 losses.append(train_epoch(member.model, member.optimizer, x_epoch, len_epoch, y_epoch, batches,
-                                          bar.update))
+                                          bar.update, group))
                 if member.scheduler is not None:
                     member.scheduler.step()
-                val_loss, predicted = evaluate([member.model], member.x_val, member.len_val, member.y_val)
+                val_loss, predicted = evaluate([member.model], member.x_val, member.len_val, member.y_val, group)
                 if not all(math.isfinite(v) for v in (losses[-1], val_loss)):
                     raise UserError(f"Training diverged at epoch {epoch} (the loss became "
                                     f"{losses[-1] if not math.isfinite(losses[-1]) else val_loss}); no model was "
@@ -155,7 +169,8 @@ def train(config: TrainConfig, echo=print, progress: bool = True) -> TrainResult
                              "val_recall": m["recall"], "val_f1": m["f1"]})
                 if not config.keep_best or val_loss < member.best_loss:
                     member.best_loss, member.best_epoch = val_loss, epoch
-                    member.best_state = copy.deepcopy(member.model.state_dict())
+                    inner = getattr(member.model, "module", member.model)         # DDP's wrapped model
+                    member.best_state = {k: v.detach().cpu().clone() for k, v in inner.state_dict().items()}
                     member.best_confusion = m["confusion_matrix"]
         row = {"epoch": epoch, "train_loss": float(np.mean(losses)),
                **{k: float(np.mean([r[k] for r in rows])) for k in rows[0]}}
@@ -179,6 +194,9 @@ def train(config: TrainConfig, echo=print, progress: bool = True) -> TrainResult
                  "n_val": len(val_idx), "split": split_text, "val_accuracy": kept["val_accuracy"],
                  "val_f1": kept["val_f1"], "kept_epoch": best_epoch,
                  "kept_epochs": [m.best_epoch for m in members]}
+    if not group.is_main:
+        group.barrier()                  # rank 0 fits the decision rules and writes the run directory
+        return TrainResult(final_dir, epochs, best_epoch, seconds)
     seen = sorted({int(i) for t_idx, _ in splits for i in t_idx})    # every clip some member trained on
     decision = fit_decision([clips[i] for i in seen], [selected.clips[i].scores for i in seen],
                             selected.labels[seen], n_classes, spec, background=n_background > 0)
@@ -187,10 +205,12 @@ def train(config: TrainConfig, echo=print, progress: bool = True) -> TrainResult
                         background=n_background > 0, decision=decision, class_ids=selected.label_ids)
         write_outputs(stage, config, selected.classes, epochs, confusion, best_epoch,
                       {"data": data_info, "features": spec.to_dict(), "decision": decision.to_dict(),
-                       "kept_epoch": best_epoch, "train_seconds": seconds,
+                       "kept_epoch": best_epoch, "train_seconds": seconds, "world_size": group.world_size,
+                       "device": str(group.device),
                        "skipped_clips": {k: len(v) for k, v in data.skipped.items()}},
                       kept=[m.best_epoch for m in members])
     point_latest(final_dir)
+    group.barrier()
     which = (f"epochs {', '.join(str(m.best_epoch) for m in members)}" if len(members) > 1 else f"epoch {best_epoch}")
     echo(f"kept {which}: val accuracy {kept['val_accuracy']:.3f}, F1 {kept['val_f1']:.3f}; "
          f"{seconds:.1f} s; outputs in {final_dir}/")
@@ -254,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     flag("--keep-best", action=argparse.BooleanOptionalAction, help="keep the epoch with the lowest val loss")
     flag("--bucket", action=argparse.BooleanOptionalAction, help="batch clips of similar length (default on)")
     flag("--threads", type=positive(int), help="torch CPU threads (default: torch's choice)")
+    add_device_argument(p, default=None)
     flag("--out", help="run directory (default runs/<timestamp>); must be new or empty")
     flag("--overwrite", action="store_true", help="allow writing into a non-empty --out")
     return p
@@ -266,7 +287,8 @@ def main(argv: list[str] | None = None) -> TrainResult:
     if download and not Path(config.data).exists():
         from training.download import UCF101_URL, download_file
         download_file(UCF101_URL, Path(config.data))
-    return train(config)
+    with distributed_from_environment(config.device) as group:
+        return train(config, distributed=group)
 
 
 if __name__ == "__main__":

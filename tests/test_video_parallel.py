@@ -1,0 +1,107 @@
+"""realtime.video over a collection: --workers N gives the one-worker result; --shard i/N parts
+merge (--merge) into the whole run's result."""
+import json
+from pathlib import Path
+
+import cv2
+import pytest
+
+from tests.conftest import assert_clean_error, run_module, shared_file
+
+pytestmark = pytest.mark.slow
+SOURCES = ("pose_squats.mp4", "v_Archery_g01_c01.avi", "ta_chi.mp4", "clean_and_jerk.mp4", "v_Basketball_g01_c01.avi")
+
+
+@pytest.fixture(scope="module")
+def collection(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Five short real clips (their first 40 frames) in one folder, two of them in a subfolder."""
+    folder = tmp_path_factory.mktemp("collection")
+    (folder / "more").mkdir()
+    for i, name in enumerate(SOURCES):
+        capture = cv2.VideoCapture(str(shared_file(f"videos/{name}")))
+        fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
+        target = (folder / "more" if i % 2 else folder) / (Path(name).stem + ".mp4")
+        writer = None
+        for _ in range(40):
+            ok, frame = capture.read()
+            if not ok:
+                break
+            if writer is None:
+                writer = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"mp4v"), fps,
+                                         (frame.shape[1], frame.shape[0]))
+            writer.write(frame)
+        writer.release()
+    return folder
+
+
+def classify(collection: Path, checkpoint: Path, out: Path, *extra: str) -> dict:
+    proc = run_module("realtime.video", str(collection), "--checkpoint", str(checkpoint), "--json", str(out),
+                      "--no-progress", *extra)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(out.read_text())
+
+
+def comparable(video: dict) -> dict:
+    """A video's result without its timings (which differ from run to run)."""
+    return {k: v for k, v in video.items() if k != "stage_seconds"}
+
+
+@pytest.fixture(scope="module")
+def one_worker(collection: Path, trained_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return classify(collection, trained_checkpoint, tmp_path_factory.mktemp("one") / "one.json")
+
+
+def test_two_workers_give_the_one_worker_result_in_the_same_order(collection: Path, trained_checkpoint: Path,
+                                                                  one_worker: dict, tmp_path: Path) -> None:
+    two = classify(collection, trained_checkpoint, tmp_path / "two.json", "--workers", "2")
+    assert len(one_worker["videos"]) == len(SOURCES) and not one_worker["failed"]
+    assert [v["path"] for v in two["videos"]] == [v["path"] for v in one_worker["videos"]]
+    assert [comparable(v) for v in two["videos"]] == [comparable(v) for v in one_worker["videos"]]
+    assert any(v["timeline"] for v in two["videos"])           # predictions were made and compared
+
+
+def test_shards_split_the_collection_and_merge_into_the_whole(collection: Path, trained_checkpoint: Path,
+                                                              one_worker: dict, tmp_path: Path) -> None:
+    parts = [classify(collection, trained_checkpoint, tmp_path / f"part-{i}.json", "--shard", f"{i}/2")
+             for i in range(2)]
+    names = [[v["path"] for v in part["videos"]] for part in parts]
+    everything = sorted(v["path"] for v in one_worker["videos"])
+    assert names[0] == everything[0::2] and names[1] == everything[1::2]        # stable: sorted, interleaved
+    proc = run_module("realtime.video", "--merge", str(tmp_path / "part-0.json"), str(tmp_path / "part-1.json"),
+                      "--json", str(tmp_path / "all.json"), "--csv", str(tmp_path / "all.csv"))
+    assert proc.returncode == 0, proc.stderr
+    merged = json.loads((tmp_path / "all.json").read_text())
+    assert [comparable(v) for v in merged["videos"]] == \
+        [comparable(v) for v in sorted(one_worker["videos"], key=lambda v: v["path"])]
+    assert merged["classes"] == one_worker["classes"] and "missing_shards" not in merged
+    assert (tmp_path / "all.csv").read_text().count("\n") > len(SOURCES)
+
+
+def test_merge_refuses_parts_of_different_runs_and_reports_missing_shards(collection: Path, trained_checkpoint: Path,
+                                                                         tmp_path: Path) -> None:
+    classify(collection, trained_checkpoint, tmp_path / "a.json", "--shard", "0/3")
+    classify(collection, trained_checkpoint, tmp_path / "b.json", "--shard", "1/3", "--threshold", "0.5")
+    mixed = run_module("realtime.video", "--merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"),
+                       "--json", str(tmp_path / "all.json"))
+    assert_clean_error(mixed, "different decision")
+    assert not (tmp_path / "all.json").exists()
+    partial = run_module("realtime.video", "--merge", str(tmp_path / "a.json"), "--json", str(tmp_path / "all.json"))
+    assert partial.returncode == 1 and "shards 1/3, 2/3 are missing" in partial.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--shard", "2/2"], "i must be in 0..N-1"),
+    (["--shard", "half"], "expected i/N"),
+    (["--workers", "0"], "--workers"),
+    (["--device", "tpu"], "--device"),
+])
+def test_bad_parallel_options_are_refused_before_any_work(args: list[str], message: str, tmp_path: Path) -> None:
+    proc = run_module("realtime.video", str(tmp_path), *args)
+    assert_clean_error(proc, message)
+
+
+def test_merge_needs_an_output_and_real_result_files(tmp_path: Path) -> None:
+    (tmp_path / "notes.json").write_text('{"hello": 1}')
+    assert_clean_error(run_module("realtime.video", "--merge", str(tmp_path / "notes.json")), "--merge writes")
+    assert_clean_error(run_module("realtime.video", "--merge", str(tmp_path / "notes.json"), "--json",
+                                  str(tmp_path / "o.json")), "not a results file")
