@@ -67,7 +67,8 @@ def resized_clip(src: Path, dest: Path, size: tuple[int, int], frames: int) -> P
 
 
 def bench_live(ckpt, clip: Path, repeats: int) -> dict:
-    """(a) decode only, (b) pose alone, (c) the whole headless live loop, on the same frames."""
+    """(a) decode only, (b) pose alone, (c) the whole headless live loop as shipped and (d) with the
+    model on every frame, on the same frames."""
     def decode() -> float:
         t = time.perf_counter()
         with VideoFileReader(clip) as reader:
@@ -84,12 +85,13 @@ def bench_live(ckpt, clip: Path, repeats: int) -> dict:
                 pose.estimate(image)
             return len(images) / (time.perf_counter() - t)
 
-    def live() -> float:
-        s = run_live(str(clip), ckpt, LiveOptions(show=False, every=1, draw=True, quiet=True))
+    def live(every: int | None) -> float:
+        s = run_live(str(clip), ckpt, LiveOptions(show=False, every=every, draw=True, quiet=True))
         return s.frames / s.seconds
 
     rows = {"decode_fps": repeat(decode, repeats), "pose_only_fps": repeat(pose_only, repeats),
-            "live_fps": repeat(live, repeats)}
+            "live_fps": repeat(lambda: live(None), repeats),                # as shipped: the model 5 times a second
+            "live_every_frame_fps": repeat(lambda: live(1), repeats)}
     return {k: v[0] for k, v in rows.items()} | {f"{k}_spread": v[1] for k, v in rows.items()}
 
 
@@ -274,6 +276,7 @@ def main(argv: list[str] | None = None) -> dict:
         print("1/6 live floor ...", flush=True)
         results |= bench_live(ckpt, clip, repeats)
         results["live_vs_pose_ratio"] = results["live_fps"] / results["pose_only_fps"]
+        results["live_every_frame_vs_pose_ratio"] = results["live_every_frame_fps"] / results["pose_only_fps"]
         print("2/6 recorded videos vs a naive loop ...", flush=True)
         clips = [a.videos / c for c in VIDEO_CLIPS]
         if a.quick:
@@ -313,9 +316,11 @@ def format_table(r: dict) -> str:
              row("what", "median (spread)", "baseline", "ratio", "goal"),
              row("decode only, 640x480", f"{r['decode_fps']:.0f} fps ({r['decode_fps_spread']:.0f})"),
              row("live pipeline vs pose alone", f"{r['live_fps']:.1f} fps ({r['live_fps_spread']:.1f})",
-                 f"{r['pose_only_fps']:.1f} fps", f"{r['live_vs_pose_ratio']:.2f}", ">= 0.90"),
+                 f"{r['pose_only_fps']:.1f} fps", f"{r['live_vs_pose_ratio']:.2f}", ">= 0.95"),
+             row("  model on every frame", f"{r['live_every_frame_fps']:.1f} fps", f"{r['pose_only_fps']:.1f} fps",
+                 f"{r['live_every_frame_vs_pose_ratio']:.2f}"),
              row("realtime.video vs naive loop", f"{r['video_fps']:.1f} fps ({r['video_fps_spread']:.1f})",
-                 f"{r['naive_video_fps']:.1f} fps", f"{r['video_vs_naive_ratio']:.2f}", ">= 1.30"),
+                 f"{r['naive_video_fps']:.1f} fps", f"{r['video_vs_naive_ratio']:.2f}", ">= 1.40"),
              row("video, 2 workers vs 1", f"{r['video_two_workers_fps']:.1f} fps",
                  f"{r['video_one_worker_fps']:.1f} fps", f"{r['video_parallel_vs_single_ratio']:.2f}", ">= 1.60"),
              row("model, one (1,300,34) window", f"p50 {r['window_latency_ms_p50']:.2f} ms",

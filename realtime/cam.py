@@ -29,9 +29,9 @@ from realtime.timeline import default_every
 from realtime.display import FALLBACK_SCREEN, LiveWindow, probe_display
 from realtime.video_io import FOURCC_BY_SUFFIX, FpsMeter, VideoSink
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
-from training.device import add_device_argument, resolve_device
 from training.cli_types import positive
 from training.decision import NO_ACTION, DecisionSpec, add_decision_arguments, decision_from_arguments
+from training.device import add_device_argument, resolve_device
 from training.errors import UserError, run_cli
 from training.outputs import check_output_dir, check_output_file
 from training.inference import torch_threads
@@ -275,8 +275,9 @@ def main(argv: list[str] | None = None) -> list[LiveSummary]:
     p.add_argument("--no-show", action="store_true", help="no window: print predictions instead")
     p.add_argument("--snapshot-dir", type=Path, default=Path("."),
                    help="where the s key saves snapshot_NNN.png (default: the current folder)")
-    p.add_argument("--every", type=positive(int), help="run the model every N new window frames (default: 5 times a second, sparser if the "
-                        "model is slow)")
+    p.add_argument("--every", type=positive(int),
+                   help="run the model every N new window frames (default: 5 times a second, sparser if the model "
+                        "is slow)")
     p.add_argument("--top-k", type=positive(int), default=5, help="probability bars shown (default 5)")
     p.add_argument("--reset-after", type=positive(), default=3.0, help="empty the window after N s without a person")
     p.add_argument("--duration", type=positive(), help="stop after N seconds")

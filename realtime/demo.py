@@ -22,6 +22,7 @@ from training.cli_types import positive
 from training.config import RECIPES, resolve_config
 from training.dataset import load_skeleton_file
 from training.decision import add_decision_arguments, decision_from_arguments
+from training.device import add_device_argument, resolve_device
 from training.download import UCF101_URL, download_file
 from training.errors import UserError, run_cli
 from training.train import train
@@ -94,6 +95,7 @@ def main(argv: list[str] | None = None) -> LiveSummary:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--source", help="video file, folder, stream URL or camera index (default: webcam 0)")
     add_checkpoint_argument(p)
+    add_device_argument(p)
     train_group = p.add_argument_group("training first (only when asked)")
     train_group.add_argument("--train", action="store_true",
                              help="train the spec recipe on the published ucf101_2d.pkl (downloaded once) first")
@@ -113,6 +115,7 @@ def main(argv: list[str] | None = None) -> LiveSummary:
     add_decision_arguments(p)
     a = p.parse_args(argv)
     quiet_native_libraries(a.verbose)
+    device = resolve_device(a.device)                 # a missing GPU is said before any training
     started = time.perf_counter()
     source = choose_source(a.source)
     if a.train or a.data:
@@ -125,7 +128,7 @@ def main(argv: list[str] | None = None) -> LiveSummary:
                             "add --data FILE (or --train).")
         path, why = resolve_checkpoint(a.checkpoint)
     print(f"==> model {path} ({why})", flush=True)
-    ckpt = load_checkpoint(path, expected_layout=POSE_LAYOUT)
+    ckpt = load_checkpoint(path, expected_layout=POSE_LAYOUT, device=device)
     show, screen = choose_display(a.no_show, a.save)
     print(f"==> live recognition of {', '.join(ckpt.classes)} on "
           f"{'webcam ' + str(source) if isinstance(source, int) else source}" + (" (q to quit)" if show else ""))

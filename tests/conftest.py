@@ -59,6 +59,18 @@ def run_module(module: str, *args: str, cwd: Path | None = None, timeout: float 
                           capture_output=True, text=True, timeout=timeout)
 
 
+def run_modules_together(commands: list[tuple[str, list[str]]], timeout: float = 600) -> list[subprocess.CompletedProcess]:
+    """Run several ``python -m module args`` side by side (they are independent); results in order."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    procs = [subprocess.Popen([sys.executable, "-m", module, *args], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for module, args in commands]
+    done = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=timeout)
+        done.append(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
+    return done
+
+
 def assert_clean_error(proc: subprocess.CompletedProcess, pattern: str) -> None:
     """A user error: exit 2, one 'error:' line that matches, and no traceback."""
     import re

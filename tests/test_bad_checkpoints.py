@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.conftest import assert_clean_error, run_module, shared_file
+from tests.conftest import assert_clean_error, run_modules_together, shared_file
 from training.checkpoint import load_checkpoint, save_checkpoint
 from training.errors import UserError
 from training.features import FeatureSpec
@@ -70,7 +70,6 @@ def test_every_command_refuses_a_bad_checkpoint_cleanly(kind: str, tmp_path: Pat
                 ("training.evaluate", ["--data", str(skeleton_file)]),
                 ("realtime.video", [video, "--no-progress"]),
                 ("realtime.cam", ["--source", video, "--no-show"])]
-    for module, args in commands:
-        proc = run_module(module, *args, "--checkpoint", path)
+    for proc in run_modules_together([(module, [*args, "--checkpoint", path]) for module, args in commands]):
         assert_clean_error(proc, KINDS[kind])
         assert "weights_only=False" not in proc.stderr + proc.stdout

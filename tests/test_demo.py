@@ -37,7 +37,8 @@ def test_downloads_once_then_trains(server, tmp_path: Path) -> None:  # noqa: F8
     write_pickle(www / "ucf101_2d.pkl", make_synthetic_dataset(clips_per_class=4, lengths=(20, 60)))
     cache = tmp_path / "cache"
     video = str(shared_file("videos/pose_squats.mp4"))
-    args = ("--train", "--url", f"{url}/ucf101_2d.pkl", "--cache-dir", str(cache), "--epochs", "1", "--source", video)
+    args = ("--train", "--url", f"{url}/ucf101_2d.pkl", "--cache-dir", str(cache), "--epochs", "1", "--source", video,
+            "--duration", "1")
     proc = _demo(tmp_path, *args)
     assert proc.returncode == 0, proc.stderr
     assert "downloading" in proc.stdout and (cache / "ucf101_2d.pkl").exists()

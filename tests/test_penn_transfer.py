@@ -11,7 +11,7 @@ from tests.conftest import run_module, shared_file
 from training.config import resolve_config
 from training.train import train
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.study]   # trains the strong recipe (~90 s): run with -m study
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,12 @@ import pytest
 from tests.conftest import assert_clean_error, run_module, shared_file
 
 pytestmark = pytest.mark.slow
-SOURCES = ("pose_squats.mp4", "v_Archery_g01_c01.avi", "ta_chi.mp4", "clean_and_jerk.mp4", "v_Basketball_g01_c01.avi")
+SOURCES = ("pose_squats.mp4", "v_Archery_g01_c01.avi", "ta_chi.mp4", "clean_and_jerk.mp4")
 
 
 @pytest.fixture(scope="module")
 def collection(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Five short real clips (their first 40 frames) in one folder, two of them in a subfolder."""
+    """Four short real clips (their first 30 frames) in one folder, two of them in a subfolder."""
     folder = tmp_path_factory.mktemp("collection")
     (folder / "more").mkdir()
     for i, name in enumerate(SOURCES):
@@ -22,7 +22,7 @@ def collection(tmp_path_factory: pytest.TempPathFactory) -> Path:
         fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
         target = (folder / "more" if i % 2 else folder) / (Path(name).stem + ".mp4")
         writer = None
-        for _ in range(40):
+        for _ in range(30):
             ok, frame = capture.read()
             if not ok:
                 break
@@ -60,14 +60,22 @@ def test_two_workers_give_the_one_worker_result_in_the_same_order(collection: Pa
     assert any(v["timeline"] for v in two["videos"])           # predictions were made and compared
 
 
-def test_shards_split_the_collection_and_merge_into_the_whole(collection: Path, trained_checkpoint: Path,
-                                                              one_worker: dict, tmp_path: Path) -> None:
-    parts = [classify(collection, trained_checkpoint, tmp_path / f"part-{i}.json", "--shard", f"{i}/2")
-             for i in range(2)]
+@pytest.fixture(scope="module")
+def shard_parts(collection: Path, trained_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The collection classified as two shards: part-0.json and part-1.json in one folder."""
+    folder = tmp_path_factory.mktemp("parts")
+    for i in range(2):
+        classify(collection, trained_checkpoint, folder / f"part-{i}.json", "--shard", f"{i}/2")
+    return folder
+
+
+def test_shards_split_the_collection_and_merge_into_the_whole(shard_parts: Path, one_worker: dict,
+                                                              tmp_path: Path) -> None:
+    parts = [json.loads((shard_parts / f"part-{i}.json").read_text()) for i in range(2)]
     names = [[v["path"] for v in part["videos"]] for part in parts]
     everything = sorted(v["path"] for v in one_worker["videos"])
     assert names[0] == everything[0::2] and names[1] == everything[1::2]        # stable: sorted, interleaved
-    proc = run_module("realtime.video", "--merge", str(tmp_path / "part-0.json"), str(tmp_path / "part-1.json"),
+    proc = run_module("realtime.video", "--merge", str(shard_parts / "part-0.json"), str(shard_parts / "part-1.json"),
                       "--json", str(tmp_path / "all.json"), "--csv", str(tmp_path / "all.csv"))
     assert proc.returncode == 0, proc.stderr
     merged = json.loads((tmp_path / "all.json").read_text())
@@ -78,15 +86,18 @@ def test_shards_split_the_collection_and_merge_into_the_whole(collection: Path, 
 
 
 def test_merge_refuses_parts_of_different_runs_and_reports_missing_shards(collection: Path, trained_checkpoint: Path,
-                                                                         tmp_path: Path) -> None:
-    classify(collection, trained_checkpoint, tmp_path / "a.json", "--shard", "0/3")
-    classify(collection, trained_checkpoint, tmp_path / "b.json", "--shard", "1/3", "--threshold", "0.5")
-    mixed = run_module("realtime.video", "--merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"),
+                                                                         shard_parts: Path, tmp_path: Path) -> None:
+    classify(collection, trained_checkpoint, tmp_path / "other.json", "--shard", "1/2", "--threshold", "0.5")
+    mixed = run_module("realtime.video", "--merge", str(shard_parts / "part-0.json"), str(tmp_path / "other.json"),
                        "--json", str(tmp_path / "all.json"))
     assert_clean_error(mixed, "different decision")
     assert not (tmp_path / "all.json").exists()
-    partial = run_module("realtime.video", "--merge", str(tmp_path / "a.json"), "--json", str(tmp_path / "all.json"))
-    assert partial.returncode == 1 and "shards 1/3, 2/3 are missing" in partial.stdout
+    partial = run_module("realtime.video", "--merge", str(shard_parts / "part-0.json"), "--json",
+                         str(tmp_path / "all.json"))
+    assert partial.returncode == 1 and "shards 1/2 are missing" in partial.stdout
+    twice = run_module("realtime.video", "--merge", str(shard_parts / "part-0.json"), str(shard_parts / "part-0.json"),
+                       "--json", str(tmp_path / "twice.json"))
+    assert_clean_error(twice, "is in both")
 
 
 @pytest.mark.parametrize("args, message", [

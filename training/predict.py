@@ -5,10 +5,10 @@ import argparse
 import difflib
 
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
-from training.device import add_device_argument, resolve_device
 from training.cli_types import non_negative, positive
 from training.dataset import load_skeleton_file
 from training.decision import NO_ACTION, DecisionSpec, SteadyDecider, add_decision_arguments, decision_from_arguments
+from training.device import add_device_argument, resolve_device
 from training.errors import UserError, run_cli
 from training.features import motion_amount, visible_share
 from training.inference import predict_keypoints, top_k
