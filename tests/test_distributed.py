@@ -30,9 +30,9 @@ def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def single_and_torchrun(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
     folder = tmp_path_factory.mktemp("ddp")
-    data = write_pickle(folder / "motion.pkl", make_synthetic_dataset(clips_per_class=12, lengths=(30, 150), seed=5))
-    recipe = ["--data", str(data), "--seed", "0", "--epochs", "4", "--batch-size", "16", "--max-frames", "150",
-              "--threads", "1", "--device", "cpu"]
+    data = write_pickle(folder / "motion.pkl", make_synthetic_dataset(clips_per_class=30, lengths=(30, 120), seed=5))
+    recipe = ["--data", str(data), "--seed", "0", "--epochs", "8", "--batch-size", "16", "--max-frames", "120",
+              "--lr", "0.002", "--threads", "1", "--device", "cpu"]
     single = run(["-m", "training.train", *recipe, "--out", str(folder / "single")], folder)
     assert single.returncode == 0, single.stderr
     ddp = run(["-m", "torch.distributed.run", "--nnodes", "1", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
@@ -66,8 +66,9 @@ def test_two_processes_learn_like_one_with_the_same_global_batch(single_and_torc
     single, ddp, _ = single_and_torchrun
     one = json.loads((single / "metricas_entrenamiento.json").read_text())["epochs"]
     two = json.loads((ddp / "metricas_entrenamiento.json").read_text())["epochs"]
-    assert len(one) == len(two) == 4
+    assert len(one) == len(two) == 8
+    assert one[-1]["val_accuracy"] >= 0.5                          # it learned (chance: 0.2), so the match means something
     # Same data, seeds and global batches: the same optimisation up to float summation order.
-    assert two[0]["train_loss"] == pytest.approx(one[0]["train_loss"], rel=1e-3)
-    assert abs(two[-1]["val_accuracy"] - one[-1]["val_accuracy"]) <= 0.05
-    assert two[-1]["val_loss"] == pytest.approx(one[-1]["val_loss"], rel=0.05)
+    assert [e["train_loss"] for e in two[:3]] == pytest.approx([e["train_loss"] for e in one[:3]], rel=1e-3)
+    assert abs(two[-1]["val_accuracy"] - one[-1]["val_accuracy"]) <= 0.1
+    assert two[-1]["val_loss"] == pytest.approx(one[-1]["val_loss"], rel=0.1)
