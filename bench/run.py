@@ -25,6 +25,7 @@ from bench.naive import naive_train_steps, naive_video_loop
 from realtime.cam import LiveOptions, run_live
 from realtime.pose import MediaPipePose
 from realtime.sources import VideoFileReader
+from realtime.timeline import default_every
 from realtime.video import VideoJob, classify_video, run_jobs
 from training.checkpoint import BUNDLED_MODEL, load_checkpoint
 from training.decision import DecisionSpec
@@ -40,7 +41,6 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_VIDEOS = REPO.parent / "shared" / "data" / "videos"
 LIVE_CLIP = "pose_1.mp4"
 VIDEO_CLIPS = ("v_Shotput_g05_c02.avi", "pose_1.mp4", "clean_and_jerk.mp4")
-RUNS_PER_SECOND = 5.0        # the live loop's model schedule (realtime.recognizer's default)
 
 
 def repeat(fn: Callable[[], float], n: int) -> tuple[float, float]:
@@ -134,65 +134,47 @@ def bench_video_workers(checkpoint: Path, clips: list[Path], repeats: int) -> di
             "video_parallel_vs_single_ratio": two[0] / one[0], "video_workers_clips": len(clips)}
 
 
+def window_latencies_ms(ckpt, frames: int, runs: int, batch: int = 1) -> list[float]:
+    """Milliseconds per forward pass of ``batch`` windows of ``frames`` poses (inference mode, after 5 warm-ups)."""
+    x = torch.randn(batch, frames, ckpt.spec.feature_size)
+    lengths = torch.full((batch,), frames)
+    times = []
+    with torch.inference_mode():
+        for _ in range(5):
+            ckpt.model(x, lengths)
+        for _ in range(runs):
+            t = time.perf_counter()
+            ckpt.model(x, lengths)
+            times.append(1000 * (time.perf_counter() - t))
+    return times
+
+
 def bench_model_share(pose_only_fps: float, repeats: int) -> dict:
     """The bundled model's cost per new pose in the live loop, as a share of the pose model's time per frame.
 
-    The live loop runs the model 5 times a second (DecisionSpec's schedule: every
-    ``fps / 5`` frames at a 30 fps camera), so each new pose carries a sixth of one window.
+    The live loop runs the model on the schedule of ``realtime.timeline.default_every`` (5 times a
+    second: every 6 poses of the model's 30 fps), so each new pose carries a sixth of one window.
     """
     bundled = load_checkpoint(BUNDLED_MODEL)
-    spec = bundled.spec
-    x = torch.randn(1, spec.window_frames, spec.feature_size)
-    times = []
-    with torch_threads(1), torch.inference_mode():
-        for _ in range(5):
-            bundled.model(x, torch.tensor([spec.window_frames]))
-        for _ in range(max(30, repeats * 30)):
-            t = time.perf_counter()
-            bundled.model(x, torch.tensor([spec.window_frames]))
-            times.append(1000 * (time.perf_counter() - t))
-    window_ms = float(np.percentile(times, 50))
-    frames_per_run = max(1, round(30.0 / RUNS_PER_SECOND))
+    with torch_threads(1):                 # as in the live loop
+        window_ms = float(np.percentile(window_latencies_ms(bundled, bundled.spec.window_frames,
+                                                            max(30, repeats * 30)), 50))
+    frames_per_run = default_every(bundled)
     pose_ms = 1000.0 / pose_only_fps
-    return {"model_ms_per_window_p50": window_ms, "model_frames_per_run": frames_per_run,
-            "model_ms_per_frame_p50": window_ms / frames_per_run, "pose_ms_per_frame": pose_ms,
-            "model_vs_pose_share": window_ms / frames_per_run / pose_ms,
+    return {"bundled_window_latency_ms_p50": window_ms, "model_ms_per_window_p50": window_ms,
+            "model_frames_per_run": frames_per_run, "model_ms_per_frame_p50": window_ms / frames_per_run,
+            "pose_ms_per_frame": pose_ms, "model_vs_pose_share": window_ms / frames_per_run / pose_ms,
             "model_vs_pose_share_every_frame": window_ms / pose_ms}
 
 
 def bench_model(ckpt, repeats: int) -> dict:
     """One full window and a batch of 64 through the checkpoint's model (inference mode)."""
-    spec = ckpt.spec
-    x1 = torch.randn(1, spec.max_frames, spec.feature_size)
-    x64 = torch.randn(64, spec.max_frames, spec.feature_size)
-    times1, times64 = [], []
-    with torch.inference_mode():
-        for _ in range(5):
-            ckpt.model(x1, torch.tensor([spec.max_frames]))
-        for _ in range(max(20, repeats * 20)):
-            t = time.perf_counter()
-            ckpt.model(x1, torch.tensor([spec.max_frames]))
-            times1.append(1000 * (time.perf_counter() - t))
-        for _ in range(max(3, repeats)):
-            t = time.perf_counter()
-            ckpt.model(x64, torch.full((64,), spec.max_frames))
-            times64.append(1000 * (time.perf_counter() - t))
-    out = {"window_latency_ms_p50": float(np.percentile(times1, 50)),
-           "window_latency_ms_p95": float(np.percentile(times1, 95)),
-           "batch64_latency_ms_p50": float(np.percentile(times64, 50))}
-    if BUNDLED_MODEL.is_file():       # the model users get: an ensemble of 3 with velocity features
-        bundled = load_checkpoint(BUNDLED_MODEL)
-        xb = torch.randn(1, bundled.spec.max_frames, bundled.spec.feature_size)
-        times = []
-        with torch_threads(1), torch.inference_mode():
-            for _ in range(5):
-                bundled.model(xb, torch.tensor([bundled.spec.max_frames]))
-            for _ in range(max(20, repeats * 20)):
-                t = time.perf_counter()
-                bundled.model(xb, torch.tensor([bundled.spec.max_frames]))
-                times.append(1000 * (time.perf_counter() - t))
-        out["bundled_window_latency_ms_p50"] = float(np.percentile(times, 50))
-    return out
+    frames = ckpt.spec.max_frames
+    one = window_latencies_ms(ckpt, frames, max(20, repeats * 20))
+    batch = window_latencies_ms(ckpt, frames, max(3, repeats), batch=64)
+    return {"window_latency_ms_p50": float(np.percentile(one, 50)),
+            "window_latency_ms_p95": float(np.percentile(one, 95)),
+            "batch64_latency_ms_p50": float(np.percentile(batch, 50))}
 
 
 def bench_training(data: Path, repeats: int, n_batches: int | None) -> dict:
