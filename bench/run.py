@@ -26,7 +26,7 @@ from realtime.cam import LiveOptions, run_live
 from realtime.pose import MediaPipePose
 from realtime.sources import VideoFileReader
 from realtime.timeline import default_every
-from realtime.video import VideoJob, classify_video, run_jobs
+from realtime.video import VideoJob, VideoResult, classify_video, run_jobs
 from training.checkpoint import BUNDLED_MODEL, load_checkpoint
 from training.decision import DecisionSpec
 from training.inference import torch_threads
@@ -122,9 +122,9 @@ def bench_video_workers(checkpoint: Path, clips: list[Path], repeats: int) -> di
         jobs = [VideoJob(str(c), str(checkpoint), "cpu", None, ckpt.decision, 5, None, False, None, False, False)
                 for c in clips]
         t = time.perf_counter()
-        outcomes = run_jobs(jobs, workers, ckpt, progress=False)
+        outcomes = run_jobs(jobs, workers, ckpt, progress=False).outcomes
         seconds = time.perf_counter() - t
-        failed = [o for o in outcomes if isinstance(o, str)]
+        failed = [o for o in outcomes if not isinstance(o, VideoResult)]
         if failed:
             raise UserError(f"video benchmark: {failed[0]}")
         return sum(o.frames for o in outcomes) / seconds

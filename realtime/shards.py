@@ -61,7 +61,7 @@ def merge_result_files(paths: list[Path]) -> dict:
             if part.get(key) != first.get(key):
                 raise UserError(f"--merge: '{path}' and '{first_path}' were made with different {key.replace('_', ' ')}"
                                 "; merge only parts of one run (same --checkpoint and decision flags).")
-    videos, failed, seen = [], [], {}
+    videos, failed, not_classified, seen = [], [], [], {}
     for path, part in parts:
         for video in part["videos"]:
             if video["path"] in seen:
@@ -70,9 +70,12 @@ def merge_result_files(paths: list[Path]) -> dict:
             seen[video["path"]] = path
             videos.append(video)
         failed.extend(part["failed"])
+        not_classified.extend(part.get("not_classified") or [])
     shards = sorted({tuple(p["shard"]) for _, p in parts if p.get("shard")})
-    merged = {key: value for key, value in first.items() if key not in ("videos", "failed", "shard")}
+    merged = {key: value for key, value in first.items()
+              if key not in ("videos", "failed", "shard", "interrupted", "not_classified")}
     merged |= {"videos": sorted(videos, key=lambda v: v["path"]), "failed": sorted(failed, key=lambda f: f["path"]),
+               "interrupted": any(p.get("interrupted") for _, p in parts), "not_classified": sorted(not_classified),
                "merged_from": [str(p) for p, _ in parts]}
     if shards and shards[0][1] != len(shards):
         missing = sorted(set(range(shards[0][1])) - {s[0] for s in shards})

@@ -32,9 +32,8 @@ from training.cli_types import number, positive
 from training.decision import DecisionSpec, add_decision_arguments, decision_from_arguments
 from training.device import add_device_argument, resolve_device
 from training.errors import UserError, run_cli
-from training.outputs import atomic_path, check_output_dir, check_output_file, write_text_atomic
+from training.outputs import atomic_path, check_output_dir, check_output_file, sha256, write_text_atomic
 from training.inference import torch_threads
-from training.model_card import sha256
 
 MIN_USEFUL_FPS = 5.0
 EXAMPLES = """examples:
@@ -205,38 +204,50 @@ def run_job(job: VideoJob) -> VideoResult | str:
         return str(exc)
 
 
-def run_jobs(jobs: list[VideoJob], workers: int, ckpt: LoadedCheckpoint, progress: bool) -> list[VideoResult | str]:
-    """Each job's outcome, in the jobs' order.
+@dataclass
+class JobOutcomes:
+    """Each job's outcome in the jobs' order: a result, an error message, or None when the run was
+    interrupted (Ctrl-C, SIGTERM) before that video was finished."""
+
+    outcomes: list[VideoResult | str | None]
+    interrupted: bool = False
+
+
+def run_jobs(jobs: list[VideoJob], workers: int, ckpt: LoadedCheckpoint, progress: bool) -> JobOutcomes:
+    """Classify every job; an interrupt keeps the videos finished so far.
 
     One worker: in this process, with the loaded checkpoint. More: that many processes (spawned,
     each with its own pose model), results collected in the input order, so the output is
     the same as with one worker.
     """
+    done: dict[int, VideoResult | str] = {}
+    interrupted = False
     if workers <= 1:
-        outcomes: list[VideoResult | str] = []
-        for job in tqdm(jobs, desc="videos", unit="video", disable=not progress or len(jobs) < 2):
-            try:
-                outcomes.append(classify_video(job.video, ckpt, job.every, job.decision, job.k, job.save_path,
-                                               job.overwrite, job.pose_model, progress=job.progress,
-                                               verbose=job.verbose))
-            except UserError as exc:
-                outcomes.append(str(exc))
-            _report(job.video, outcomes[-1])
-        return outcomes
+        try:
+            for index, job in enumerate(tqdm(jobs, desc="videos", unit="video", disable=not progress or len(jobs) < 2)):
+                try:
+                    done[index] = classify_video(job.video, ckpt, job.every, job.decision, job.k, job.save_path,
+                                                 job.overwrite, job.pose_model, progress=job.progress,
+                                                 verbose=job.verbose)
+                except UserError as exc:
+                    done[index] = str(exc)
+                _report(job.video, done[index])
+        except KeyboardInterrupt:
+            interrupted = True
+        return JobOutcomes([done.get(i) for i in range(len(jobs))], interrupted)
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    futures = {pool.submit(run_job, job): i for i, job in enumerate(jobs)}
     try:
-        futures = {pool.submit(run_job, job): i for i, job in enumerate(jobs)}
-        done: dict[int, VideoResult | str] = {}
         for future in tqdm(as_completed(futures), total=len(jobs), desc=f"videos ({workers} workers)", unit="video",
                            disable=not progress):
             index = futures[future]
             done[index] = future.result()
             _report(jobs[index].video, done[index])
-    except BaseException:
+    except KeyboardInterrupt:
+        interrupted = True                   # the workers got the same Ctrl-C and stop their current video
+    finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown()
-    return [done[i] for i in range(len(jobs))]
+    return JobOutcomes([done.get(i) for i in range(len(jobs))], interrupted)
 
 
 def _report(video: str, outcome: VideoResult | str) -> None:
@@ -287,11 +298,13 @@ def merge_main(a: argparse.Namespace) -> int:
           f"wrote {a.json}")
     if merged.get("missing_shards"):
         print(f"warning: shards {', '.join(merged['missing_shards'])} are missing")
+    if merged["not_classified"]:
+        print(f"warning: {len(merged['not_classified'])} video(s) were not classified (an interrupted part)")
     if a.csv:
         with atomic_path(a.csv) as tmp:
             write_csv(tmp, [VideoResult(**v) for v in merged["videos"]], merged["classes"])
         print(f"wrote {a.csv}")
-    return 1 if merged["failed"] or merged.get("missing_shards") else 0
+    return 1 if merged["failed"] or merged.get("missing_shards") or merged["not_classified"] else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -323,11 +336,16 @@ def main(argv: list[str] | None = None) -> int:
     jobs = [VideoJob(video, str(checkpoint_path), a.device, a.every, decision, a.top_k, saves.get(video), a.overwrite,
                      a.pose_model, not a.no_progress and workers == 1, a.verbose) for video in videos]
     results: list[VideoResult] = []
-    for job, outcome in zip(jobs, run_jobs(jobs, workers, ckpt, not a.no_progress)):
+    run = run_jobs(jobs, workers, ckpt, not a.no_progress)
+    not_done = [job.video for job, outcome in zip(jobs, run.outcomes) if outcome is None]
+    for job, outcome in zip(jobs, run.outcomes):
         if isinstance(outcome, str):
             failed.append({"path": job.video, "error": outcome})
-        else:
+        elif outcome is not None:
             results.append(outcome)
+    if run.interrupted:
+        print(f"interrupted: {len(results) + len(failed)} of {len(jobs)} videos finished; their results are "
+              f"kept{' and written' if a.json or a.csv else ''}, {len(not_done)} not classified", flush=True)
     print(f"classes: {', '.join(ckpt.classes)}")
     print(f"{'video':<40} {'label':<22} {'prob':>6} {'frames':>7} {'person':>7} {'predictions':>11}")
     for r in results:
@@ -341,12 +359,15 @@ def main(argv: list[str] | None = None) -> int:
                                               "decision": decision.to_dict(),
                                               "shard": list(a.shard) if a.shard else None,
                                               "videos": [r.to_json() for r in results],
-                                              "failed": failed}, indent=2, allow_nan=False))
+                                              "failed": failed, "interrupted": run.interrupted,
+                                              "not_classified": not_done}, indent=2, allow_nan=False))
         print(f"wrote {a.json}")
     if a.csv:
         with atomic_path(a.csv) as tmp:
             write_csv(tmp, results, ckpt.classes)
         print(f"wrote {a.csv}")
+    if run.interrupted:
+        raise SystemExit(130)
     return 1 if failed else 0
 
 

@@ -116,3 +116,25 @@ def test_merge_needs_an_output_and_real_result_files(tmp_path: Path) -> None:
     assert_clean_error(run_module("realtime.video", "--merge", str(tmp_path / "notes.json")), "--merge writes")
     assert_clean_error(run_module("realtime.video", "--merge", str(tmp_path / "notes.json"), "--json",
                                   str(tmp_path / "o.json")), "not a results file")
+
+
+def test_an_interrupt_keeps_the_videos_already_classified(collection: Path, trained_checkpoint: Path,
+                                                          tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from realtime import video as video_module
+    real, calls = video_module.classify_video, []
+
+    def ctrl_c_on_the_third(*args, **kwargs):
+        calls.append(args[0])
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(video_module, "classify_video", ctrl_c_on_the_third)
+    out = tmp_path / "r.json"
+    with pytest.raises(SystemExit) as stopped:
+        video_module.main([str(collection), "--checkpoint", str(trained_checkpoint), "--json", str(out),
+                           "--no-progress"])
+    assert stopped.value.code == 130
+    report = json.loads(out.read_text())
+    assert report["interrupted"] and [v["path"] for v in report["videos"]] == calls[:2]
+    assert len(report["not_classified"]) == len(SOURCES) - 2 and calls[2] in report["not_classified"]

@@ -9,25 +9,16 @@ compares them).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import re
 from pathlib import Path
 
 from training.checkpoint import BUNDLED_MODEL, load_checkpoint
 from training.errors import UserError, run_cli
-from training.outputs import write_text_atomic
+from training.outputs import sha256, write_text_atomic
 
 CARD = BUNDLED_MODEL.with_name("MODEL_CARD.md")
 BEGIN, END = "<!-- metadata:begin -->", "<!-- metadata:end -->"
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def card_metadata(path: Path) -> dict:
