@@ -55,33 +55,26 @@ class TrainConfig:
         return asdict(self)
 
 
+# Measured on Penn Action over 3 seeds (README, "A recipe that beats the spec", and
+# `python -m bench.penn_ablation`). Tried and left out: a shorter live window (--window-frames
+# auto) and a bidirectional LSTM, which did not transfer better to real video.
+STRONG: dict = {
+    "epochs": 60,
+    "keep_best": True,
+    "lr_schedule": "cosine",
+    "augment": True,
+    "velocity": True,
+    "dropout": 0.3,
+}
+
 # Named recipes: overrides of the defaults. Command-line flags override a recipe.
 RECIPES: dict[str, dict] = {
     "spec": {},
-    # Measured on Penn Action over 3 seeds (README, "A recipe that beats the spec", and
-    # `python -m bench.penn_ablation`). Tried and left out: a shorter live window (--window-frames
-    # auto) and a bidirectional LSTM, which did not transfer better to real video.
-    "strong": {
-        "epochs": 60,
-        "keep_best": True,
-        "lr_schedule": "cosine",
-        "augment": True,
-        "velocity": True,
-        "dropout": 0.3,
-    },
+    "strong": STRONG,
     # The strong recipe as an ensemble of three LSTMs, each on its own 80/20 split (bench.trust: such
     # an ensemble is what moved the real-footage figures; pose noise, short crops, a background
     # class and members sharing one split did not; README, "Trust on real footage").
-    "trust": {
-        "epochs": 60,
-        "keep_best": True,
-        "lr_schedule": "cosine",
-        "augment": True,
-        "velocity": True,
-        "dropout": 0.3,
-        "ensemble": 3,
-        "bagging": True,
-    },
+    "trust": {**STRONG, "ensemble": 3, "bagging": True},
 }
 
 
