@@ -160,8 +160,9 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
     realtime = options.show or isinstance(source, int) or is_stream(source)   # headless file: no drops
     window = LiveWindow(WINDOW_TITLE, options.screen) if options.show else None
     last_print = -1e9
-    with torch_threads(1), make_pose_estimator(options.pose_model, video=True, verbose=options.verbose) as pose, \
-            ThreadedCapture(source, realtime=realtime, loop=options.loop) as capture, \
+    # The source is opened first: a missing camera is said before the pose model loads (and logs).
+    with ThreadedCapture(source, realtime=realtime, loop=options.loop) as capture, torch_threads(1), \
+            make_pose_estimator(options.pose_model, video=True, verbose=options.verbose) as pose, \
             PoseStage(capture, pose) as stage:
         sink = VideoSink(options.save, capture.fps, options.overwrite) if options.save else None
         recognizer = Recognizer(ckpt, every=options.every or default_every(ckpt), decision=options.decision,

@@ -25,6 +25,7 @@ FALLBACK_SCREEN = (1280, 720)
 KEYS = {ord("q"): "quit", 27: "quit", ord("r"): "reset", ord("s"): "snapshot"}
 WATCH_FROM = 5              # frames shown before the window's X ids are looked up (it is mapped by then)
 WATCH_EVERY = 10            # frames between two checks that the window still exists
+WATCH_TRIES = 10            # lookups of the window's X ids before giving up
 UNMAP_GRACE_S = 0.3         # a window hidden this long (after it was seen) was closed
 
 
@@ -228,7 +229,11 @@ class LiveWindow:
         self._shown += 1
         if self._watch is not None and not self._watch.watching and self._shown >= WATCH_FROM \
                 and self._shown % WATCH_EVERY == WATCH_FROM % WATCH_EVERY:
-            self._watch.remember(self.title)          # retried until the window is on screen
+            if self._shown > WATCH_FROM + WATCH_EVERY * WATCH_TRIES:
+                self._watch.close()                   # never found (not an X window): stop walking the tree
+                self._watch = None
+            else:
+                self._watch.remember(self.title)      # retried until the window is on screen
         if self.closed:
             self.closed_by_user = True
             return "quit"

@@ -203,7 +203,15 @@ class ThreadedCapture:
         self.error: str | None = None
         self._handoff: Handoff[Frame] = Handoff(drop_when_full=self.realtime)
         self._thread = threading.Thread(target=self._run, name="capture", daemon=True)
-        self._thread.start()
+        self._start_lock = threading.Lock()
+
+    def _start(self) -> None:
+        """Start reading (once). The source is opened and checked at construction, but read only
+        when the consumer first asks for a frame: a source that cannot be opened is reported
+        before the pose model loads, and no frame of a paced file is dropped while it loads."""
+        with self._start_lock:
+            if self._thread.ident is None and not self._handoff.closed:
+                self._thread.start()
 
     def _reopen(self) -> bool:
         """A dropped stream: reopen it (same timeouts); False when it cannot be reached again."""
@@ -264,6 +272,7 @@ class ThreadedCapture:
 
     def latest(self, timeout: float = 2.0) -> Frame | None:
         """The newest unread frame; waits up to ``timeout`` s. None when the source has ended."""
+        self._start()
         return self._handoff.get(timeout)
 
     @property
@@ -271,8 +280,10 @@ class ThreadedCapture:
         return self._handoff.finished
 
     def close(self) -> None:
-        self._handoff.close()
-        self._thread.join(timeout=STREAM_TIMEOUT_MS / 1000 + 1.0)
+        with self._start_lock:
+            self._handoff.close()
+        if self._thread.ident is not None:
+            self._thread.join(timeout=STREAM_TIMEOUT_MS / 1000 + 1.0)
         if not self._thread.is_alive():     # a reader stuck in a stalled stream keeps its handle
             self._capture.release()
 

@@ -81,8 +81,8 @@ def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, 
     annotators = default_annotators(k) if save_path else []
     frames = with_person = 0
 
-    with torch_threads(1), make_pose_estimator(pose_model, video=True, verbose=verbose) as pose, \
-            ThreadedCapture(path, realtime=False) as capture, PoseStage(capture, pose) as stage:
+    with ThreadedCapture(path, realtime=False) as capture, torch_threads(1), \
+            make_pose_estimator(pose_model, video=True, verbose=verbose) as pose, PoseStage(capture, pose) as stage:
         clip = ClipTimeline(ckpt, every=every, decision=decision, k=k, source_fps=capture.fps)
         recognizer = clip.recognizer
         sink = VideoSink(save_path, capture.fps, overwrite, flag="--save-dir") if save_path else None

@@ -158,3 +158,10 @@ def test_checkpoint_of_another_layout_is_refused_naming_both(tmp_path: Path) -> 
                          ("realtime.video", [str(shared_file("videos/pose_1.mp4"))])):
         proc = run_module(module, *args, "--checkpoint", str(tmp_path / "m33.pt"))
         assert_clean_error(proc, "33-joint layout.*gives 17 joints")
+
+
+@pytest.mark.slow
+def test_a_missing_camera_is_one_line_before_the_pose_model_loads(trained_checkpoint: Path) -> None:
+    proc = run_module("realtime.cam", "--checkpoint", str(trained_checkpoint), "--no-show")
+    assert_clean_error(proc, "Cannot open camera 0")
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]     # no TFLite/MediaPipe log lines around it
