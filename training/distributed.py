@@ -102,10 +102,11 @@ class Distributed:
             raise UserError(value)
         return value
 
-    def predict_all(self, predict: Callable[[np.ndarray], np.ndarray], n: int) -> np.ndarray:
-        """Rows 0..n-1 of ``predict(indices) -> (len(indices), K)``, each rank computing its share."""
+    def predict_all(self, predict: Callable[[np.ndarray | slice], np.ndarray], n: int) -> np.ndarray:
+        """Rows 0..n-1 of ``predict(rows) -> (rows, K)``, each rank computing its share (one process:
+        ``rows`` is ``slice(None)``, so the arrays are used as they are, not copied)."""
         if not self.active:
-            return predict(np.arange(n))
+            return predict(slice(None))
         mine = self.share(np.arange(n))
         parts = self.gather((mine, predict(mine) if len(mine) else None))
         width = next(p.shape[1] for _, p in parts if p is not None)
