@@ -24,7 +24,25 @@ FONT = cv2.FONT_HERSHEY_SIMPLEX
 WHITE = (255, 255, 255)
 LEFT_COLOUR, RIGHT_COLOUR, CENTRE_COLOUR = (255, 160, 40), (40, 120, 255), (60, 220, 60)
 LABEL_COLOURS = {"named": (90, 255, 90), "rejected": (0, 200, 255), "waiting": WHITE, "nobody": (80, 80, 255)}
+PERSON_COLOURS = ((60, 220, 60), (255, 120, 0), (0, 160, 255), (220, 60, 220), (255, 255, 0), (0, 255, 255),
+                  (160, 80, 255), (80, 255, 160))   # one per tracked id (BGR), repeating after 8
 MIN_SCALE = 0.35           # smallest font scale used (about 8 px tall); below it text is cut instead
+
+
+@dataclass
+class PersonOverlay:
+    """One tracked person in a multi-person overlay.
+
+    Attributes:
+        id: tracker id; keypoints (17, 2) pixels and scores (17,); prediction: their latest (or None);
+        window_frames: poses in their window.
+    """
+
+    id: int
+    keypoints: np.ndarray
+    scores: np.ndarray
+    prediction: Prediction | None
+    window_frames: int
 
 
 @dataclass
@@ -39,6 +57,8 @@ class OverlayState:
         fps: processing rate (frames/s), shown live only (0: not shown, e.g. in saved videos).
         dropped: frames the capture had to drop.
         hint: a line of key help for a window ("" in saved videos).
+        people: everyone in view with ``--max-people`` above 1 (each skeleton gets its id and label);
+            the fields above then describe the main (largest) person.
     """
 
     keypoints: np.ndarray | None
@@ -49,6 +69,7 @@ class OverlayState:
     fps: float = 0.0
     dropped: int = 0
     hint: str = ""
+    people: list[PersonOverlay] = field(default_factory=list)
 
 
 @dataclass
@@ -128,6 +149,8 @@ def status_lines(state: OverlayState) -> list[str]:
     lines.append(f"window {state.window_frames}/{state.window_size}")
     if state.keypoints is None and state.window_frames > 0:
         lines.append("no person")
+    if state.people:
+        lines.append(f"people {len(state.people)}")
     if state.dropped:
         lines.append(f"dropped {state.dropped}")
     if state.hint:
@@ -200,6 +223,11 @@ def _draw_lines(frame: np.ndarray, lines: list[TextLine]) -> None:
         cv2.putText(frame, line.text, line.origin, FONT, line.scale, line.colour, line.thickness, cv2.LINE_AA)
 
 
+def person_colour(person_id: int) -> tuple[int, int, int]:
+    """The colour of a tracked person's bones and tag (BGR)."""
+    return PERSON_COLOURS[person_id % len(PERSON_COLOURS)]
+
+
 class SkeletonAnnotator:
     """COCO-17 bones and joints; the person's left side blue, right side orange."""
 
@@ -211,17 +239,48 @@ class SkeletonAnnotator:
                         else CENTRE_COLOUR for n in COCO17]
 
     def annotate(self, frame: np.ndarray, state: OverlayState) -> np.ndarray:
-        if state.keypoints is None:
-            return frame
-        kp = state.keypoints
-        ok = state.scores >= self.min_score if state.scores is not None else np.ones(len(kp), bool)
+        for person in state.people:   # several people: bones in each id's colour
+            self._draw(frame, person.keypoints, person.scores, person_colour(person.id))
+        if not state.people and state.keypoints is not None:
+            self._draw(frame, state.keypoints, state.scores)
+        return frame
+
+    def _draw(self, frame: np.ndarray, kp: np.ndarray, scores: np.ndarray | None,
+              bone_colour: tuple[int, int, int] | None = None) -> None:
+        ok = scores >= self.min_score if scores is not None else np.ones(len(kp), bool)
         t = self.thickness or max(2, int(round(min(frame.shape[:2]) / 240)))
         for a, b in self.edges:
             if ok[a] and ok[b]:
-                cv2.line(frame, tuple(map(int, kp[a])), tuple(map(int, kp[b])), self.colours[b], t, cv2.LINE_AA)
+                cv2.line(frame, tuple(map(int, kp[a])), tuple(map(int, kp[b])), bone_colour or self.colours[b], t,
+                         cv2.LINE_AA)
         for i, (x, y) in enumerate(kp):
             if ok[i]:
                 cv2.circle(frame, (int(x), int(y)), t + 1, self.colours[i], -1, cv2.LINE_AA)
+
+
+class PeopleTagsAnnotator:
+    """With several people: "#id label" in a small panel just above each person's skeleton."""
+
+    def __init__(self, min_score: float = 0.3) -> None:
+        self.min_score = min_score
+
+    def annotate(self, frame: np.ndarray, state: OverlayState) -> np.ndarray:
+        height, width = frame.shape[:2]
+        s = base_scale(width, height) * 0.6
+        thickness, pad = max(1, int(round(s * 1.5))), max(2, int(round(6 * s)))
+        for person in state.people:
+            single = OverlayState(person.keypoints, person.scores, person.prediction, person.window_frames,
+                                  state.window_size)
+            text, kind = label_text(single)
+            text, scale, w, h = fit_text(f"#{person.id} {text}", max(8, width // 3), s, thickness)
+            seen = person.keypoints[person.scores >= self.min_score] if len(person.keypoints) else person.keypoints
+            seen = seen if len(seen) else person.keypoints
+            x0 = int(np.clip(seen[:, 0].min(), 0, max(0, width - w - 2 * pad)))
+            y1 = int(np.clip(seen[:, 1].min() - pad, h + 2 * pad, height))
+            box = Box(x0, y1 - h - 2 * pad, min(width, x0 + w + 2 * pad), y1)
+            _panel(frame, box, 0.6)
+            cv2.rectangle(frame, (box.x0, box.y0), (box.x1 - 1, box.y1 - 1), person_colour(person.id), thickness)
+            _draw_lines(frame, [TextLine(text, (x0 + pad, y1 - pad), scale, thickness, LABEL_COLOURS[kind])])
         return frame
 
 
@@ -245,7 +304,7 @@ class PanelsAnnotator:
 
 
 def default_annotators(k: int = 5) -> list:
-    return [SkeletonAnnotator(), PanelsAnnotator(k)]
+    return [SkeletonAnnotator(), PeopleTagsAnnotator(), PanelsAnnotator(k)]
 
 
 def annotate(frame: np.ndarray, state: OverlayState, annotators: list) -> np.ndarray:

@@ -23,13 +23,14 @@ import numpy as np
 from realtime.annotators import OverlayState, annotate, default_annotators
 from realtime.pose import POSE_LAYOUT, make_pose_estimator, quiet_native_libraries
 from realtime.pose_stage import PoseStage
+from realtime.people import PeopleRecognizer, PersonTimeline, crowd_overlay
 from realtime.recognizer import Prediction, Recognizer
 from realtime.sources import ThreadedCapture, describe_source, is_stream, resolve_sources
 from realtime.timeline import default_every
 from realtime.display import FALLBACK_SCREEN, LiveWindow, probe_display
 from realtime.video_io import FOURCC_BY_SUFFIX, FpsMeter, VideoSink
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
-from training.cli_types import positive
+from training.cli_types import number, positive
 from training.decision import NO_ACTION, DecisionSpec, add_decision_arguments, decision_from_arguments
 from training.device import add_device_argument, resolve_device
 from training.errors import UserError, run_cli
@@ -41,6 +42,7 @@ EXAMPLES = """examples:
   python -m realtime.cam --source 1 --threshold 0.6 --switch-after 2
   python -m realtime.cam --source clip.mp4 --no-show --save annotated.mp4
   python -m realtime.cam --checkpoint runs/20260101-120000/model.pt --every 3
+  python -m realtime.cam --max-people 4                    # everyone in view, each with an id and a label
 """
 WINDOW_TITLE = "Action recogniser"
 KEY_HINT = "q quit  r reset  s snapshot"
@@ -60,6 +62,7 @@ class LiveOptions:
     top_k: int = 5
     reset_after_s: float = 3.0
     pose_model: str | None = None
+    max_people: int = 1               # above 1: the multi-person backend, one id, window and label per person
     duration_s: float | None = None   # stop after this many seconds (None: until the source ends or q)
     print_every_s: float = 1.0        # headless: how often to print the prediction
     draw: bool = False                # draw the overlay even when nothing shows or saves it (benchmarks)
@@ -128,6 +131,18 @@ def describe_prediction(prediction: Prediction) -> str:
     return said if prediction.raw_label == prediction.label else f"{said} (model now: {prediction.raw_label})"
 
 
+def describe_people(in_view: list[PersonTimeline]) -> str:
+    """One terminal line for everyone in view: "#1 squat 91% | #2 no action (still; ...)"."""
+    if not in_view:
+        return "no person"
+    parts = []
+    for person in in_view:
+        latest = person.timeline.recognizer.latest
+        said = describe_prediction(latest) if latest else "collecting poses"
+        parts.append(f"#{person.id} {said}")
+    return " | ".join(parts)
+
+
 def _auto_every(model_ms: float, frame_ms: float, scheduled: int) -> int:
     """The model's schedule: ``scheduled`` (5 runs a second, as realtime.video), made sparser only
     when one run would cost more than a quarter of the frames' time it covers."""
@@ -145,11 +160,11 @@ def _snapshot_path(folder: Path) -> Path:
 
 
 def _scaled(state: OverlayState, factor: tuple[float, float]) -> OverlayState:
-    """The same overlay for a frame resized by (fx, fy): keypoints moved along."""
-    if state.keypoints is None:
-        return state
-    return OverlayState(state.keypoints * np.array(factor, dtype=np.float32), state.scores, state.prediction,
-                        state.window_frames, state.window_size, state.fps, state.dropped, state.hint)
+    """The same overlay for a frame resized by (fx, fy): keypoints (everyone's) moved along."""
+    scale = np.array(factor, dtype=np.float32)
+    people = [replace(person, keypoints=person.keypoints * scale) for person in state.people]
+    keypoints = state.keypoints * scale if state.keypoints is not None else None
+    return replace(state, keypoints=keypoints, people=people)
 
 
 def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) -> LiveSummary:
@@ -162,11 +177,15 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
     last_print = -1e9
     # The source is opened first: a missing camera is said before the pose model loads (and logs).
     with ThreadedCapture(source, realtime=realtime, loop=options.loop) as capture, torch_threads(1), \
-            make_pose_estimator(options.pose_model, video=True, verbose=options.verbose) as pose, \
+            make_pose_estimator(options.pose_model, video=True, verbose=options.verbose,
+                                max_people=options.max_people) as pose, \
             PoseStage(capture, pose) as stage:
         sink = VideoSink(options.save, capture.fps, options.overwrite) if options.save else None
         recognizer = Recognizer(ckpt, every=options.every or default_every(ckpt), decision=options.decision,
                                 reset_after_s=options.reset_after_s, k=options.top_k, source_fps=capture.fps)
+        crowd = (PeopleRecognizer(ckpt, fps=capture.fps, every=options.every, decision=options.decision,
+                                  k=options.top_k, source_fps=capture.fps, keep_history=False,
+                                  reset_after_s=options.reset_after_s) if options.max_people > 1 else None)
         started = last_frame = last_report = time.monotonic()  # after start-up: fps counts the loop only
         try:
             while True:
@@ -189,19 +208,26 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
                     summary.seconds, summary.dropped = last_frame - started, stage.dropped
                     options.report(summary, last_frame - started)
                 frame, found = posed.frame, posed.pose
-                prediction = recognizer.update(frame.timestamp_s, found.keypoints if found else None,
-                                               found.scores if found else None)
-                if options.every is None and prediction is not None and recognizer.model_runs == 3:
-                    model_ms = 1000 * recognizer.model_seconds / recognizer.model_runs
-                    recognizer.every = _auto_every(model_ms, 1000 / ckpt.spec.fps, default_every(ckpt))
+                if crowd is not None:
+                    in_view = crowd.add(frame.timestamp_s, posed.people, frame.image)
+                    predictions = [p.new_prediction for p in crowd.active.values() if p.new_prediction]
+                    state = replace(crowd_overlay(in_view, ckpt.spec.window_frames), dropped=stage.dropped)
+                else:
+                    in_view = [found] if found is not None else []
+                    prediction = recognizer.update(frame.timestamp_s, found.keypoints if found else None,
+                                                   found.scores if found else None)
+                    predictions = [prediction] if prediction is not None else []
+                    if options.every is None and prediction is not None and recognizer.model_runs == 3:
+                        model_ms = 1000 * recognizer.model_seconds / recognizer.model_runs
+                        recognizer.every = _auto_every(model_ms, 1000 / ckpt.spec.fps, default_every(ckpt))
+                    state = OverlayState(found.keypoints if found else None, found.scores if found else None,
+                                         recognizer.latest, len(recognizer.window), ckpt.spec.window_frames, 0.0,
+                                         stage.dropped)
                 meter.tick()
                 summary.frames += 1
-                summary.frames_with_person += found is not None
-                if prediction is not None:
+                summary.frames_with_person += bool(in_view)
+                for prediction in predictions:
                     summary.labels[prediction.label] += 1
-                state = OverlayState(found.keypoints if found else None, found.scores if found else None,
-                                     recognizer.latest, len(recognizer.window), ckpt.spec.window_frames, 0.0,
-                                     stage.dropped)
                 if sink is not None or (options.draw and window is None):   # source size, no live-only lines
                     image = annotate(frame.image.copy(), state, annotators)
                     if sink is not None:
@@ -219,13 +245,18 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
                                                    else f"user quit ({window.quit_key} key)")
                         break
                     if key == "reset":
-                        recognizer.reset()
+                        (crowd or recognizer).reset()
                     if key == "snapshot":
                         path = _snapshot_path(options.snapshot_dir)
                         cv2.imwrite(str(path), shown)
                         summary.snapshots.append(str(path))
                         print(f"snapshot saved: {path}", flush=True)
-                if not (options.show or options.quiet) and frame.timestamp_s - last_print >= options.print_every_s:
+                if not (options.show or options.quiet) and frame.timestamp_s - last_print >= options.print_every_s \
+                        and crowd is not None:
+                    last_print = frame.timestamp_s
+                    print(f"t={frame.timestamp_s:7.2f}s  {describe_people(in_view)}  [{meter.fps:.1f} fps, "
+                          f"dropped {stage.dropped}]", flush=True)
+                elif not (options.show or options.quiet) and frame.timestamp_s - last_print >= options.print_every_s:
                     last_print = frame.timestamp_s
                     latest = recognizer.latest
                     said = (describe_prediction(latest) if latest else
@@ -248,7 +279,7 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
                 window.close()
         summary.dropped = stage.dropped
     summary.seconds = time.monotonic() - started
-    summary.model_runs = recognizer.model_runs
+    summary.model_runs = crowd.model_runs if crowd is not None else recognizer.model_runs
     return summary
 
 
@@ -283,6 +314,9 @@ def main(argv: list[str] | None = None) -> list[LiveSummary]:
     p.add_argument("--reset-after", type=positive(), default=3.0, help="empty the window after N s without a person")
     p.add_argument("--duration", type=positive(), help="stop after N seconds")
     p.add_argument("--pose-model", help="MediaPipe Tasks .task file (default: the bundled model)")
+    p.add_argument("--max-people", type=number(int, 1, 16), default=1,
+                   help="follow up to N people, each with an id, window and label (default 1: the faster "
+                        "single-person pose model)")
     p.add_argument("--loop", action="store_true", help="play a video file again when it ends (kiosks, demos)")
     p.add_argument("--verbose", action="store_true", help="show MediaPipe/TFLite/OpenCV log lines")
     add_decision_arguments(p)
@@ -304,7 +338,8 @@ def main(argv: list[str] | None = None) -> list[LiveSummary]:
     options = LiveOptions(show=show, screen=screen, snapshot_dir=a.snapshot_dir, save=a.save, overwrite=a.overwrite,
                           every=a.every,
                           decision=decision_from_arguments(ckpt.decision, a), top_k=a.top_k,
-                          reset_after_s=a.reset_after, pose_model=a.pose_model, duration_s=a.duration, loop=a.loop,
+                          reset_after_s=a.reset_after, pose_model=a.pose_model, max_people=a.max_people,
+                          duration_s=a.duration, loop=a.loop,
                           verbose=a.verbose)
     summaries, failed = [], 0
     with graceful_stop():

@@ -15,8 +15,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from realtime.people import DEFAULT_TRACK_FPS
 from realtime.pose import make_pose_estimator, quiet_native_libraries
 from realtime.sources import VideoFileReader, resolve_sources
+from realtime.tracking import PersonTracker
 from realtime.window import TimeResampler, bridgeable_gap
 from training.cli_types import number
 from training.errors import UserError, run_cli
@@ -25,6 +27,7 @@ from training.outputs import atomic_path, check_output_file, write_text_atomic
 EXAMPLES = """examples:
   python -m realtime.extract my_videos/ --labels-from-folders --out my_skeletons.pkl
   python -m realtime.extract squat1.mp4 squat2.mp4 --label squat --out squats.pkl
+  python -m realtime.extract gym/ --labels-from-folders --max-people 3 --out gym.pkl   # (M, T, 17, 2) per clip
   python -m training.train --data my_skeletons.pkl --label-map my_skeletons.labels.txt --classes all --fps 25
 """
 
@@ -77,6 +80,37 @@ def extract_video(path: str, pose_model: str | None, fps: float,
     return both[None, :, :, :2].astype(np.float16), both[None, :, :, 2].astype(np.float16), shape
 
 
+def extract_people(path: str, fps: float, max_people: int, min_seen_s: float = 1.0,
+                   verbose: bool = False) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+    """One video -> every tracked person: keypoint (M, T, 17, 2) and keypoint_score (M, T, 17) float16 at ``fps``.
+
+    People are the tracker's ids (:class:`PersonTracker`), seen for at least ``min_seen_s`` seconds,
+    most-seen first (the format's "first person" is the main one); at most ``max_people``. Each
+    track is resampled alone, zeros where that person was out of view. Nobody at all: M = 1, zeros.
+    """
+    times: list[float] = []
+    rows: dict[int, dict[int, np.ndarray]] = {}
+    with VideoFileReader(path) as reader, make_pose_estimator(None, video=True, verbose=verbose,
+                                                              max_people=max_people) as pose:
+        shape, source_fps = (reader.height, reader.width), reader.fps
+        tracker = PersonTracker(source_fps if source_fps and source_fps > 0 else DEFAULT_TRACK_FPS)
+        for index, frame in enumerate(reader):
+            times.append(frame.timestamp_s)
+            for person in tracker.update(pose.estimate_all(frame.image, frame.timestamp_s), frame.image):
+                row = np.concatenate([person.pose.keypoints, person.pose.scores[:, None]], axis=1)
+                rows.setdefault(person.id, {})[index] = row
+    seen_enough = [i for i in rows if len(rows[i]) >= min_seen_s * (source_fps or DEFAULT_TRACK_FPS)]
+    order = sorted(seen_enough, key=lambda i: (-len(rows[i]), i))[:max_people]
+    tracks = []
+    for person_id in order or [None]:
+        mine = rows.get(person_id, {})
+        found = np.array([i in mine for i in range(len(times))])
+        table = np.array([mine.get(i, np.zeros((17, 3), np.float32)) for i in range(len(times))], np.float32)
+        tracks.append(resample_track(np.array(times), table, found, fps, source_fps))
+    both = np.stack(tracks)
+    return both[..., :2].astype(np.float16), both[..., 2].astype(np.float16), shape
+
+
 def class_names(videos: list[str], label: str | None, labels_from_folders: bool) -> dict[str, str]:
     """Each video's class: ``--label`` for all, or its folder's name.
 
@@ -96,9 +130,11 @@ def class_names(videos: list[str], label: str | None, labels_from_folders: bool)
 
 
 def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders: bool, fps: float,
-            pose_model: str | None = None, overwrite: bool = False,
-            verbose: bool = False) -> tuple[dict, list[tuple[str, str]]]:
+            pose_model: str | None = None, overwrite: bool = False, verbose: bool = False,
+            max_people: int = 1) -> tuple[dict, list[tuple[str, str]]]:
     """Extract every video; write ``out`` and ``out.labels.txt``; return the data and the failures."""
+    if max_people > 1 and pose_model:
+        raise UserError("--pose-model (a Tasks .task file) follows one person; leave it out for --max-people.")
     labels_path = out.with_suffix(".labels.txt")
     check_output_file(out, "--out", overwrite, suffixes=(".pkl",))
     check_output_file(labels_path, "--out (its label map)", overwrite)
@@ -108,7 +144,10 @@ def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders
     annotations, failed = [], []
     for video in tqdm(videos, desc="extracting", unit="video"):
         try:
-            keypoint, score, (h, w) = extract_video(video, pose_model, fps, verbose)
+            if max_people > 1:
+                keypoint, score, (h, w) = extract_people(video, fps, max_people, verbose=verbose)
+            else:
+                keypoint, score, (h, w) = extract_video(video, pose_model, fps, verbose)
         except UserError as exc:
             failed.append((video, str(exc)))
             tqdm.write(f"skipped {video}: {exc}")
@@ -136,12 +175,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fps", type=number(float, 1.0, 240.0), default=25.0,
                    help="resample every video to this rate (default 25, as UCF101)")
     p.add_argument("--pose-model", help="MediaPipe Tasks .task file (default: the bundled mp.solutions model)")
+    p.add_argument("--max-people", type=number(int, 1, 16), default=1,
+                   help="keep up to N tracked people per video: keypoint (M, T, 17, 2), the most-seen person "
+                        "first (default 1)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out and its label map")
     p.add_argument("--verbose", action="store_true", help="show MediaPipe/TFLite/OpenCV log lines")
     a = p.parse_args(argv)
     quiet_native_libraries(a.verbose)
     data, failed = extract(a.inputs, a.out, a.label, a.labels_from_folders, a.fps, a.pose_model, a.overwrite,
-                           a.verbose)
+                           a.verbose, a.max_people)
     n = len(data["annotations"])
     print(f"wrote {a.out} ({n} clips at {a.fps:g} fps) and {a.out.with_suffix('.labels.txt')}")
     print(f"train with: python -m training.train --data {a.out} --label-map {a.out.with_suffix('.labels.txt')} "

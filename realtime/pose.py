@@ -244,11 +244,18 @@ class TasksPose(_Closing):
 
 
 def make_pose_estimator(pose_model: str | Path | None = None, video: bool = True,
-                        verbose: bool = False) -> MediaPipePose | TasksPose:
-    """The Tasks backend when a ``.task`` file is given, else the bundled ``mp.solutions.pose``.
+                        verbose: bool = False, max_people: int = 1) -> PoseEstimator:
+    """The bundled ``mp.solutions.pose`` (one person); the Tasks backend when a ``.task`` file is
+    given; with ``max_people`` above 1 the multi-person backend (:mod:`realtime.multi_pose`).
 
     Unless ``verbose``, the native libraries' start-up log lines are kept off the terminal.
     """
+    if max_people > 1:
+        if pose_model:
+            raise UserError("--pose-model (a Tasks .task file) follows one person; leave it out to use the bundled "
+                            "models for --max-people above 1.")
+        from realtime.multi_pose import MultiPersonPose
+        return MultiPersonPose(max_people=max_people, video=video)
     if pose_model:
         return TasksPose(pose_model, video=video)
     return MediaPipePose(static_image_mode=not video, verbose=verbose)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from realtime.handoff import Handoff
 from realtime.pose import Pose, PoseEstimator
@@ -17,10 +17,12 @@ from realtime.sources import Frame, ThreadedCapture
 
 @dataclass
 class PosedFrame:
-    """A frame and the person found in it (None: nobody)."""
+    """A frame, the person found in it (None: nobody) and, from a multi-person estimator, everyone
+    found (``people``; the first is ``pose``)."""
 
     frame: Frame
     pose: Pose | None
+    people: list[Pose] = field(default_factory=list)
 
 
 class PoseStage:
@@ -32,6 +34,7 @@ class PoseStage:
     def __init__(self, capture: ThreadedCapture, pose: PoseEstimator) -> None:
         self._capture = capture
         self._pose = pose
+        self._many = hasattr(pose, "estimate_all")
         self._handoff: Handoff[PosedFrame] = Handoff(drop_when_full=capture.realtime)
         self._error: BaseException | None = None
         self.pose_seconds = 0.0
@@ -47,9 +50,14 @@ class PoseStage:
                         break
                     continue
                 started = time.perf_counter()
-                found = self._pose.estimate(frame.image, frame.timestamp_s)
+                if self._many:
+                    people = self._pose.estimate_all(frame.image, frame.timestamp_s)
+                    found = people[0] if people else None
+                else:
+                    found = self._pose.estimate(frame.image, frame.timestamp_s)
+                    people = [found] if found is not None else []
                 self.pose_seconds += time.perf_counter() - started
-                if not self._handoff.put(PosedFrame(frame, found)):
+                if not self._handoff.put(PosedFrame(frame, found, people)):
                     break
         except BaseException as exc:  # handed to the consumer, never lost
             self._error = exc

@@ -45,14 +45,17 @@ class ClipSummary:
 
 
 class ClipTimeline:
-    """Poses of one clip in, predictions and the clip label out."""
+    """Poses of one clip in, predictions and the clip label out (``keep_predictions=False``: live use,
+    only the recogniser's latest prediction is kept)."""
 
     def __init__(self, ckpt: LoadedCheckpoint, every: int | None = None, decision: DecisionSpec | None = None,
-                 k: int = 5, source_fps: float | None = None) -> None:
+                 k: int = 5, source_fps: float | None = None, keep_predictions: bool = True,
+                 reset_after_s: float = 3.0) -> None:
         self.ckpt = ckpt
+        self.keep_predictions = keep_predictions
         self.decision = decision or ckpt.decision
         self.recognizer = Recognizer(ckpt, every=every or default_every(ckpt), decision=self.decision, k=k,
-                                     source_fps=source_fps)
+                                     source_fps=source_fps, reset_after_s=reset_after_s)
         self.predictions: list[Prediction] = []
         self._last_time = 0.0
 
@@ -61,7 +64,7 @@ class ClipTimeline:
         """One frame's pose ((17, 2) pixels, (17,) scores; None for nobody); the prediction if the model ran."""
         self._last_time = timestamp_s
         prediction = self.recognizer.update(timestamp_s, keypoints, scores)
-        if prediction is not None:
+        if prediction is not None and self.keep_predictions:
             self.predictions.append(prediction)
         return prediction
 

@@ -21,6 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from realtime.annotators import OverlayState, annotate, default_annotators
+from realtime.people import PeopleRecognizer, crowd_overlay
 from realtime.pose import POSE_LAYOUT, make_pose_estimator, quiet_native_libraries
 from realtime.timeline import NO_PERSON, ClipTimeline
 from realtime.pose_stage import PoseStage
@@ -43,6 +44,7 @@ EXAMPLES = """examples:
   python -m realtime.video videos/ --workers 2 --json results.json          # 2 processes, same results
   python -m realtime.video videos/ --shard 0/4 --json part-0.json           # part 0 of 4 (any scheduler)
   python -m realtime.video --merge part-*.json --json results.json          # join the parts
+  python -m realtime.video gym.mp4 --max-people 4 --json gym.json --save-dir annotated/   # everyone, with ids
 """
 
 @dataclass
@@ -62,6 +64,7 @@ class VideoResult:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     annotated: str | None = None
     warnings: list[str] = field(default_factory=list)
+    people: list[dict] | None = None      # with --max-people above 1: one entry per tracked person
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
@@ -69,22 +72,31 @@ class VideoResult:
 
 def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, decision: DecisionSpec | None = None,
                    k: int = 5, save_path: Path | None = None, overwrite: bool = False,
-                   pose_model: str | None = None, progress: bool = True, verbose: bool = False) -> VideoResult:
+                   pose_model: str | None = None, progress: bool = True, verbose: bool = False,
+                   max_people: int = 1) -> VideoResult:
     """Run the whole pipeline over one video file (see module docstring).
 
     The same capture and pose stages as the live loop, in lossless mode: decoding, pose and
-    the rest run in three threads, every frame in order.
+    the rest run in three threads, every frame in order. With ``max_people`` above 1 every tracked
+    person gets their own timeline (``people``); the top-level label is the person seen longest.
     """
     if not Path(path).is_file():
         raise UserError(f"Cannot open video '{path}' (file not found).")
     seconds = {"wait": 0.0, "window": 0.0, "overlay": 0.0}
     annotators = default_annotators(k) if save_path else []
     frames = with_person = 0
+    many = max_people > 1
 
     with ThreadedCapture(path, realtime=False) as capture, torch_threads(1), \
-            make_pose_estimator(pose_model, video=True, verbose=verbose) as pose, PoseStage(capture, pose) as stage:
-        clip = ClipTimeline(ckpt, every=every, decision=decision, k=k, source_fps=capture.fps)
-        recognizer = clip.recognizer
+            make_pose_estimator(pose_model, video=True, verbose=verbose, max_people=max_people) as pose, \
+            PoseStage(capture, pose) as stage:
+        if many:
+            crowd = PeopleRecognizer(ckpt, fps=capture.fps, every=every, decision=decision, k=k,
+                                     source_fps=capture.fps)
+            model_seconds = lambda: crowd.model_seconds   # noqa: E731
+        else:
+            clip = ClipTimeline(ckpt, every=every, decision=decision, k=k, source_fps=capture.fps)
+            model_seconds = lambda: clip.recognizer.model_seconds   # noqa: E731
         sink = VideoSink(save_path, capture.fps, overwrite, flag="--save-dir") if save_path else None
         bar = tqdm(total=int(capture.frame_count_hint) or None, desc=Path(path).name, unit="frame", leave=False,
                    disable=not progress)
@@ -99,19 +111,29 @@ def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, 
                         break
                     continue
                 frame, found = posed.frame, posed.pose
-                model_before = recognizer.model_seconds
-                clip.add(frame.timestamp_s, found.keypoints if found else None, found.scores if found else None)
-                t2 = time.perf_counter()
-                seconds["window"] += (t2 - t1) - (recognizer.model_seconds - model_before)
-                frames += 1
-                with_person += found is not None
-                if sink is not None:
+                model_before = model_seconds()
+                if many:
+                    in_view = crowd.add(frame.timestamp_s, posed.people, frame.image)
+                    state = crowd_overlay(in_view, ckpt.spec.window_frames) if sink is not None else None
+                    with_person += bool(in_view)
+                else:
+                    clip.add(frame.timestamp_s, found.keypoints if found else None, found.scores if found else None)
+                    recognizer = clip.recognizer
                     state = OverlayState(found.keypoints if found else None, found.scores if found else None,
                                          recognizer.latest, len(recognizer.window), ckpt.spec.window_frames)
+                    with_person += found is not None
+                t2 = time.perf_counter()
+                seconds["window"] += (t2 - t1) - (model_seconds() - model_before)
+                frames += 1
+                if sink is not None:
                     sink.write(annotate(frame.image, state, annotators))
                     seconds["overlay"] += time.perf_counter() - t2
                 bar.update()
-            summary = clip.finish()
+            if many:
+                people = crowd.finish()
+                summary = people[0].summary if people else ClipTimeline(ckpt).finish()
+            else:
+                people, summary = None, clip.finish()
         except BaseException:
             if sink is not None:
                 sink.close(keep=False)       # no half-annotated video under the final name
@@ -122,7 +144,7 @@ def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, 
             sink.close(keep=not capture.error and frames > 0)
         if capture.error or frames == 0:
             raise UserError(f"Video '{path}': {capture.error or 'no frame could be decoded'} (corrupt or empty file).")
-        seconds |= {"decode": capture.decode_seconds, "pose": stage.pose_seconds, "model": recognizer.model_seconds}
+        seconds |= {"decode": capture.decode_seconds, "pose": stage.pose_seconds, "model": model_seconds()}
         fps, expected = capture.fps, capture.frame_count_hint
     warnings = []
     if expected > 0 and frames < 0.9 * expected:
@@ -133,7 +155,8 @@ def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, 
                         f"{ckpt.spec.fps:g} fps, expect a rough result")
     return VideoResult(path, summary.label, summary.probability, summary.raw_label, summary.rejected_share, frames,
                        with_person, fps, summary.timeline, summary.mean_probabilities,
-                       {k: round(v, 4) for k, v in seconds.items()}, str(save_path) if save_path else None, warnings)
+                       {k: round(v, 4) for k, v in seconds.items()}, str(save_path) if save_path else None, warnings,
+                       [p.to_json() for p in people] if people is not None else None)
 
 
 def annotated_names(videos: list[str], save_dir: Path) -> dict[str, Path]:
@@ -191,6 +214,7 @@ class VideoJob:
     pose_model: str | None
     progress: bool
     verbose: bool
+    max_people: int = 1
 
 
 def run_job(job: VideoJob) -> VideoResult | str:
@@ -199,7 +223,7 @@ def run_job(job: VideoJob) -> VideoResult | str:
     try:
         ckpt = load_checkpoint(job.checkpoint, expected_layout=POSE_LAYOUT, device=resolve_device(job.device))
         return classify_video(job.video, ckpt, job.every, job.decision, job.k, job.save_path, job.overwrite,
-                              job.pose_model, progress=job.progress, verbose=job.verbose)
+                              job.pose_model, progress=job.progress, verbose=job.verbose, max_people=job.max_people)
     except UserError as exc:
         return str(exc)
 
@@ -228,7 +252,7 @@ def run_jobs(jobs: list[VideoJob], workers: int, ckpt: LoadedCheckpoint, progres
                 try:
                     done[index] = classify_video(job.video, ckpt, job.every, job.decision, job.k, job.save_path,
                                                  job.overwrite, job.pose_model, progress=job.progress,
-                                                 verbose=job.verbose)
+                                                 verbose=job.verbose, max_people=job.max_people)
                 except UserError as exc:
                     done[index] = str(exc)
                 _report(job.video, done[index])
@@ -270,6 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--every", type=positive(int), help="run the model every N new window frames (default: 5 times a second)")
     p.add_argument("--top-k", type=positive(int), default=5, help="classes listed per prediction (default 5)")
     p.add_argument("--pose-model", help="MediaPipe Tasks .task file (default: the bundled model)")
+    p.add_argument("--max-people", type=number(int, 1, 16), default=1,
+                   help="follow up to N people, each with an id, window and label (default 1: the faster "
+                        "single-person pose model); the JSON gets a 'people' list per video")
     p.add_argument("--workers", type=number(int, 1, 64), default=1,
                    help="processes classifying videos side by side, each with its own pose model (default 1; "
                         "results are the same as with one)")
@@ -334,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         check_output_file(path, "--save-dir", a.overwrite, suffixes=(".mp4",))
     workers = min(a.workers, max(1, len(videos)))
     jobs = [VideoJob(video, str(checkpoint_path), a.device, a.every, decision, a.top_k, saves.get(video), a.overwrite,
-                     a.pose_model, not a.no_progress and workers == 1, a.verbose) for video in videos]
+                     a.pose_model, not a.no_progress and workers == 1, a.verbose, a.max_people) for video in videos]
     results: list[VideoResult] = []
     run = run_jobs(jobs, workers, ckpt, not a.no_progress)
     not_done = [job.video for job, outcome in zip(jobs, run.outcomes) if outcome is None]
@@ -351,6 +378,9 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         print(f"{Path(r.path).name[:40]:<40} {r.label[:22]:<22} {r.probability:>6.1%} {r.frames:>7} "
               f"{r.frames_with_person:>7} {len(r.timeline):>11}")
+        for person in r.people or []:
+            print(f"  {'person #' + str(person['id']):<38} {person['label'][:22]:<22} {person['probability']:>6.1%} "
+                  f"{'':>7} {person['frames_seen']:>7} {len(person['timeline']):>11}")
     for f in failed:
         print(f"FAILED {f['path']}: {f['error']}")
     if a.json:
