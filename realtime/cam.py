@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from realtime.annotators import OverlayState, annotate, default_annotators
-from realtime.pose import POSE_LAYOUT, make_pose_estimator, quiet_native_libraries
+from realtime.pose import POSE_LAYOUT, check_pose_options, make_pose_estimator, quiet_native_libraries
 from realtime.pose_stage import PoseStage
 from realtime.people import PeopleRecognizer, PersonTimeline, crowd_overlay
 from realtime.recognizer import Prediction, Recognizer
@@ -322,6 +322,7 @@ def main(argv: list[str] | None = None) -> list[LiveSummary]:
     add_decision_arguments(p)
     a = p.parse_args(argv)
     quiet_native_libraries(a.verbose)
+    check_pose_options(a.pose_model, a.max_people)
     check_output_file(a.save, "--save", a.overwrite, suffixes=tuple(FOURCC_BY_SUFFIX))
     sources = resolve_sources(a.source)
     if a.save and len(sources) > 1:

@@ -16,7 +16,7 @@ import numpy as np
 from tqdm import tqdm
 
 from realtime.people import DEFAULT_TRACK_FPS
-from realtime.pose import make_pose_estimator, quiet_native_libraries
+from realtime.pose import check_pose_options, make_pose_estimator, quiet_native_libraries
 from realtime.sources import VideoFileReader, resolve_sources
 from realtime.tracking import PersonTracker
 from realtime.window import TimeResampler, bridgeable_gap
@@ -133,8 +133,7 @@ def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders
             pose_model: str | None = None, overwrite: bool = False, verbose: bool = False,
             max_people: int = 1) -> tuple[dict, list[tuple[str, str]]]:
     """Extract every video; write ``out`` and ``out.labels.txt``; return the data and the failures."""
-    if max_people > 1 and pose_model:
-        raise UserError("--pose-model (a Tasks .task file) follows one person; leave it out for --max-people.")
+    check_pose_options(pose_model, max_people)
     labels_path = out.with_suffix(".labels.txt")
     check_output_file(out, "--out", overwrite, suffixes=(".pkl",))
     check_output_file(labels_path, "--out (its label map)", overwrite)

@@ -243,6 +243,13 @@ class TasksPose(_Closing):
         self._landmarker.close()
 
 
+def check_pose_options(pose_model: str | Path | None, max_people: int) -> None:
+    """Refuse, before any work, a combination no backend serves."""
+    if max_people > 1 and pose_model:
+        raise UserError("--pose-model (a Tasks .task file) follows one person; leave it out to use the bundled "
+                        "models for --max-people above 1.")
+
+
 def make_pose_estimator(pose_model: str | Path | None = None, video: bool = True,
                         verbose: bool = False, max_people: int = 1) -> PoseEstimator:
     """The bundled ``mp.solutions.pose`` (one person); the Tasks backend when a ``.task`` file is
@@ -250,10 +257,8 @@ def make_pose_estimator(pose_model: str | Path | None = None, video: bool = True
 
     Unless ``verbose``, the native libraries' start-up log lines are kept off the terminal.
     """
+    check_pose_options(pose_model, max_people)
     if max_people > 1:
-        if pose_model:
-            raise UserError("--pose-model (a Tasks .task file) follows one person; leave it out to use the bundled "
-                            "models for --max-people above 1.")
         from realtime.multi_pose import MultiPersonPose
         return MultiPersonPose(max_people=max_people, video=video)
     if pose_model:

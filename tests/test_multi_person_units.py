@@ -162,3 +162,22 @@ def test_people_recognizer_gives_each_id_its_own_window(trained_checkpoint) -> N
     assert first["label"] in ckpt.classes + ["no action"] and first["timeline"]
     assert first["centre"][0] < summaries[1].to_json()["centre"][0]   # walker 1 stayed left of walker 2 on average
     assert summaries[1].last_seen_s == pytest.approx(39 / 25)
+
+
+def test_overlay_draws_every_person_with_a_tag_inside_the_frame() -> None:
+    from realtime.annotators import OverlayState, PersonOverlay, annotate, default_annotators, person_colour
+    from realtime.cam import _scaled
+    shape = np.random.default_rng(3).uniform(0, 100, (17, 2)).astype(np.float32)
+    left = PersonOverlay(1, shape + [60, 0], np.ones(17, np.float32), None, 12)        # touching the top edge
+    right = PersonOverlay(2, shape + [480, 300], np.ones(17, np.float32), None, 40)
+    state = OverlayState(left.keypoints, left.scores, None, 12, 300, people=[left, right])
+    frame = annotate(np.zeros((480, 640, 3), np.uint8), state, default_annotators())
+    for person in (left, right):   # the person's own colour appears around their skeleton
+        x0, y0 = np.maximum(person.keypoints.min(0).astype(int) - 40, 0)
+        x1, y1 = person.keypoints.max(0).astype(int) + 5
+        region = frame[y0:y1, x0:x1].reshape(-1, 3)
+        assert np.any(np.all(region == person_colour(person.id), axis=1))
+    assert person_colour(1) != person_colour(2)
+    half = _scaled(state, (0.5, 0.5))
+    assert half.people[1].keypoints == pytest.approx(right.keypoints * 0.5)
+    assert half.keypoints == pytest.approx(left.keypoints * 0.5)
