@@ -18,7 +18,7 @@ from realtime.cam import LiveOptions, LiveSummary, choose_display, run_live
 from realtime.pose import POSE_LAYOUT, quiet_native_libraries
 from realtime.sources import open_capture, resolve_sources
 from training.checkpoint import add_checkpoint_argument, load_checkpoint, resolve_checkpoint
-from training.cli_types import positive
+from training.cli_types import number, positive
 from training.config import RECIPES, resolve_config
 from training.dataset import load_skeleton_file
 from training.decision import add_decision_arguments, decision_from_arguments
@@ -111,6 +111,8 @@ def main(argv: list[str] | None = None) -> LiveSummary:
     p.add_argument("--save", type=Path, help="write the annotated video")
     p.add_argument("--overwrite", action="store_true")
     p.add_argument("--duration", type=positive(), help="stop after N seconds")
+    p.add_argument("--max-people", type=number(int, 1, 16), default=1,
+                   help="follow up to N people, each with an id and a label (default 1)")
     p.add_argument("--verbose", action="store_true", help="show MediaPipe/TFLite/OpenCV log lines")
     add_decision_arguments(p)
     a = p.parse_args(argv)
@@ -134,7 +136,7 @@ def main(argv: list[str] | None = None) -> LiveSummary:
           f"{'webcam ' + str(source) if isinstance(source, int) else source}" + (" (q to quit)" if show else ""))
     summary = run_live(source, ckpt, LiveOptions(show=show, screen=screen, save=a.save, overwrite=a.overwrite, duration_s=a.duration,
                                                  decision=decision_from_arguments(ckpt.decision, a),
-                                                 verbose=a.verbose))
+                                                 max_people=a.max_people, verbose=a.verbose))
     print(f"==> {summary.describe()}")
     print(f"==> total {time.perf_counter() - started:.0f} s")
     return summary
