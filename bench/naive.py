@@ -12,7 +12,7 @@ from training.features import build_features
 from training.model import ActionLSTM
 
 
-def naive_video_loop(path: str, ckpt: LoadedCheckpoint, max_frames: int | None = None) -> int:
+def naive_video_loop(path: str, ckpt: LoadedCheckpoint) -> int:
     """Single thread: read a frame, pose, map, append, normalise the whole window, run the LSTM, repeat.
 
     Returns the number of frames processed.
@@ -21,7 +21,7 @@ def naive_video_loop(path: str, ckpt: LoadedCheckpoint, max_frames: int | None =
     window: list[np.ndarray] = []
     frames = 0
     with MediaPipePose() as pose, torch.inference_mode():
-        while max_frames is None or frames < max_frames:
+        while True:
             ok, image = capture.read()
             if not ok:
                 break

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 import torch
 
+from bench.multi_pose_check import FPS_CLIPS, check_live_fps
 from bench.naive import naive_train_steps, naive_video_loop
 from realtime.cam import LiveOptions, run_live
 from realtime.pose import MediaPipePose
@@ -95,7 +96,7 @@ def bench_live(ckpt, clip: Path, repeats: int) -> dict:
     return {k: v[0] for k, v in rows.items()} | {f"{k}_spread": v[1] for k, v in rows.items()}
 
 
-def bench_video(ckpt, clips: list[Path], repeats: int, max_frames: int | None) -> dict:
+def bench_video(ckpt, clips: list[Path], repeats: int) -> dict:
     """The project's realtime.video path vs the naive single-threaded loop, frames/s over the clips."""
     def project() -> float:
         t = time.perf_counter()
@@ -106,7 +107,7 @@ def bench_video(ckpt, clips: list[Path], repeats: int, max_frames: int | None) -
 
     def naive() -> float:
         t = time.perf_counter()
-        n = sum(naive_video_loop(str(clip), ckpt, max_frames) for clip in clips)
+        n = sum(naive_video_loop(str(clip), ckpt) for clip in clips)
         return n / (time.perf_counter() - t)
 
     p, n = repeat(project, repeats), repeat(naive, repeats)
@@ -255,26 +256,30 @@ def main(argv: list[str] | None = None) -> dict:
         run = train(TrainConfig(data=str(data), out=str(tmp / "run"), epochs=1), echo=lambda *x: None, progress=False)
         ckpt = load_checkpoint(run.run_dir / "model.pt")
         clip = resized_clip(a.videos / LIVE_CLIP, tmp / "live_640x480.avi", (640, 480), frames)
-        print("1/6 live floor ...", flush=True)
+        print("1/7 live floor ...", flush=True)
         results |= bench_live(ckpt, clip, repeats)
         results["live_vs_pose_ratio"] = results["live_fps"] / results["pose_only_fps"]
         results["live_every_frame_vs_pose_ratio"] = results["live_every_frame_fps"] / results["pose_only_fps"]
-        print("2/6 recorded videos vs a naive loop ...", flush=True)
+        print("2/7 recorded videos vs a naive loop ...", flush=True)
         clips = [a.videos / c for c in VIDEO_CLIPS]
         if a.quick:
             clips = [resized_clip(clips[0], tmp / "short.avi", (320, 240), frames)]
-        results |= bench_video(ckpt, clips, repeats, None)
-        print("3/6 realtime.video with 2 workers vs 1 ...", flush=True)
+        results |= bench_video(ckpt, clips, repeats)
+        print("3/7 realtime.video with 2 workers vs 1 ...", flush=True)
         worker_clips = clips if a.quick else sorted(c for c in a.videos.iterdir() if c.suffix in (".mp4", ".avi"))
         results |= bench_video_workers(run.run_dir / "model.pt", worker_clips * (2 if a.quick else 1),
                                        1 if a.quick else 2)
-        print("4/6 model latency ...", flush=True)
+        print("4/7 model latency ...", flush=True)
         results |= bench_model(ckpt, repeats)
         if BUNDLED_MODEL.is_file():
             results |= bench_model_share(results["pose_only_fps"], repeats)
-        print("5/6 training loop vs a naive padded loop ...", flush=True)
+        print("5/7 training loop vs a naive padded loop ...", flush=True)
         results |= bench_training(data, repeats, 4 if a.quick else None)
-        print("6/6 peak memory ...", flush=True)
+        if all((a.videos / clip_path).is_file() for clip_path in FPS_CLIPS[:2]):
+            print("6/7 live loop with 2 people in view (--max-people 2) ...", flush=True)
+            results |= check_live_fps(a.videos.parent, str(run.run_dir / "model.pt"), people=(2,),
+                                      frames=30 if a.quick else 150)
+        print("7/7 peak memory ...", flush=True)
         checkpoint = run.run_dir / "model.pt"
         results["peak_rss_mb_live"] = peak_rss_mb(
             f"from realtime.cam import LiveOptions, run_live\nfrom training.checkpoint import load_checkpoint\n"
@@ -318,6 +323,8 @@ def format_table(r: dict) -> str:
                  f"{r['naive_train_samples_per_s']:.0f} clip/s", f"{r['train_vs_naive_ratio']:.2f}", ">= 1.50"),
              row("  padding ratio of the file", f"{r['padding_ratio']:.2f}", "(padded/valid)"),
              row("  same batch, |loss diff|", f"{r['same_batch_loss_abs_diff']:.2e}"),
+             *([row("live loop, 2 people, 640x480", f"{r['multi_2_people_fps']:.1f} fps", "", "", ">= 15")]
+               if "multi_2_people_fps" in r else []),
              row("peak RSS live / training", f"{r['peak_rss_mb_live']:.0f} MB", f"{r['peak_rss_mb_train']:.0f} MB")]
     return "\n".join(lines)
 

@@ -268,6 +268,7 @@ class PeopleTagsAnnotator:
         height, width = frame.shape[:2]
         s = base_scale(width, height) * 0.6
         thickness, pad = max(1, int(round(s * 1.5))), max(2, int(round(6 * s)))
+        placed: list[Box] = []
         for person in state.people:
             single = OverlayState(person.keypoints, person.scores, person.prediction, person.window_frames,
                                   state.window_size)
@@ -278,6 +279,13 @@ class PeopleTagsAnnotator:
             x0 = int(np.clip(seen[:, 0].min(), 0, max(0, width - w - 2 * pad)))
             y1 = int(np.clip(seen[:, 1].min() - pad, h + 2 * pad, height))
             box = Box(x0, y1 - h - 2 * pad, min(width, x0 + w + 2 * pad), y1)
+            for _ in range(len(placed)):          # people close together: stack the tags, never overlap
+                hit = next((other for other in placed if box.overlaps(other)), None)
+                if hit is None:
+                    break
+                y1 = hit.y1 + h + 2 * pad if hit.y1 + h + 2 * pad <= height else hit.y0
+                box = Box(x0, y1 - h - 2 * pad, box.x1, y1)
+            placed.append(box)
             _panel(frame, box, 0.6)
             cv2.rectangle(frame, (box.x0, box.y0), (box.x1 - 1, box.y1 - 1), person_colour(person.id), thickness)
             _draw_lines(frame, [TextLine(text, (x0 + pad, y1 - pad), scale, thickness, LABEL_COLOURS[kind])])

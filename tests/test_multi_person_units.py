@@ -181,3 +181,19 @@ def test_overlay_draws_every_person_with_a_tag_inside_the_frame() -> None:
     half = _scaled(state, (0.5, 0.5))
     assert half.people[1].keypoints == pytest.approx(right.keypoints * 0.5)
     assert half.keypoints == pytest.approx(left.keypoints * 0.5)
+
+
+def test_tags_of_people_close_together_do_not_overlap(monkeypatch) -> None:
+    import realtime.annotators as annotators
+    shape = np.random.default_rng(4).uniform(0, 100, (17, 2)).astype(np.float32)
+    people = [annotators.PersonOverlay(i, shape + [200 + 5 * i, 200 + 3 * i], np.ones(17, np.float32), None, 10)
+              for i in (1, 2, 3)]
+    drawn = []
+    real_panel = annotators._panel
+    monkeypatch.setattr(annotators, "_panel", lambda frame, box, alpha=0.55: (drawn.append(box),
+                                                                              real_panel(frame, box, alpha)))
+    annotators.PeopleTagsAnnotator().annotate(np.zeros((480, 640, 3), np.uint8),
+                                              annotators.OverlayState(None, None, None, 0, 300, people=people))
+    assert len(drawn) == 3                                                  # one tag per person
+    assert not any(a.overlaps(b) for i, a in enumerate(drawn) for b in drawn[i + 1:])
+    assert all(b.inside(640, 480) for b in drawn)
