@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 
 from tests.conftest import REPO, shared_file
@@ -167,3 +168,23 @@ def test_the_last_frame_stays_until_a_key_when_a_file_ends(x_display: str, train
     press(x_display, window, "space")
     code, stdout, _ = finish(proc)
     assert code == 0 and "end of the video" in stdout and "source ended" in stdout
+
+
+def test_several_people_are_drawn_in_the_window_with_their_id_colours(x_display: str, trained_checkpoint: Path,
+                                                                      tmp_path: Path) -> None:
+    from realtime.annotators import person_colour
+    shots = tmp_path / "shots"
+    proc, window = open_cam(x_display, trained_checkpoint, "--source", str(shared_file("videos/pose_1.mp4")), "--loop",
+                            "--max-people", "2", "--snapshot-dir", str(shots), cwd=tmp_path)
+    time.sleep(2.0)
+    press(x_display, window, "r")                      # reset: every person's window starts over
+    time.sleep(1.0)
+    press(x_display, window, "s")
+    time.sleep(1.0)
+    press(x_display, window, "q")
+    code, stdout, stderr = finish(proc)
+    assert code == 0, stderr
+    shot = cv2.imread(str(shots / "snapshot_001.png"))
+    assert shot is not None
+    bones = np.all(shot == person_colour(1), axis=2).sum()   # the dancer is id 1: bones and tag border in its colour
+    assert bones > 50, bones
