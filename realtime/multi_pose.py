@@ -27,7 +27,7 @@ import numpy as np
 from mapping.convert import mediapipe_to_coco17
 from mapping.layouts import MEDIAPIPE33
 from realtime.person_crop import Roi, View, detection_views, roi_from_points, same_person, view_pixels
-from realtime.pose import Pose, _Closing, _quiet_native_logs, check_frame
+from realtime.pose import Pose, ClosesOnce, native_logs_silenced, check_frame
 from realtime.ssd_decode import BLAZEPOSE_DETECTOR, FULL_BODY_POINT, HIP_CENTRE, Detection, decode, make_anchors, weighted_nms
 from training.errors import UserError
 
@@ -60,13 +60,13 @@ def _interpreter(path: Path, threads: int):
     except ImportError as exc:
         raise UserError(f"--max-people above 1 needs the LiteRT runtime ({exc}): "
                         "pip install -r requirements.txt (ai-edge-litert).") from None
-    with _quiet_native_logs():
+    with native_logs_silenced():
         interpreter = Interpreter(model_path=str(path), num_threads=threads)
         interpreter.allocate_tensors()
     return interpreter
 
 
-class MultiPersonPose(_Closing):
+class MultiPersonPose(ClosesOnce):
     """Up to ``max_people`` poses per frame (see the module docstring).
 
     Args:

@@ -100,7 +100,7 @@ class StderrSilencer:
 
 
 @contextlib.contextmanager
-def _quiet_native_logs(enabled: bool = True):
+def native_logs_silenced(enabled: bool = True):
     """Silence native chatter for the duration of a block (see :class:`StderrSilencer`)."""
     silencer = StderrSilencer()
     if enabled:
@@ -119,7 +119,7 @@ def _flush_c_streams() -> None:
         pass
 
 
-class _Closing:
+class ClosesOnce:
     """Context-manager plumbing: ``close()`` releases the graph once (``_release``)."""
 
     _closed = False
@@ -139,7 +139,7 @@ class _Closing:
         self.close()
 
 
-class MediaPipePose(_Closing):
+class MediaPipePose(ClosesOnce):
     """``mp.solutions.pose`` with ``model_complexity=1`` (the model bundled in mediapipe 0.10.21).
 
     Args:
@@ -199,7 +199,7 @@ class MediaPipePose(_Closing):
         self._pose.close()
 
 
-class TasksPose(_Closing):
+class TasksPose(ClosesOnce):
     """MediaPipe Tasks ``PoseLandmarker`` from a ``.task`` model file (first person only)."""
 
     def __init__(self, model_path: str | Path, video: bool = True) -> None:
@@ -216,7 +216,7 @@ class TasksPose(_Closing):
         options = vision.PoseLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(model_path)),
                                                running_mode=mode, num_poses=1)
         try:
-            with _quiet_native_logs():
+            with native_logs_silenced():
                 self._landmarker = vision.PoseLandmarker.create_from_options(options)
         except (RuntimeError, ValueError) as exc:
             raise UserError(f"'{model_path}' is not a usable MediaPipe pose model ({str(exc).splitlines()[0]}). "
