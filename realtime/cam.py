@@ -315,8 +315,8 @@ def main(argv: list[str] | None = None) -> list[LiveSummary]:
     p.add_argument("--duration", type=positive(), help="stop after N seconds")
     p.add_argument("--pose-model", help="MediaPipe Tasks .task file (default: the bundled model)")
     p.add_argument("--max-people", type=number(int, 1, 16), default=1,
-                   help="follow up to N people, each with an id, window and label (default 1: the faster "
-                        "single-person pose model)")
+                   help="follow up to N people, each with an id, window and label (default 1: MediaPipe's "
+                        "single-person graph, the more accurate for one person)")
     p.add_argument("--loop", action="store_true", help="play a video file again when it ends (kiosks, demos)")
     p.add_argument("--verbose", action="store_true", help="show MediaPipe/TFLite/OpenCV log lines")
     add_decision_arguments(p)

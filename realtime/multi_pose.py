@@ -28,7 +28,8 @@ from mapping.convert import mediapipe_to_coco17
 from mapping.layouts import MEDIAPIPE33
 from realtime.person_crop import Roi, View, detection_views, roi_from_points, same_person, view_pixels
 from realtime.pose import Pose, ClosesOnce, native_logs_silenced, check_frame
-from realtime.ssd_decode import BLAZEPOSE_DETECTOR, FULL_BODY_POINT, HIP_CENTRE, Detection, decode, make_anchors, weighted_nms
+from realtime.ssd_decode import (BLAZEPOSE_DETECTOR, FULL_BODY_POINT, HIP_CENTRE, Detection, decode, make_anchors,
+                                 weighted_nms)
 from training.errors import UserError
 
 LANDMARK_INPUT = 256
@@ -47,7 +48,8 @@ def _mediapipe_models() -> tuple[Path, Path]:
     except ImportError as exc:
         raise UserError(f"mediapipe is not installed ({exc}): pip install -r requirements.txt") from None
     root = Path(mediapipe.__file__).parent / "modules"
-    detector, landmarks = root / "pose_detection/pose_detection.tflite", root / "pose_landmark/pose_landmark_full.tflite"
+    detector = root / "pose_detection/pose_detection.tflite"
+    landmarks = root / "pose_landmark/pose_landmark_full.tflite"
     for path in (detector, landmarks):
         if not path.is_file():
             raise UserError(f"mediapipe has no bundled {path.name}: install mediapipe==0.10.21 (requirements.txt).")
@@ -119,7 +121,8 @@ class MultiPersonPose(ClosesOnce):
         found = []
         for d in weighted_nms(decode(raw_boxes, raw_scores, self._anchors, self.min_detection_score)):
             box = np.concatenate([d.box[:2] * view.side + offset, d.box[2:] * view.side + offset])
-            found.append(Detection(d.score, box.astype(np.float32), (d.keypoints * view.side + offset).astype(np.float32)))
+            keypoints = d.keypoints * view.side + offset
+            found.append(Detection(d.score, box.astype(np.float32), keypoints.astype(np.float32)))
         return found
 
     def landmarks(self, rgb: np.ndarray, roi: Roi) -> tuple[np.ndarray, float]:

@@ -295,8 +295,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=positive(int), default=5, help="classes listed per prediction (default 5)")
     p.add_argument("--pose-model", help="MediaPipe Tasks .task file (default: the bundled model)")
     p.add_argument("--max-people", type=number(int, 1, 16), default=1,
-                   help="follow up to N people, each with an id, window and label (default 1: the faster "
-                        "single-person pose model); the JSON gets a 'people' list per video")
+                   help="follow up to N people, each with an id, window and label (default 1: MediaPipe's "
+                        "single-person graph, the more accurate for one person); the JSON gets a 'people' list "
+                        "per video")
     p.add_argument("--workers", type=number(int, 1, 64), default=1,
                    help="processes classifying videos side by side, each with its own pose model (default 1; "
                         "results are the same as with one)")

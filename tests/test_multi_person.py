@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import SHARED_DATA, assert_clean_error, run_module, shared_file
+from tests.conftest import SHARED_DATA, assert_clean_error, run_module, run_modules_together, shared_file
 
 LEFT = "videos/realworld/jumping_jacks/THChen2002__medaipipe__Jumping_Jacks.mp4"
 RIGHT = "videos/realworld/jump_rope/Hooneybadger__jump-rope-detector__videos_alternative_jump_video_02.mp4"
@@ -48,12 +48,19 @@ def side_by_side(tmp_path_factory) -> Path:
     return out
 
 
-def test_two_people_side_by_side_get_two_different_right_labels(side_by_side: Path, tmp_path: Path) -> None:
-    out = tmp_path / "two.json"
-    saved = tmp_path / "annotated"
-    proc = run_module("realtime.video", str(side_by_side), "--max-people", "2", "--checkpoint", "default",
-                      "--json", str(out), "--save-dir", str(saved), "--no-progress")
-    assert proc.returncode == 0, proc.stderr
+def test_two_people_side_by_side_through_video_extract_and_cam(side_by_side: Path, tmp_path: Path) -> None:
+    """The three commands run side by side on the clip (independent processes, one test's time)."""
+    out, saved, pickle_out = tmp_path / "two.json", tmp_path / "annotated", tmp_path / "two.pkl"
+    video_run, extract_run, cam_run = run_modules_together([
+        ("realtime.video", [str(side_by_side), "--max-people", "2", "--checkpoint", "default", "--json", str(out),
+                            "--save-dir", str(saved), "--no-progress"]),
+        ("realtime.extract", [str(side_by_side), "--label", "exercise", "--max-people", "3", "--out", str(pickle_out),
+                              "--fps", "15"]),
+        ("realtime.cam", ["--source", str(side_by_side), "--no-show", "--max-people", "2", "--checkpoint", "default"]),
+    ])
+
+    # realtime.video: two ids, each with the right label of their own side, own timeline
+    assert video_run.returncode == 0, video_run.stderr
     video = json.loads(out.read_text())["videos"][0]
     people = video["people"]
     assert len(people) == 2, [(p["id"], p["frames_seen"]) for p in people]
@@ -64,33 +71,25 @@ def test_two_people_side_by_side_get_two_different_right_labels(side_by_side: Pa
         assert person["frames_seen"] >= 0.8 * video["frames"]
         assert len(person["timeline"]) >= 10 and all("raw_label" in t for t in person["timeline"])
     assert video["label"] in {"jumping_jacks", "jump_rope"}   # the top level: the person seen longest
-    assert "person #" in proc.stdout
+    assert "person #" in video_run.stdout
     annotated = cv2.VideoCapture(str(next(saved.iterdir())))
     assert int(annotated.get(cv2.CAP_PROP_FRAME_COUNT)) == video["frames"]
 
-
-def test_extract_writes_every_person(side_by_side: Path, tmp_path: Path) -> None:
-    out = tmp_path / "two.pkl"
-    proc = run_module("realtime.extract", str(side_by_side), "--label", "exercise", "--max-people", "3",
-                      "--out", str(out), "--fps", "15")
-    assert proc.returncode == 0, proc.stderr
-    with out.open("rb") as f:
+    # realtime.extract: (M, T, 17, 2), one track per person, most of the clip each, far apart
+    assert extract_run.returncode == 0, extract_run.stderr
+    with pickle_out.open("rb") as f:
         record = pickle.load(f)["annotations"][0]
     keypoint, score = record["keypoint"], record["keypoint_score"]
     assert keypoint.shape[0] == 2 and keypoint.shape[2:] == (17, 2) and score.shape == keypoint.shape[:3]
     assert keypoint.shape[1] == record["total_frames"]
-    seen = (score > 0).any(axis=2).mean(axis=1)            # share of frames each person is in
-    assert np.all(seen > 0.8)
+    assert np.all((score > 0).any(axis=2).mean(axis=1) > 0.8)          # share of frames each person is in
     centres = [keypoint[m][score[m].max(axis=1) > 0].astype(np.float32).mean(axis=(0, 1))[0] for m in range(2)]
-    assert abs(centres[0] - centres[1]) > 200              # two different people, not one twice
+    assert abs(centres[0] - centres[1]) > 200                          # two different people, not one twice
 
-
-def test_cam_prints_a_label_per_person(side_by_side: Path) -> None:
-    proc = run_module("realtime.cam", "--source", str(side_by_side), "--no-show", "--max-people", "2",
-                      "--checkpoint", "default")
-    assert proc.returncode == 0, proc.stderr
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("t=") and "#2" in line]
-    assert lines and "#1" in lines[-1], proc.stdout[-2000:]
+    # realtime.cam: a line per second naming both
+    assert cam_run.returncode == 0, cam_run.stderr
+    lines = [line for line in cam_run.stdout.splitlines() if line.startswith("t=") and "#2" in line]
+    assert lines and "#1" in lines[-1], cam_run.stdout[-2000:]
 
 
 def test_bad_multi_person_options_are_one_clear_line(tmp_path: Path) -> None:

@@ -161,9 +161,9 @@ def test_snapshots_are_saved_where_asked_and_listed(x_display: str, trained_chec
 
 def test_the_last_frame_stays_until_a_key_when_a_file_ends(x_display: str, trained_checkpoint: Path,
                                                            tmp_path: Path) -> None:
-    proc, window = open_cam(x_display, trained_checkpoint, "--source", str(shared_file("videos/pose_squats.mp4")),
+    proc, window = open_cam(x_display, trained_checkpoint, "--source", str(shared_file("videos/pose_1.mp4")),
                      cwd=tmp_path)
-    time.sleep(16)                                     # the 13 s clip has ended by now (played at its own rate)
+    time.sleep(7)                                      # the 4 s clip has ended by now (played at its own rate)
     assert proc.poll() is None and x(x_display, "xdotool", "search", "--onlyvisible", "--name", f"^{TITLE}$")
     press(x_display, window, "space")
     code, stdout, _ = finish(proc)
