@@ -24,7 +24,8 @@ from scipy.optimize import linear_sum_assignment
 from bench.pose_check import DEFAULT_DATA, _need
 from realtime.multi_pose import MultiPersonPose
 from realtime.pose import MediaPipePose, Pose
-from realtime.tracking import PersonTracker, body_size
+from realtime.person_crop import body_size
+from realtime.tracking import PersonTracker
 from training.errors import run_cli
 
 MATCH_ERROR = 0.2          # a skeleton belongs to an annotated person if its mean error is below 0.2 x their size

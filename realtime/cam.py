@@ -181,11 +181,13 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
                                 max_people=options.max_people) as pose, \
             PoseStage(capture, pose) as stage:
         sink = VideoSink(options.save, capture.fps, options.overwrite) if options.save else None
-        recognizer = Recognizer(ckpt, every=options.every or default_every(ckpt), decision=options.decision,
-                                reset_after_s=options.reset_after_s, k=options.top_k, source_fps=capture.fps)
+        # one person: a Recognizer; several: a tracker and one Recognizer per id (the same window and decisions)
         crowd = (PeopleRecognizer(ckpt, fps=capture.fps, every=options.every, decision=options.decision,
                                   k=options.top_k, source_fps=capture.fps, keep_history=False,
                                   reset_after_s=options.reset_after_s) if options.max_people > 1 else None)
+        recognizer = (Recognizer(ckpt, every=options.every or default_every(ckpt), decision=options.decision,
+                                 reset_after_s=options.reset_after_s, k=options.top_k, source_fps=capture.fps)
+                      if crowd is None else None)
         started = last_frame = last_report = time.monotonic()  # after start-up: fps counts the loop only
         try:
             while True:

@@ -29,17 +29,13 @@ from mapping.layouts import MEDIAPIPE33
 from realtime.person_crop import Roi, View, detection_views, roi_from_points, same_person, view_pixels
 from realtime.pose import Pose, ClosesOnce, native_logs_silenced, check_frame
 from realtime.ssd_decode import (BLAZEPOSE_DETECTOR, FULL_BODY_POINT, HIP_CENTRE, Detection, decode, make_anchors,
-                                 weighted_nms)
+                                 sigmoid, weighted_nms)
 from training.errors import UserError
 
 LANDMARK_INPUT = 256
 LANDMARK_ROWS = 39               # 33 body landmarks + 6 auxiliary (33: hip centre, 34: full-body point)
 AUX_HIP_CENTRE, AUX_BODY_POINT = 33, 34
 BODY = len(MEDIAPIPE33)
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -50.0, 50.0)))
 
 
 def _mediapipe_models() -> tuple[Path, Path]:
@@ -138,7 +134,7 @@ class MultiPersonPose(ClosesOnce):
         presence = float(self._landmarker.get_tensor(self._presence_out).reshape(-1)[0])   # already a probability
         back = cv2.invertAffineTransform(matrix)
         xy = raw[:, :2] @ back[:, :2].T + back[:, 2]
-        out = np.concatenate([xy, _sigmoid(raw[:, 3:4]), _sigmoid(raw[:, 4:5])], axis=1)
+        out = np.concatenate([xy, sigmoid(raw[:, 3:4]), sigmoid(raw[:, 4:5])], axis=1)
         return out.astype(np.float32), presence
 
     # -- a frame ---------------------------------------------------------------------------------

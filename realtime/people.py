@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from realtime.annotators import OverlayState, PersonOverlay
+from realtime.person_crop import body_size
 from realtime.pose import Pose
 from realtime.recognizer import Prediction
 from realtime.timeline import ClipSummary, ClipTimeline
@@ -140,7 +141,7 @@ def main_person(in_view: list[PersonTimeline]) -> PersonTimeline | None:
     shown = [p for p in in_view if p.pose is not None]
     if not shown:
         return None
-    return max(shown, key=lambda p: float(np.ptp(p.pose.keypoints, axis=0).max()))
+    return max(shown, key=lambda p: body_size(p.pose.keypoints))
 
 
 def crowd_overlay(in_view: list[PersonTimeline], window_size: int) -> OverlayState:

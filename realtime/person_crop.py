@@ -89,6 +89,11 @@ def view_pixels(rgb: np.ndarray, view: View) -> np.ndarray:
     return out
 
 
+def body_size(points: np.ndarray) -> float:
+    """(K, 2) pixels -> the longer side of their bounding box (at least 1 px)."""
+    return max(float(np.ptp(points, axis=0).max()), 1.0)
+
+
 def same_person(a: np.ndarray, b: np.ndarray, tolerance: float = 0.15, box_overlap: float = 0.6) -> bool:
     """Whether two landmark sets ((K, 2) pixels) are the same body.
 
@@ -97,7 +102,7 @@ def same_person(a: np.ndarray, b: np.ndarray, tolerance: float = 0.15, box_overl
     can come out with some joints swapped or bent otherwise (a person lying down), while two
     people rarely fill the same box. Two people who merely overlap stay two.
     """
-    size = max(float(np.ptp(a, axis=0).max()), float(np.ptp(b, axis=0).max()), 1.0)
+    size = max(body_size(a), body_size(b))
     if float(np.median(np.linalg.norm(a - b, axis=1))) < tolerance * size:
         return True
     return box_iou(np.concatenate([a.min(0), a.max(0)]), np.concatenate([b.min(0), b.max(0)])) > box_overlap

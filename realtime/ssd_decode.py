@@ -46,6 +46,11 @@ class Detection:
     keypoints: np.ndarray
 
 
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """Logits -> probabilities, clipped to +-100 first (no overflow), in float64."""
+    return 1.0 / (1.0 + np.exp(-np.clip(np.asarray(x, dtype=np.float64), -100.0, 100.0)))
+
+
 def make_anchors(spec: AnchorSpec = BLAZEPOSE_DETECTOR) -> np.ndarray:
     """Anchor centres in the order the model emits its rows: (N, 2) x, y in [0, 1].
 
@@ -77,8 +82,7 @@ def decode(raw_boxes: np.ndarray, raw_scores: np.ndarray, anchors: np.ndarray, m
         anchors: (N, 2) from :func:`make_anchors`.
     """
     raw_boxes = raw_boxes.reshape(len(anchors), spec.values_per_box)
-    logits = np.clip(raw_scores.reshape(-1).astype(np.float64), -100.0, 100.0)
-    scores = 1.0 / (1.0 + np.exp(-logits))
+    scores = sigmoid(raw_scores.reshape(-1))
     keep = np.flatnonzero(scores >= min_score)
     detections = []
     for i in keep:

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from mapping.layouts import COCO17, index_of
+from realtime.person_crop import body_size
 from realtime.pose import Pose
 from training.errors import UserError
 
@@ -30,11 +31,6 @@ class TrackedPerson:
 
     id: int
     pose: Pose
-
-
-def body_size(keypoints: np.ndarray) -> float:
-    """(17, 2) pixels -> the longer side of their bounding box (at least 1 px)."""
-    return max(float(np.ptp(keypoints, axis=0).max()), 1.0)
 
 
 def skeleton_distance(detected: np.ndarray, scores: np.ndarray, predicted: np.ndarray) -> float:
