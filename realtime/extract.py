@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from realtime.people import DEFAULT_TRACK_FPS
 from realtime.pose import check_pose_options, make_pose_estimator, quiet_native_libraries
 from realtime.sources import VideoFileReader, resolve_sources
 from realtime.tracking import PersonTracker
@@ -93,13 +92,13 @@ def extract_people(path: str, fps: float, max_people: int, min_seen_s: float = 1
     with VideoFileReader(path) as reader, make_pose_estimator(None, video=True, verbose=verbose,
                                                               max_people=max_people) as pose:
         shape, source_fps = (reader.height, reader.width), reader.fps
-        tracker = PersonTracker(source_fps if source_fps and source_fps > 0 else DEFAULT_TRACK_FPS)
+        tracker = PersonTracker(source_fps)
         for index, frame in enumerate(reader):
             times.append(frame.timestamp_s)
             for person in tracker.update(pose.estimate_all(frame.image, frame.timestamp_s), frame.image):
                 row = np.concatenate([person.pose.keypoints, person.pose.scores[:, None]], axis=1)
                 rows.setdefault(person.id, {})[index] = row
-    seen_enough = [i for i in rows if len(rows[i]) >= min_seen_s * (source_fps or DEFAULT_TRACK_FPS)]
+    seen_enough = [i for i in rows if len(rows[i]) >= min_seen_s * tracker.fps]
     order = sorted(seen_enough, key=lambda i: (-len(rows[i]), i))[:max_people]
     tracks = []
     for person_id in order or [None]:

@@ -21,8 +21,6 @@ from realtime.tracking import PersonTracker, TrackedPerson
 from training.checkpoint import LoadedCheckpoint
 from training.decision import DecisionSpec
 
-DEFAULT_TRACK_FPS = 30.0      # the tracker's clock when a source does not say its frame rate
-
 
 @dataclass
 class PersonTimeline:
@@ -65,7 +63,7 @@ class PeopleRecognizer:
 
     Args:
         ckpt, every, decision, k, source_fps: as for :class:`ClipTimeline`.
-        fps: the stream's frame rate (the tracker's times are in seconds; unknown: DEFAULT_TRACK_FPS).
+        fps: the stream's frame rate (the tracker's times are in seconds; None: unknown).
         keep_history: keep every prediction and forgotten person (video) or not (live).
     """
 
@@ -75,7 +73,7 @@ class PeopleRecognizer:
         self.ckpt = ckpt
         self._make = lambda: ClipTimeline(ckpt, every=every, decision=decision, k=k, source_fps=source_fps,
                                           keep_predictions=keep_history, reset_after_s=reset_after_s)
-        self.tracker = PersonTracker(fps if fps and fps > 0 else DEFAULT_TRACK_FPS)
+        self.tracker = PersonTracker(fps)
         self.keep_history = keep_history
         self.active: dict[int, PersonTimeline] = {}
         self.closed: list[PersonTimeline] = []

@@ -20,6 +20,7 @@ from realtime.person_crop import body_size
 from realtime.pose import Pose
 from training.errors import UserError
 
+DEFAULT_TRACK_FPS = 30.0      # the tracker's clock when a source does not say its frame rate
 TORSO = tuple(index_of(COCO17, ("left_shoulder", "right_shoulder", "left_hip", "right_hip")))
 MIN_JOINT_SCORE = 0.3
 HIST_BINS = (12, 8)            # hue, saturation
@@ -71,7 +72,8 @@ class PersonTracker:
     """Ids for the poses of each frame (see the module docstring).
 
     Args:
-        fps: frames per second of the stream (turns the times below into frames).
+        fps: frames per second of the stream (turns the times below into frames); None or 0 when
+            the source does not say: DEFAULT_TRACK_FPS.
         max_distance: largest skeleton distance (body sizes) for a detection to join a track.
         keep_s: a track survives this long without being seen.
         reid_s: a lost track can be re-identified this long after it was lost.
@@ -79,15 +81,15 @@ class PersonTracker:
         confirm_frames: frames a newcomer must be seen before getting an id (no ghosts).
     """
 
-    def __init__(self, fps: float, max_distance: float = 0.6, keep_s: float = 1.0, reid_s: float = 5.0,
+    def __init__(self, fps: float | None, max_distance: float = 0.6, keep_s: float = 1.0, reid_s: float = 5.0,
                  max_colour_distance: float = 0.4, confirm_frames: int = 2) -> None:
         try:
             from norfair import Detection, Tracker
         except ImportError as exc:
             raise UserError(f"--max-people above 1 needs the norfair tracker ({exc}): "
                             "pip install -r requirements.txt") from None
-        if not fps or fps <= 0:
-            raise ValueError(f"fps must be positive, got {fps}")
+        self.fps = fps if fps and fps > 0 else DEFAULT_TRACK_FPS
+        fps = self.fps
         hit_max = max(2, int(round(keep_s * fps)))
         self._detection_type = Detection
         root = logging.getLogger()
