@@ -28,7 +28,7 @@ class Prediction:
         topk: the best k (class, smoothed probability) pairs, best first.
         probabilities: (C,) this run's own class probabilities.
         background: this run's background probability (0 for a model without that output).
-        reason: why the label is NO_ACTION ("background", "low probability", "not in view", "still"), else "".
+        reason: why the label is NO_ACTION (see ``training.decision.Decision.reason``), else "".
         window_frames: poses in the window when the model ran.
         motion: how much the person moved lately (``motion_amount``), None with too few poses.
     """
@@ -65,7 +65,8 @@ class Recognizer:
     Args:
         ckpt: the loaded checkpoint; its feature spec drives the window, its decision spec the label.
         every: run the model every N new window poses (N >= 1).
-        min_frames: poses needed before the first prediction (default: 1 s at the model's fps).
+        min_frames: poses needed before the first prediction (default: the decision's
+            ``first_label_s`` at the model's fps).
         decision: decision parameters (default: the checkpoint's own).
         reset_after_s: empty the window after this long without a person.
         k: how many classes ``topk`` holds.
@@ -78,9 +79,10 @@ class Recognizer:
         self.ckpt = ckpt
         self.window = SlidingWindow(ckpt.spec, reset_after_s=reset_after_s, source_fps=source_fps)
         self.every = max(1, int(every))
-        default_min = int(round(ckpt.spec.fps))
+        decision = decision or ckpt.decision
+        default_min = int(round(decision.first_label_s * ckpt.spec.fps))
         self.min_frames = max(1, min(ckpt.spec.window_frames, min_frames if min_frames is not None else default_min))
-        self.decider = SteadyDecider(ckpt.classes, decision or ckpt.decision)
+        self.decider = SteadyDecider(ckpt.classes, decision)
         self.k = k
         self._version_at_run = -1
         self.latest: Prediction | None = None
@@ -123,7 +125,8 @@ class Recognizer:
         probabilities, background = scores.probabilities[0], float(scores.background[0])
         motion = motion_amount(keypoints, self.ckpt.spec, self.decider.spec.still_s)
         visible = visible_share(self.window.scores(), self.ckpt.spec)
-        decision = self.decider.update(timestamp_s, probabilities, background, motion, visible)
+        members = None if scores.members is None else scores.members[:, 0]
+        decision = self.decider.update(timestamp_s, probabilities, background, motion, visible, members)
         self._version_at_run = self.window.version
         self.model_runs += 1
         self.latest = Prediction(timestamp_s, decision.label, decision.probability, decision.raw_label,

@@ -103,15 +103,17 @@ def test_the_rejection_label_is_never_a_class() -> None:
 
 
 @pytest.mark.parametrize("bad", [{"min_probability": 1.5}, {"evidence_s": 0.0}, {"smoothing_s": float("nan")},
-                                 {"switch_probability": -0.1}, {"min_visible": (0.5, 2.0)}])
+                                 {"switch_probability": -0.1}, {"min_visible": (0.5, 2.0)}, {"first_label_s": 0.0}])
 def test_invalid_parameters_are_refused(bad: dict) -> None:
     with pytest.raises(ValueError, match="invalid decision parameter"):
         DecisionSpec(**bad)
 
 
 def test_spec_round_trip_and_unknown_keys() -> None:
-    spec = DecisionSpec(min_probability=0.3, still_motion=0.02, min_visible=(0.1, 0.2, 0.3))
+    spec = DecisionSpec(min_probability=0.3, still_motion=0.02, min_visible=(0.1, 0.2, 0.3), first_label_s=1.9)
     assert DecisionSpec.from_dict(spec.to_dict()) == spec
+    older = {k: v for k, v in spec.to_dict().items() if k != "first_label_s"}   # a checkpoint from before the field
+    assert DecisionSpec.from_dict(older).first_label_s == 1.0
     with pytest.raises(ValueError, match="unknown decision parameter"):
         DecisionSpec.from_dict({"switch_s": 1.0})
 
@@ -124,3 +126,36 @@ def test_clip_label_is_the_class_shown_most_or_no_action_when_mostly_rejected() 
     label, share = clip_decision(rejected + named[:3], CLASSES, spec)
     assert label == NO_ACTION and share == pytest.approx(10 / 13)
     assert clip_decision([], CLASSES, spec) == (NO_ACTION, 0.0)
+
+
+def test_decision_flags_override_the_checkpoint_and_bad_values_are_refused(capsys) -> None:
+    import argparse
+
+    from training.decision import add_decision_arguments, decision_from_arguments
+    parser = argparse.ArgumentParser()
+    add_decision_arguments(parser)
+    fitted = DecisionSpec(still_motion=0.02, first_label_s=1.9)
+    assert decision_from_arguments(fitted, parser.parse_args([])) == fitted
+    changed = decision_from_arguments(fitted, parser.parse_args(["--first-label", "0.5", "--threshold", "0.4"]))
+    assert (changed.first_label_s, changed.min_probability, changed.still_motion) == (0.5, 0.4, 0.02)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--first-label", "0"])
+    assert "--first-label" in capsys.readouterr().err
+
+
+def test_members_that_disagree_give_no_action_only_when_asked() -> None:
+    rng = np.random.default_rng(4)
+    n = 50                                                            # 10 s at 5 predictions a second
+    agreeing = [np.stack([p, p, p]) for p in noisy(0, n, rng, strength=4.0)]
+    split = [np.stack([a, a, b]) for a, b in zip(noisy(0, n, rng, 4.0), noisy(1, n, rng, 4.0))]
+
+    def labels(members: list[np.ndarray], spec: DecisionSpec, give_members: bool = True) -> list[tuple[str, str]]:
+        decider = SteadyDecider(CLASSES, spec)
+        out = [decider.update(i / 5, m.mean(axis=0), members=m if give_members else None) for i, m in enumerate(members)]
+        return [(d.label, d.reason) for d in out[15:]]                # after 3 s
+
+    asked = DecisionSpec(members_agree=True)
+    assert set(labels(agreeing, asked)) == {("squat", "")}
+    assert set(labels(split, asked)) == {(NO_ACTION, "members disagree")}   # two of three say squat: not enough
+    assert set(labels(split, DecisionSpec())) == {("squat", "")}            # off by default
+    assert set(labels(split, asked, give_members=False)) == {("squat", "")}  # a single model: nothing to compare

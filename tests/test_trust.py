@@ -1,5 +1,6 @@
 """Trust on real footage: fitted decision parameters, stillness, JSON fields, ensembles, the benchmark replay."""
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -8,7 +9,7 @@ import torch
 
 from realtime.recognizer import Recognizer
 from tests.conftest import run_module, shared_file, write_pickle
-from training.calibrate import fit_min_visible, fit_still_motion, motion_spans
+from training.calibrate import FIRST_LABEL_RANGE_S, fit_first_label, fit_min_visible, fit_still_motion, motion_spans
 from training.checkpoint import load_checkpoint
 from training.config import TrainConfig
 from training.decision import NO_ACTION
@@ -57,6 +58,31 @@ def test_min_visible_is_a_low_percentile_per_class() -> None:
     assert visible_share(np.zeros((5, 17)), spec) is None
 
 
+def test_first_label_wait_is_the_median_training_clip_within_bounds() -> None:
+    spec = FeatureSpec(fps=30.0)
+    clips = [np.full((n, 17, 2), 50.0, np.float32) for n in (30, 45, 54, 60, 90)]   # median 54 frames = 1.8 s
+    assert fit_first_label(clips, spec) == pytest.approx(1.8)
+    long_clips = [np.full((210, 17, 2), 50.0, np.float32)] * 3                     # 7 s (UCF101-like): capped
+    assert fit_first_label(long_clips, spec) == FIRST_LABEL_RANGE_S[1]
+    assert fit_first_label([np.full((6, 17, 2), 50.0, np.float32)] * 3, spec) == FIRST_LABEL_RANGE_S[0]
+    nobody = np.zeros((90, 17, 2), np.float32)
+    assert fit_first_label([nobody, np.full((45, 17, 2), 50.0, np.float32)], spec) == pytest.approx(1.5)  # empty frames do not count
+
+
+@pytest.mark.parametrize("fps", [15.0, 30.0, 60.0])
+def test_the_first_label_waits_the_same_seconds_at_any_frame_rate(trained_checkpoint: Path, fps: float) -> None:
+    ckpt = load_checkpoint(trained_checkpoint)
+    ckpt.decision = replace(ckpt.decision, first_label_s=1.6)
+    rng = np.random.default_rng(3)
+    frames = synthetic_record("JumpingJack", int(3 * fps), rng, fps=fps)["keypoint"][0].astype(np.float32)
+    recognizer = Recognizer(ckpt, every=1, source_fps=fps)
+    first = next(i / fps for i, kp in enumerate(frames) if recognizer.update(i / fps, kp) is not None)
+    assert 1.5 <= first <= 1.7
+    short = Recognizer(ckpt, every=1, source_fps=fps)                        # a clip shorter than the wait ...
+    assert all(short.update(i / fps, kp) is None for i, kp in enumerate(frames[:int(fps)]))
+    assert short.flush(1.0) is not None                                      # ... is still labelled at its end
+
+
 def test_a_person_who_stops_moving_is_rejected_within_two_seconds(trained_checkpoint: Path) -> None:
     ckpt = load_checkpoint(trained_checkpoint)
     assert ckpt.decision.still_motion > 0                                 # fitted at training time
@@ -102,6 +128,43 @@ def test_an_ensemble_averages_its_members_probabilities() -> None:
     with torch.no_grad():
         expected = torch.stack([torch.softmax(m(x, lengths), dim=1) for m in model.members]).mean(dim=0)
         torch.testing.assert_close(torch.softmax(model(x, lengths), dim=1), expected)
+
+
+def split_ensemble_checkpoint(path: Path) -> Path:
+    """A 2-member ensemble checkpoint of the 5 default classes whose members always disagree:
+    member 0 says JumpingJack, member 1 BodyWeightSquats, whatever the input."""
+    from training.checkpoint import save_checkpoint
+    from training.labels import DEFAULT_CLASSES
+    spec = FeatureSpec()
+    model = build_model(ModelConfig(input_size=spec.feature_size, hidden_size=8, num_classes=5, ensemble=2))
+    with torch.no_grad():
+        for favourite, member in enumerate(model.members):
+            member.head.weight.zero_()
+            member.head.bias.copy_(torch.tensor([0.0] * 5).index_fill_(0, torch.tensor(favourite), 4.0))
+    save_checkpoint(path, model, spec, list(DEFAULT_CLASSES), {}, class_ids=[46, 14, 51, 47, 16])
+    return path
+
+
+def test_an_ensemble_passes_its_members_to_the_decision_in_every_path(tmp_path: Path) -> None:
+    from training.evaluate import main as evaluate_main
+    from training.inference import predict_features
+    ckpt = load_checkpoint(split_ensemble_checkpoint(tmp_path / "split.pt"))
+    features = np.zeros((2, 10, ckpt.spec.feature_size), np.float32)
+    scores = predict_features(ckpt, features, np.array([10, 4]))
+    assert scores.members.shape == (2, 2, 5)
+    np.testing.assert_allclose(scores.members.mean(axis=0), scores.probabilities, rtol=1e-5)
+    assert scores.members[0, 0].argmax() == 0 and scores.members[1, 0].argmax() == 1
+
+    rng = np.random.default_rng(5)
+    frames = synthetic_record("JumpingJack", 90, rng, fps=ckpt.spec.fps)["keypoint"][0].astype(np.float32)
+    for agree, expected in ((False, {""}), (True, {"members disagree"})):
+        recognizer = Recognizer(ckpt, every=5, decision=replace(ckpt.decision, members_agree=agree))
+        reasons = {p.reason for i, kp in enumerate(frames) if (p := recognizer.update(i / ckpt.spec.fps, kp))}
+        assert reasons == expected
+    data = write_pickle(tmp_path / "d.pkl", make_synthetic_dataset(clips_per_class=2, lengths=(30, 60), seed=2))
+    for flags, rejected in (([], 0.0), (["--members-agree"], 1.0)):
+        report = evaluate_main(["--checkpoint", str(tmp_path / "split.pt"), "--data", str(data), *flags])
+        assert report["rejected"] == rejected
 
 
 def test_training_an_ensemble_writes_one_checkpoint_of_all_members(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from training.features import FeatureSpec, motion_amount, person_present, visibl
 STILL_PERCENTILE = 1.0     # of the training clips' own motion over still_s-second spans ...
 STILL_FRACTION = 0.5       # ... times this: clearly below what any action in the training set does
 VISIBLE_PERCENTILE = 2.0   # of each class's training clips' share of visible joints
+FIRST_LABEL_RANGE_S = (1.0, 2.0)   # the first label waits the median training clip's length, within these bounds
 
 
 def motion_spans(clips: list[np.ndarray], spec: FeatureSpec, seconds: float, stride_s: float = 0.2) -> np.ndarray:
@@ -69,12 +70,32 @@ def fit_min_visible(scores: list[np.ndarray], labels: np.ndarray, n_classes: int
     return tuple(out)
 
 
+def fit_first_label(clips: list[np.ndarray], spec: FeatureSpec) -> float:
+    """Seconds of poses to see before the first label: the median length of the training clips.
+
+    A window holding less than the typical training clip shows part of an action (the address
+    of a golf swing looks like standing; the start of a serve like many things), and its
+    first guess is wrong more often. Kept within :data:`FIRST_LABEL_RANGE_S` so that long
+    training clips (UCF101's are about 7 s) do not keep a live user waiting.
+
+    Args:
+        clips: (T, V, 2) pixel sequences at ``spec.fps``.
+    """
+    low, high = FIRST_LABEL_RANGE_S
+    lengths = [int(person_present(clip).sum()) for clip in clips]
+    lengths = [n for n in lengths if n > 0]
+    if not lengths:
+        return low
+    median_s = float(np.median(lengths)) / spec.fps
+    return float(min(max(median_s, low), high, spec.window_frames / spec.fps))
+
+
 def fit_decision(train_clips: list[np.ndarray], train_scores: list[np.ndarray], labels: np.ndarray,
                  n_classes: int, spec: FeatureSpec, background: bool, base: DecisionSpec | None = None) -> DecisionSpec:
     """The checkpoint's decision parameters: ``base`` (times and thresholds chosen by the recipe)
-    plus what is measured on the training clips: the stillness level and, per class, the least
-    share of the body its clips showed."""
+    plus what is measured on the training clips: the stillness level, per class the least share
+    of the body its clips showed, and how long the first label waits."""
     base = base or DecisionSpec()
-    return replace(base, use_background=background,
+    return replace(base, use_background=background, first_label_s=fit_first_label(train_clips, spec),
                    still_motion=fit_still_motion(train_clips, spec, base.still_s),
                    min_visible=fit_min_visible(train_scores, labels, n_classes, spec))

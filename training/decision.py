@@ -6,6 +6,10 @@ outputs into that answer, and :func:`clip_decision` sums a whole clip up. Every 
 (``realtime.cam``, ``realtime.video``, ``training.evaluate``/``predict``, the benchmarks) uses
 these with the :class:`DecisionSpec` stored in the checkpoint, so they all decide alike.
 
+When: the first label waits until the window holds ``first_label_s`` seconds of poses (a
+clip shorter than that is labelled at its end): an action half seen is guessed wrong more often
+than right, and a wrong first label costs a later change.
+
 Per model run (:meth:`SteadyDecider.update`), with every time in seconds so that 5, 30 or 60
 predictions per second behave alike:
   1. **which class**: a hidden-Markov filter over the classes. Each run is evidence weighted by
@@ -18,8 +22,9 @@ predictions per second behave alike:
   2. **whether to name it**: the model's own probabilities, averaged over ``smoothing_s``
      seconds, must make the class at least ``min_probability`` likely and, with a background
      output, more likely than "nothing known"; the window must show as much of the body as the
-     class's training clips did (``min_visible``, per class: a face close-up is no squat); else
-     :data:`NO_ACTION`;
+     class's training clips did (``min_visible``, per class: a face close-up is no squat), and,
+     with ``members_agree``, every member of an ensemble must show the class in its own filter;
+     else :data:`NO_ACTION`;
   3. **stillness**: a person whose joints moved less than ``still_motion`` over the newest
      ``still_s`` seconds is :data:`NO_ACTION` at once, whatever the window still holds.
 """
@@ -56,6 +61,9 @@ class DecisionSpec:
         min_visible: per class, the share of visible joints below which that class is not
             named (empty: no such check).
         steady: False shows each run's own arg-max (no filter, no rejection): the raw model.
+        first_label_s: seconds of poses the window must hold before the first label.
+        members_agree: with an ensemble, name a class only when every member's own class
+            filter shows it too (off by default: see the README for what it trades).
     """
 
     min_probability: float = 0.0
@@ -69,13 +77,15 @@ class DecisionSpec:
     clip_reject_share: float = 0.5
     min_visible: tuple[float, ...] = ()
     steady: bool = True
+    first_label_s: float = 1.0
+    members_agree: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "min_visible", tuple(float(v) for v in self.min_visible))
         checks = {"min_probability": 0.0 <= self.min_probability <= 1.0, "still_motion": self.still_motion >= 0,
                   "still_s": self.still_s > 0, "smoothing_s": self.smoothing_s >= 0, "evidence_s": self.evidence_s > 0,
                   "switch_rate": self.switch_rate > 0, "switch_probability": 0.0 <= self.switch_probability <= 1.0,
-                  "clip_reject_share": 0.0 <= self.clip_reject_share <= 1.0}
+                  "clip_reject_share": 0.0 <= self.clip_reject_share <= 1.0, "first_label_s": self.first_label_s > 0}
         bad = [name for name, ok in checks.items() if not ok or not math.isfinite(float(getattr(self, name)))]
         if any(not 0.0 <= v <= 1.0 for v in self.min_visible):
             bad.append("min_visible")
@@ -104,7 +114,8 @@ class Decision:
         probability: the smoothed probability of ``label`` (for NO_ACTION: 1 - the best class's).
         raw_label: the arg-max class of this run's own probabilities (no smoothing, no rejection).
         raw_probability: its probability.
-        reason: why NO_ACTION ("background", "low probability", "not in view", "still"), else "".
+        reason: why NO_ACTION ("background", "low probability", "not in view", "members disagree",
+            "still"), else "".
         smoothed: (C,) smoothed class probabilities.
         belief: (C,) the class filter's probabilities.
     """
@@ -120,6 +131,30 @@ class Decision:
     @property
     def rejected(self) -> bool:
         return self.label == NO_ACTION
+
+
+class ClassFilter:
+    """The hidden-Markov filter over the classes and the class it shows (step 1 of the module docstring)."""
+
+    def __init__(self, n_classes: int, spec: DecisionSpec) -> None:
+        self.spec = spec
+        self.log_belief = np.full(n_classes, -math.log(n_classes))
+        self.shown: int | None = None
+
+    def update(self, dt: float, probabilities: np.ndarray) -> np.ndarray:
+        """Advance by ``dt`` seconds with one run's (C,) probabilities; returns the (C,) belief."""
+        belief = np.exp(self.log_belief - self.log_belief.max())
+        belief /= belief.sum()
+        stay = math.exp(-self.spec.switch_rate * dt)
+        prior = stay * belief + (1.0 - stay) / len(belief)
+        log_belief = np.log(prior) + (dt / self.spec.evidence_s) * np.log(np.maximum(probabilities, 1e-6))
+        self.log_belief = log_belief - log_belief.max()
+        belief = np.exp(self.log_belief)
+        belief /= belief.sum()
+        leader = int(np.argmax(belief))
+        if self.shown is None or (leader != self.shown and belief[leader] >= self.spec.switch_probability):
+            self.shown = leader
+        return belief
 
 
 class SteadyDecider:
@@ -139,31 +174,23 @@ class SteadyDecider:
     def reset(self) -> None:
         """Forget the stream (a new clip, or the person left)."""
         self._smoothed: np.ndarray | None = None
-        self._log_belief = np.full(len(self.classes), -math.log(len(self.classes)))
+        self._filter = ClassFilter(len(self.classes), self.spec)
+        self._member_filters: list[ClassFilter] = []
         self._last_time: float | None = None
-        self._shown_class: int | None = None
 
-    def _step(self, time_s: float, probabilities: np.ndarray, background: float) -> tuple[np.ndarray, np.ndarray]:
-        """Advance the moving average and the class filter; returns (smoothed (C+1,), belief (C,))."""
-        dt = self.FIRST_STEP_S if self._last_time is None else max(0.0, time_s - self._last_time)
-        self._last_time = time_s
-        values = np.append(probabilities.astype(np.float64), background)
-        if self._smoothed is None or self.spec.smoothing_s <= 0:
-            self._smoothed = values
-        else:
-            weight = 1.0 - math.exp(-dt / self.spec.smoothing_s)
-            self._smoothed = (1.0 - weight) * self._smoothed + weight * values
-        belief = np.exp(self._log_belief - self._log_belief.max())
-        belief /= belief.sum()
-        stay = math.exp(-self.spec.switch_rate * dt)
-        prior = stay * belief + (1.0 - stay) / len(belief)
-        log_belief = np.log(prior) + (dt / self.spec.evidence_s) * np.log(np.maximum(probabilities, 1e-6))
-        self._log_belief = log_belief - log_belief.max()
-        belief = np.exp(self._log_belief)
-        return self._smoothed, belief / belief.sum()
+    def _members_agree(self, dt: float, members: np.ndarray | None, shown: int) -> bool:
+        """Advance one class filter per ensemble member; True when every member shows ``shown``."""
+        if not self.spec.members_agree or members is None or len(members) < 2:
+            return True
+        if not self._member_filters:
+            self._member_filters = [ClassFilter(len(self.classes), self.spec) for _ in members]
+        for member_filter, member in zip(self._member_filters, members):
+            member_filter.update(dt, np.asarray(member, dtype=np.float64))
+        return all(member_filter.shown == shown for member_filter in self._member_filters)
 
     def update(self, time_s: float, probabilities: np.ndarray, background: float = 0.0,
-               motion: float | None = None, visible: float | None = None) -> Decision:
+               motion: float | None = None, visible: float | None = None,
+               members: np.ndarray | None = None) -> Decision:
         """One model run.
 
         Args:
@@ -172,18 +199,25 @@ class SteadyDecider:
             background: the model's background probability (0 when it has no such output).
             motion: the motion amount over the newest ``still_s`` seconds (None: unknown).
             visible: share of the window's joints scored visible (None: unknown).
+            members: (M, C) an ensemble's members' own probabilities (None: a single model).
         """
         probabilities = np.asarray(probabilities, dtype=np.float64)
         raw = int(np.argmax(probabilities))
-        smoothed, belief = self._step(time_s, probabilities, background)
-        known, back = smoothed[:-1], float(smoothed[-1])
+        dt = self.FIRST_STEP_S if self._last_time is None else max(0.0, time_s - self._last_time)
+        self._last_time = time_s
+        values = np.append(probabilities, background)
+        if self._smoothed is None or self.spec.smoothing_s <= 0:
+            self._smoothed = values
+        else:
+            weight = 1.0 - math.exp(-dt / self.spec.smoothing_s)
+            self._smoothed = (1.0 - weight) * self._smoothed + weight * values
+        known, back = self._smoothed[:-1], float(self._smoothed[-1])
+        belief = self._filter.update(dt, probabilities)
         if not self.spec.steady:
             return Decision(self.classes[raw], float(probabilities[raw]), self.classes[raw], float(probabilities[raw]),
                             "", known.copy(), belief)
-        leader = int(np.argmax(belief))
-        if self._shown_class is None or (leader != self._shown_class and belief[leader] >= self.spec.switch_probability):
-            self._shown_class = leader
-        shown = self._shown_class
+        shown = self._filter.shown
+        agree = self._members_agree(dt, members, shown)       # every run advances the members' filters
         reason = ""
         if self.spec.still_motion > 0 and motion is not None and motion < self.spec.still_motion:
             reason = "still"
@@ -193,6 +227,8 @@ class SteadyDecider:
             reason = "low probability"
         elif self.spec.min_visible and visible is not None and visible < self.spec.min_visible[shown]:
             reason = "not in view"
+        elif not agree:
+            reason = "members disagree"
         label = NO_ACTION if reason else self.classes[shown]
         probability = (1.0 - float(known.max())) if reason else float(known[shown])
         return Decision(label, probability, self.classes[raw], float(probabilities[raw]), reason, known.copy(), belief)
@@ -234,9 +270,15 @@ def add_decision_arguments(parser) -> None:
     group.add_argument("--steadiness", type=positive(), metavar="SECONDS",
                        help="seconds of predictions that count as one observation when choosing the label: larger "
                             "is steadier and slower to change")
+    group.add_argument("--first-label", type=positive(), metavar="SECONDS",
+                       help="seconds of poses to see before naming the first action (shorter: a label sooner, "
+                            "more often a wrong first guess)")
     group.add_argument("--still-motion", type=non_negative(), metavar="AMOUNT",
                        help=f"say '{NO_ACTION}' when the person moved less than this (normalised body units; see README) over "
                             "the last seconds (0: off)")
+    group.add_argument("--members-agree", action="store_true",
+                       help=f"with an ensemble model (the bundled one is), say '{NO_ACTION}' unless all its members "
+                            "name the same class: rejects more unknown actions, and some real ones (README)")
     group.add_argument("--no-reject", action="store_true",
                        help=f"never say '{NO_ACTION}': always name the most likely class")
     group.add_argument("--raw-labels", action="store_true",
@@ -246,10 +288,14 @@ def add_decision_arguments(parser) -> None:
 def decision_from_arguments(spec: DecisionSpec, args) -> DecisionSpec:
     """``spec`` with the flags of :func:`add_decision_arguments` applied (argparse checked their ranges)."""
     changes = {name: value for name, value in (("min_probability", args.threshold), ("smoothing_s", args.smoothing),
-                                                ("evidence_s", args.steadiness), ("still_motion", args.still_motion))
+                                                ("evidence_s", args.steadiness), ("still_motion", args.still_motion),
+                                                ("first_label_s", args.first_label))
                if value is not None}
+    if args.members_agree:
+        changes |= {"members_agree": True}
     if args.no_reject:
-        changes |= {"min_probability": 0.0, "use_background": False, "still_motion": 0.0, "min_visible": ()}
+        changes |= {"min_probability": 0.0, "use_background": False, "still_motion": 0.0, "min_visible": (),
+                    "members_agree": False}
     if args.raw_labels:
         changes |= {"steady": False}
     return replace(spec, **changes)

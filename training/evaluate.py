@@ -39,18 +39,22 @@ def decide_clips(ckpt, clips: list[np.ndarray], scores: list[np.ndarray], decisi
     One model run per clip, decided by a fresh :class:`SteadyDecider` (no history to smooth).
     """
     features, lengths = encode_clips(clips, ckpt.spec)
-    probabilities, background = [], []
+    probabilities, background, members = [], [], []
     for i in range(0, len(clips), batch_size):
         batch = predict_features(ckpt, features[i:i + batch_size, :max(1, lengths[i:i + batch_size].max())],
                                  np.maximum(lengths[i:i + batch_size], 1))
         probabilities.append(batch.probabilities)
         background.append(batch.background)
+        members.append(batch.members)
     probabilities, background = np.concatenate(probabilities), np.concatenate(background)
+    member_probabilities = None if members[0] is None else np.concatenate(members, axis=1)   # (M, N, C)
     predicted = np.empty(len(clips), dtype=np.int64)
     for i, clip in enumerate(clips):
         d = SteadyDecider(ckpt.classes, decision).update(0.0, probabilities[i], float(background[i]),
                                                          motion_amount(clip, ckpt.spec, decision.still_s),
-                                                         visible_share(scores[i], ckpt.spec))
+                                                         visible_share(scores[i], ckpt.spec),
+                                                         None if member_probabilities is None
+                                                         else member_probabilities[:, i])
         predicted[i] = -1 if d.label == NO_ACTION else ckpt.classes.index(d.label)
     return predicted, probabilities
 

@@ -10,6 +10,7 @@ import torch
 
 from training.checkpoint import LoadedCheckpoint
 from training.features import build_features
+from training.model import ActionEnsemble
 
 
 @dataclass
@@ -20,22 +21,32 @@ class ModelScores:
         probabilities: (B, C) probabilities of the checkpoint's classes. With a background
             output they sum to 1 - background.
         background: (B,) probability of "no known action" (zeros for a model without one).
+        members: (M, B, C) each ensemble member's probabilities of the classes (None for a
+            single model).
     """
 
     probabilities: np.ndarray
     background: np.ndarray
+    members: np.ndarray | None = None
 
 
 def predict_features(ckpt: LoadedCheckpoint, features: np.ndarray, lengths: np.ndarray) -> ModelScores:
     """(B, T, F) features and (B,) lengths (each >= 1) -> the model's scores for each row."""
     device = next(ckpt.model.parameters()).device
+    members = None
     with torch.inference_mode():
         x = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32)).to(device)
-        logits = ckpt.model(x, torch.as_tensor(lengths, dtype=torch.int64))
+        lengths_t = torch.as_tensor(lengths, dtype=torch.int64)
+        if isinstance(ckpt.model, ActionEnsemble):
+            member_log_probs = ckpt.model.member_log_probs(x, lengths_t)                    # (M, B, K)
+            logits = ActionEnsemble.combine(member_log_probs)
+            members = torch.softmax(member_log_probs, dim=2).cpu().numpy()[:, :, :len(ckpt.classes)]
+        else:
+            logits = ckpt.model(x, lengths_t)
         softmax = torch.softmax(logits, dim=1).cpu().numpy()
     classes = len(ckpt.classes)
     background = softmax[:, classes] if ckpt.background else np.zeros(len(softmax), dtype=softmax.dtype)
-    return ModelScores(softmax[:, :classes], background)
+    return ModelScores(softmax[:, :classes], background, members)
 
 
 def predict_keypoints(ckpt: LoadedCheckpoint, keypoints: np.ndarray) -> ModelScores | None:

@@ -85,10 +85,18 @@ class ActionEnsemble(nn.Module):
         self.config = config
         self.members = nn.ModuleList(ActionLSTM(config) for _ in range(config.ensemble))
 
+    def member_log_probs(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """x: (B, T, F); lengths: (B,). Returns (M, B, C): each member's log probabilities."""
+        return torch.stack([torch.log_softmax(m(x, lengths), dim=1) for m in self.members])
+
+    @staticmethod
+    def combine(member_log_probs: torch.Tensor) -> torch.Tensor:
+        """(M, B, C) members' log probabilities -> (B, C) log of their mean probability."""
+        return torch.logsumexp(member_log_probs, dim=0) - torch.log(torch.tensor(float(len(member_log_probs))))
+
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """x: (B, T, F); lengths: (B,). Returns (B, C) log mean probabilities."""
-        log_probs = torch.stack([torch.log_softmax(m(x, lengths), dim=1) for m in self.members])   # (M, B, C)
-        return torch.logsumexp(log_probs, dim=0) - torch.log(torch.tensor(float(len(self.members))))
+        return self.combine(self.member_log_probs(x, lengths))
 
 
 def build_model(config: ModelConfig) -> ActionLSTM | ActionEnsemble:

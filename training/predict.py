@@ -49,7 +49,8 @@ def predict_sample(ckpt: LoadedCheckpoint, data: str, index: int | None = None, 
     probabilities, background = scores.probabilities[0], float(scores.background[0])
     d = SteadyDecider(ckpt.classes, decision).update(0.0, probabilities, background,
                                                      motion_amount(clip.keypoints, ckpt.spec, decision.still_s),
-                                                     visible_share(clip.scores, ckpt.spec))
+                                                     visible_share(clip.scores, ckpt.spec),
+                                                     None if scores.members is None else scores.members[:, 0])
     return {"frame_dir": clip.frame_dir, "true": true_name, "in_model": clip.label in model_class,
             "label": d.label, "reason": d.reason, "predicted": d.raw_label, "probability": d.raw_probability,
             "background": background, "topk": top_k(probabilities, ckpt.classes, k), "frames": len(clip.keypoints)}
