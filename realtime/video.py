@@ -3,8 +3,9 @@
 Every frame in order (no drops) goes through the live pipeline: pose -> COCO-17 -> window at
 the checkpoint's fps -> training features -> model -> decision. Output: a timeline of
 predictions per video (``label`` = the steady label shown live, ``raw_label`` = the model's
-arg-max) and a clip label: "no action" when most of the clip was, else the class with the
-highest mean probability over the predictions that named a class.
+arg-max) and a clip label: "no action" when most of the clip was, else the class shown most
+often (ties: the higher mean probability). The first prediction comes once the window holds
+the checkpoint's first-label wait (about 2 s); a shorter video gets one at its end.
 """
 from __future__ import annotations
 

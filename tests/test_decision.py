@@ -103,7 +103,8 @@ def test_the_rejection_label_is_never_a_class() -> None:
 
 
 @pytest.mark.parametrize("bad", [{"min_probability": 1.5}, {"evidence_s": 0.0}, {"smoothing_s": float("nan")},
-                                 {"switch_probability": -0.1}, {"min_visible": (0.5, 2.0)}, {"first_label_s": 0.0}])
+                                 {"switch_probability": -0.1}, {"min_visible": (0.5, 2.0)}, {"first_label_s": 0.0},
+                                 {"members_share": 1.5}])
 def test_invalid_parameters_are_refused(bad: dict) -> None:
     with pytest.raises(ValueError, match="invalid decision parameter"):
         DecisionSpec(**bad)
@@ -138,24 +139,30 @@ def test_decision_flags_override_the_checkpoint_and_bad_values_are_refused(capsy
     assert decision_from_arguments(fitted, parser.parse_args([])) == fitted
     changed = decision_from_arguments(fitted, parser.parse_args(["--first-label", "0.5", "--threshold", "0.4"]))
     assert (changed.first_label_s, changed.min_probability, changed.still_motion) == (0.5, 0.4, 0.02)
+    assert decision_from_arguments(fitted, parser.parse_args(["--members-agree", "all"])).members_share == 1.0
+    assert decision_from_arguments(fitted, parser.parse_args(["--members-agree", "majority"])).members_share == 0.5
     with pytest.raises(SystemExit):
         parser.parse_args(["--first-label", "0"])
     assert "--first-label" in capsys.readouterr().err
 
 
-def test_members_that_disagree_give_no_action_only_when_asked() -> None:
+def test_members_must_agree_by_majority_or_all_when_asked() -> None:
     rng = np.random.default_rng(4)
     n = 50                                                            # 10 s at 5 predictions a second
     agreeing = [np.stack([p, p, p]) for p in noisy(0, n, rng, strength=4.0)]
-    split = [np.stack([a, a, b]) for a, b in zip(noisy(0, n, rng, 4.0), noisy(1, n, rng, 4.0))]
+    two_of_three = [np.stack([a, a, b]) for a, b in zip(noisy(0, n, rng, 4.0), noisy(1, n, rng, 4.0))]
+    all_differ = [np.stack([a, b, c]) for a, b, c in zip(noisy(0, n, rng, 6.0), noisy(1, n, rng, 4.0),
+                                                           noisy(2, n, rng, 4.0))]
 
-    def labels(members: list[np.ndarray], spec: DecisionSpec, give_members: bool = True) -> list[tuple[str, str]]:
+    def labels(members: list[np.ndarray], spec: DecisionSpec, give_members: bool = True) -> set[tuple[str, str]]:
         decider = SteadyDecider(CLASSES, spec)
         out = [decider.update(i / 5, m.mean(axis=0), members=m if give_members else None) for i, m in enumerate(members)]
-        return [(d.label, d.reason) for d in out[15:]]                # after 3 s
+        return {(d.label, d.reason) for d in out[15:]}                # after 3 s
 
-    asked = DecisionSpec(members_agree=True)
-    assert set(labels(agreeing, asked)) == {("squat", "")}
-    assert set(labels(split, asked)) == {(NO_ACTION, "members disagree")}   # two of three say squat: not enough
-    assert set(labels(split, DecisionSpec())) == {("squat", "")}            # off by default
-    assert set(labels(split, asked, give_members=False)) == {("squat", "")}  # a single model: nothing to compare
+    majority, everyone, off = DecisionSpec(members_share=0.5), DecisionSpec(members_share=1.0), DecisionSpec()
+    assert labels(agreeing, majority) == labels(agreeing, everyone) == {("squat", "")}
+    assert labels(two_of_three, majority) == {("squat", "")}                   # a majority is enough
+    assert labels(two_of_three, everyone) == {(NO_ACTION, "members disagree")}
+    assert labels(all_differ, majority) == {(NO_ACTION, "members disagree")}   # one of three is no majority
+    assert labels(all_differ, off) == {("squat", "")}                          # off by default
+    assert labels(all_differ, majority, give_members=False) == {("squat", "")}  # a single model: nothing to compare

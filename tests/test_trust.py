@@ -157,12 +157,12 @@ def test_an_ensemble_passes_its_members_to_the_decision_in_every_path(tmp_path: 
 
     rng = np.random.default_rng(5)
     frames = synthetic_record("JumpingJack", 90, rng, fps=ckpt.spec.fps)["keypoint"][0].astype(np.float32)
-    for agree, expected in ((False, {""}), (True, {"members disagree"})):
-        recognizer = Recognizer(ckpt, every=5, decision=replace(ckpt.decision, members_agree=agree))
+    for share, expected in ((0.0, {""}), (1.0, {"members disagree"})):
+        recognizer = Recognizer(ckpt, every=5, decision=replace(ckpt.decision, members_share=share))
         reasons = {p.reason for i, kp in enumerate(frames) if (p := recognizer.update(i / ckpt.spec.fps, kp))}
         assert reasons == expected
     data = write_pickle(tmp_path / "d.pkl", make_synthetic_dataset(clips_per_class=2, lengths=(30, 60), seed=2))
-    for flags, rejected in (([], 0.0), (["--members-agree"], 1.0)):
+    for flags, rejected in ((["--no-reject"], 0.0), (["--members-agree", "all"], 1.0)):
         report = evaluate_main(["--checkpoint", str(tmp_path / "split.pt"), "--data", str(data), *flags])
         assert report["rejected"] == rejected
 

@@ -23,8 +23,8 @@ predictions per second behave alike:
      seconds, must make the class at least ``min_probability`` likely and, with a background
      output, more likely than "nothing known"; the window must show as much of the body as the
      class's training clips did (``min_visible``, per class: a face close-up is no squat), and,
-     with ``members_agree``, every member of an ensemble must show the class in its own filter;
-     else :data:`NO_ACTION`;
+     with ``members_share``, that share of an ensemble's members, each running its own class
+     filter, must show the class too; else :data:`NO_ACTION`;
   3. **stillness**: a person whose joints moved less than ``still_motion`` over the newest
      ``still_s`` seconds is :data:`NO_ACTION` at once, whatever the window still holds.
 """
@@ -38,6 +38,7 @@ import numpy as np
 from training.cli_types import fraction, non_negative, positive
 
 NO_ACTION = "no action"   # the rejection outcome; training refuses a class of this name
+MEMBER_SHARES = {"all": 1.0, "majority": 0.5}   # --members-agree: share of an ensemble's members that must agree
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,8 @@ class DecisionSpec:
             named (empty: no such check).
         steady: False shows each run's own arg-max (no filter, no rejection): the raw model.
         first_label_s: seconds of poses the window must hold before the first label.
-        members_agree: with an ensemble, name a class only when every member's own class
-            filter shows it too (off by default: see the README for what it trades).
+        members_share: with an ensemble, name a class only when at least this share of the
+            members' own class filters show it too (0: off, the default; 0.5: a majority; 1: all).
     """
 
     min_probability: float = 0.0
@@ -78,14 +79,15 @@ class DecisionSpec:
     min_visible: tuple[float, ...] = ()
     steady: bool = True
     first_label_s: float = 1.0
-    members_agree: bool = False
+    members_share: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "min_visible", tuple(float(v) for v in self.min_visible))
         checks = {"min_probability": 0.0 <= self.min_probability <= 1.0, "still_motion": self.still_motion >= 0,
                   "still_s": self.still_s > 0, "smoothing_s": self.smoothing_s >= 0, "evidence_s": self.evidence_s > 0,
                   "switch_rate": self.switch_rate > 0, "switch_probability": 0.0 <= self.switch_probability <= 1.0,
-                  "clip_reject_share": 0.0 <= self.clip_reject_share <= 1.0, "first_label_s": self.first_label_s > 0}
+                  "clip_reject_share": 0.0 <= self.clip_reject_share <= 1.0, "first_label_s": self.first_label_s > 0,
+                  "members_share": 0.0 <= self.members_share <= 1.0}
         bad = [name for name, ok in checks.items() if not ok or not math.isfinite(float(getattr(self, name)))]
         if any(not 0.0 <= v <= 1.0 for v in self.min_visible):
             bad.append("min_visible")
@@ -179,14 +181,16 @@ class SteadyDecider:
         self._last_time: float | None = None
 
     def _members_agree(self, dt: float, members: np.ndarray | None, shown: int) -> bool:
-        """Advance one class filter per ensemble member; True when every member shows ``shown``."""
-        if not self.spec.members_agree or members is None or len(members) < 2:
+        """Advance one class filter per ensemble member; True when at least ``members_share`` of
+        them show ``shown`` (always True for a single model or with the rule off)."""
+        if self.spec.members_share <= 0 or members is None or len(members) < 2:
             return True
         if not self._member_filters:
             self._member_filters = [ClassFilter(len(self.classes), self.spec) for _ in members]
         for member_filter, member in zip(self._member_filters, members):
             member_filter.update(dt, np.asarray(member, dtype=np.float64))
-        return all(member_filter.shown == shown for member_filter in self._member_filters)
+        showing = sum(member_filter.shown == shown for member_filter in self._member_filters)
+        return showing >= self.spec.members_share * len(self._member_filters) - 1e-9
 
     def update(self, time_s: float, probabilities: np.ndarray, background: float = 0.0,
                motion: float | None = None, visible: float | None = None,
@@ -276,9 +280,10 @@ def add_decision_arguments(parser) -> None:
     group.add_argument("--still-motion", type=non_negative(), metavar="AMOUNT",
                        help=f"say '{NO_ACTION}' when the person moved less than this (normalised body units; see README) over "
                             "the last seconds (0: off)")
-    group.add_argument("--members-agree", action="store_true",
-                       help=f"with an ensemble model (the bundled one is), say '{NO_ACTION}' unless all its members "
-                            "name the same class: rejects more unknown actions, and some real ones (README)")
+    group.add_argument("--members-agree", choices=tuple(MEMBER_SHARES),
+                       help=f"with an ensemble model (the bundled one is), say '{NO_ACTION}' unless all (or a majority "
+                            "of) its members name the shown class: rejects more unknown actions, and some real ones "
+                            "(README)")
     group.add_argument("--no-reject", action="store_true",
                        help=f"never say '{NO_ACTION}': always name the most likely class")
     group.add_argument("--raw-labels", action="store_true",
@@ -292,10 +297,10 @@ def decision_from_arguments(spec: DecisionSpec, args) -> DecisionSpec:
                                                 ("first_label_s", args.first_label))
                if value is not None}
     if args.members_agree:
-        changes |= {"members_agree": True}
+        changes |= {"members_share": MEMBER_SHARES[args.members_agree]}
     if args.no_reject:
         changes |= {"min_probability": 0.0, "use_background": False, "still_motion": 0.0, "min_visible": (),
-                    "members_agree": False}
+                    "members_share": 0.0}
     if args.raw_labels:
         changes |= {"steady": False}
     return replace(spec, **changes)
