@@ -159,10 +159,47 @@ def test_members_must_agree_by_majority_or_all_when_asked() -> None:
         out = [decider.update(i / 5, m.mean(axis=0), members=m if give_members else None) for i, m in enumerate(members)]
         return {(d.label, d.reason) for d in out[15:]}                # after 3 s
 
-    majority, everyone, off = DecisionSpec(members_share=0.5), DecisionSpec(members_share=1.0), DecisionSpec()
+    majority, everyone, off = DecisionSpec(), DecisionSpec(members_share=1.0), DecisionSpec(members_share=0.0)
     assert labels(agreeing, majority) == labels(agreeing, everyone) == {("squat", "")}
-    assert labels(two_of_three, majority) == {("squat", "")}                   # a majority is enough
+    assert labels(two_of_three, majority) == {("squat", "")}                   # the default: a majority is enough
     assert labels(two_of_three, everyone) == {(NO_ACTION, "members disagree")}
     assert labels(all_differ, majority) == {(NO_ACTION, "members disagree")}   # one of three is no majority
-    assert labels(all_differ, off) == {("squat", "")}                          # off by default
+    assert labels(all_differ, off) == {("squat", "")}
     assert labels(all_differ, majority, give_members=False) == {("squat", "")}  # a single model: nothing to compare
+
+
+def test_a_members_verdict_is_shown_only_once_it_has_held_for_the_evidence_time() -> None:
+    from training.decision import ClassFilter
+    rate_hz, spec = 5.0, DecisionSpec()
+    sure, other, third = np.array([0.97, 0.015, 0.015]), np.array([0.05, 0.9, 0.05]), np.array([0.05, 0.05, 0.9])
+
+    def run(dips: list[tuple[float, float]], seconds: float = 16.0) -> tuple[list[tuple[float, bool]], list[tuple[float, str]]]:
+        """Member 1 says 'other' during the dips; returns when its own filter disagreed, and the labels."""
+        times = [i / rate_hz for i in range(int(seconds * rate_hz))]
+        streams = [np.stack([sure, other if any(a <= t < b for a, b in dips) else sure, third]) for t in times]
+        member_filter, decider = ClassFilter(3, spec), SteadyDecider(CLASSES, spec)
+        disagreeing, labels = [], []
+        for i, (t, m) in enumerate(zip(times, streams)):
+            member_filter.update(SteadyDecider.FIRST_STEP_S if i == 0 else 1 / rate_hz, m[1])
+            disagreeing.append((t, member_filter.shown != 0))
+            labels.append((t, decider.update(t, m.mean(axis=0), members=m).label))
+        return disagreeing, labels
+
+    def spans(flags: list[tuple[float, bool]]) -> list[float]:
+        out, start = [], None
+        for t, on in flags + [(flags[-1][0] + 1 / rate_hz, False)]:
+            if on and start is None:
+                start = t
+            elif not on and start is not None:
+                out.append(t - start)
+                start = None
+        return out
+
+    short, labels = run([(4.0, 5.8)])                  # member 1's filter turns for a moment, then back
+    assert spans(short) and max(spans(short)) < spec.evidence_s
+    assert {label for _, label in labels} == {"squat"}                          # the label never flickered
+    lasting, labels = run([(4.0, 16.0)])
+    turned = next(t for t, on in lasting if on)
+    rejected = next(t for t, label in labels if label == NO_ACTION)
+    assert spec.evidence_s <= rejected - turned <= spec.evidence_s + 1 / rate_hz
+    assert all(label == NO_ACTION for t, label in labels if t >= rejected)

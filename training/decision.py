@@ -22,9 +22,9 @@ predictions per second behave alike:
   2. **whether to name it**: the model's own probabilities, averaged over ``smoothing_s``
      seconds, must make the class at least ``min_probability`` likely and, with a background
      output, more likely than "nothing known"; the window must show as much of the body as the
-     class's training clips did (``min_visible``, per class: a face close-up is no squat), and,
-     with ``members_share``, that share of an ensemble's members, each running its own class
-     filter, must show the class too; else :data:`NO_ACTION`;
+     class's training clips did (``min_visible``, per class: a face close-up is no squat), and
+     a share of an ensemble's members (``members_share``; by default a majority), each running
+     its own class filter, must show the class too; else :data:`NO_ACTION`;
   3. **stillness**: a person whose joints moved less than ``still_motion`` over the newest
      ``still_s`` seconds is :data:`NO_ACTION` at once, whatever the window still holds.
 """
@@ -38,7 +38,7 @@ import numpy as np
 from training.cli_types import fraction, non_negative, positive
 
 NO_ACTION = "no action"   # the rejection outcome; training refuses a class of this name
-MEMBER_SHARES = {"all": 1.0, "majority": 0.5}   # --members-agree: share of an ensemble's members that must agree
+MEMBER_SHARES = {"all": 1.0, "majority": 0.5, "off": 0.0}   # --members-agree: share of the members that must agree
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,8 @@ class DecisionSpec:
         steady: False shows each run's own arg-max (no filter, no rejection): the raw model.
         first_label_s: seconds of poses the window must hold before the first label.
         members_share: with an ensemble, name a class only when at least this share of the
-            members' own class filters show it too (0: off, the default; 0.5: a majority; 1: all).
+            members' own class filters show it too (0.5, the default: a majority; 1: all; 0: off);
+            a change of the members' verdict is shown once it has held for ``evidence_s``.
     """
 
     min_probability: float = 0.0
@@ -79,7 +80,7 @@ class DecisionSpec:
     min_visible: tuple[float, ...] = ()
     steady: bool = True
     first_label_s: float = 1.0
-    members_share: float = 0.0
+    members_share: float = 0.5
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "min_visible", tuple(float(v) for v in self.min_visible))
@@ -178,11 +179,18 @@ class SteadyDecider:
         self._smoothed: np.ndarray | None = None
         self._filter = ClassFilter(len(self.classes), self.spec)
         self._member_filters: list[ClassFilter] = []
+        self._members_verdict: bool | None = None    # do the members agree (as shown)?
+        self._verdict_changing_since: float | None = None
         self._last_time: float | None = None
 
-    def _members_agree(self, dt: float, members: np.ndarray | None, shown: int) -> bool:
+    def _members_agree(self, time_s: float, dt: float, members: np.ndarray | None, shown: int) -> bool:
         """Advance one class filter per ensemble member; True when at least ``members_share`` of
-        them show ``shown`` (always True for a single model or with the rule off)."""
+        them show ``shown`` (always True for a single model or with the rule off).
+
+        The first run's verdict is shown at once; after that a new verdict is shown only once it
+        has held for ``evidence_s`` seconds, so a member wavering for a moment does not make the
+        label flicker.
+        """
         if self.spec.members_share <= 0 or members is None or len(members) < 2:
             return True
         if not self._member_filters:
@@ -190,7 +198,14 @@ class SteadyDecider:
         for member_filter, member in zip(self._member_filters, members):
             member_filter.update(dt, np.asarray(member, dtype=np.float64))
         showing = sum(member_filter.shown == shown for member_filter in self._member_filters)
-        return showing >= self.spec.members_share * len(self._member_filters) - 1e-9
+        agree_now = showing >= self.spec.members_share * len(self._member_filters) - 1e-9
+        if self._members_verdict is None or agree_now == self._members_verdict:
+            self._members_verdict, self._verdict_changing_since = agree_now, None
+        elif self._verdict_changing_since is None:
+            self._verdict_changing_since = time_s
+        if self._verdict_changing_since is not None and time_s - self._verdict_changing_since >= self.spec.evidence_s:
+            self._members_verdict, self._verdict_changing_since = agree_now, None
+        return self._members_verdict
 
     def update(self, time_s: float, probabilities: np.ndarray, background: float = 0.0,
                motion: float | None = None, visible: float | None = None,
@@ -221,7 +236,7 @@ class SteadyDecider:
             return Decision(self.classes[raw], float(probabilities[raw]), self.classes[raw], float(probabilities[raw]),
                             "", known.copy(), belief)
         shown = self._filter.shown
-        agree = self._members_agree(dt, members, shown)       # every run advances the members' filters
+        agree = self._members_agree(time_s, dt, members, shown)   # every run advances the members' filters
         reason = ""
         if self.spec.still_motion > 0 and motion is not None and motion < self.spec.still_motion:
             reason = "still"
@@ -281,9 +296,9 @@ def add_decision_arguments(parser) -> None:
                        help=f"say '{NO_ACTION}' when the person moved less than this (normalised body units; see README) over "
                             "the last seconds (0: off)")
     group.add_argument("--members-agree", choices=tuple(MEMBER_SHARES),
-                       help=f"with an ensemble model (the bundled one is), say '{NO_ACTION}' unless all (or a majority "
-                            "of) its members name the shown class: rejects more unknown actions, and some real ones "
-                            "(README)")
+                       help=f"with an ensemble model (the bundled one is), say '{NO_ACTION}' unless all, or a majority "
+                            "of, its members name the shown class (default: the checkpoint's, a majority; all rejects "
+                            "more unknown actions and more real ones; see README)")
     group.add_argument("--no-reject", action="store_true",
                        help=f"never say '{NO_ACTION}': always name the most likely class")
     group.add_argument("--raw-labels", action="store_true",
