@@ -33,6 +33,7 @@ class ModelScores:
 def predict_features(ckpt: LoadedCheckpoint, features: np.ndarray, lengths: np.ndarray) -> ModelScores:
     """(B, T, F) features and (B,) lengths (each >= 1) -> the model's scores for each row."""
     device = next(ckpt.model.parameters()).device
+    classes = len(ckpt.classes)
     members = None
     with torch.inference_mode():
         x = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32)).to(device)
@@ -40,11 +41,10 @@ def predict_features(ckpt: LoadedCheckpoint, features: np.ndarray, lengths: np.n
         if isinstance(ckpt.model, ActionEnsemble):
             member_log_probs = ckpt.model.member_log_probs(x, lengths_t)                    # (M, B, K)
             logits = ActionEnsemble.combine(member_log_probs)
-            members = torch.softmax(member_log_probs, dim=2).cpu().numpy()[:, :, :len(ckpt.classes)]
+            members = member_log_probs.exp().cpu().numpy()[:, :, :classes]
         else:
             logits = ckpt.model(x, lengths_t)
         softmax = torch.softmax(logits, dim=1).cpu().numpy()
-    classes = len(ckpt.classes)
     background = softmax[:, classes] if ckpt.background else np.zeros(len(softmax), dtype=softmax.dtype)
     return ModelScores(softmax[:, :classes], background, members)
 
