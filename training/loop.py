@@ -54,6 +54,26 @@ def batch_tensors(features: np.ndarray, lengths: np.ndarray, idx: np.ndarray,
     return (x if device is None else x.to(device)), torch.from_numpy(batch_lengths)
 
 
+UNKNOWN_LABEL = -1          # a training sample of an action the model must not know (see summed_loss)
+UNKNOWN_WEIGHT = 0.5        # weight of the loss on such samples (outlier exposure's usual 0.5)
+
+
+def summed_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Summed loss of a batch: (B, C) logits, (B,) class ids.
+
+    A class id is a cross-entropy term; :data:`UNKNOWN_LABEL` is a sample of an action the model
+    is to treat as unknown: its term is the cross-entropy to equal probabilities over every
+    output, weighted by :data:`UNKNOWN_WEIGHT` (outlier exposure), so the model learns to be
+    unsure on motion unlike its classes.
+    """
+    unknown = target == UNKNOWN_LABEL
+    known_loss = nn.functional.cross_entropy(logits[~unknown], target[~unknown], reduction="sum")
+    if not bool(unknown.any()):
+        return known_loss
+    uniform_loss = -torch.log_softmax(logits[unknown], dim=1).mean(dim=1).sum()
+    return known_loss + UNKNOWN_WEIGHT * uniform_loss
+
+
 def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, features: np.ndarray, lengths: np.ndarray,
                 labels: np.ndarray, batches: list[np.ndarray], progress: Callable | None = None,
                 distributed: Distributed | None = None) -> float:
@@ -67,7 +87,6 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, features: np
     group = distributed or Distributed()
     device = group.device if distributed is not None else None
     model.train()
-    loss_fn = nn.CrossEntropyLoss(reduction="sum")
     total = 0.0
     for idx in batches:
         mine = group.share(idx)
@@ -75,7 +94,7 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, features: np
         rows = mine if len(mine) else idx[:1]
         x, lens = batch_tensors(features, lengths, rows, device)
         target = torch.from_numpy(labels[rows])
-        loss = loss_fn(model(x, lens), target if device is None else target.to(device))
+        loss = summed_loss(model(x, lens), target if device is None else target.to(device))
         optimizer.zero_grad()
         if group.active:
             (loss * (weight * group.world_size / len(idx))).backward()

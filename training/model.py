@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
@@ -20,9 +21,23 @@ class ModelConfig:
     bidirectional: bool = False
     dropout: float = 0.0        # on the final hidden state (and between layers when > 1)
     ensemble: int = 1           # members averaged at inference (each an ActionLSTM of this config)
+    leave_out: bool = False     # member i was trained to be unsure of every ensemble-th class (i, i+M, ...)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def known_classes(self, n_classes: int) -> np.ndarray:
+        """(M, n_classes) bool: which classes each of the M members was trained to name.
+
+        Every member knows every class, except with ``leave_out``: member i learned the classes
+        i, i+M, i+2M, ... as unknown actions (equal probabilities), so each class is known to all
+        members but one and each member has met real actions it does not know.
+        """
+        members = np.arange(self.ensemble)[:, None]
+        classes = np.arange(n_classes)[None, :]
+        if not self.leave_out or self.ensemble < 2:
+            return np.ones((self.ensemble, n_classes), dtype=bool)
+        return classes % self.ensemble != members
 
     def check(self) -> None:
         """Raise ValueError for values no model can be built from."""
@@ -33,6 +48,8 @@ class ModelConfig:
             bad.append(f"dropout={self.dropout!r}")
         if self.cell not in ("lstm", "gru"):
             bad.append(f"cell={self.cell!r}")
+        if self.leave_out and self.ensemble < 2:
+            bad.append("leave_out=True with a single model")
         if bad:
             raise ValueError(f"invalid model settings: {', '.join(bad)}")
 

@@ -25,7 +25,7 @@ from training.device import add_device_argument
 from training.distributed import Distributed, distributed_from_environment
 from training.errors import UserError, run_cli
 from training.features import FeatureSpec, joints_seen, person_present
-from training.loop import encode_clips, evaluate, make_batches, train_epoch
+from training.loop import UNKNOWN_LABEL, encode_clips, evaluate, make_batches, train_epoch
 from training.metrics import classification_metrics
 from training.model import ActionLSTM, ModelConfig, build_model
 from training.plots import plot_confusion, plot_loss, plot_metrics
@@ -130,21 +130,29 @@ def train(config: TrainConfig, echo=print, progress: bool = True, distributed: D
          + (f"; joints never seen in training, fed as 0: {', '.join(dropped)}" if dropped else ""))
 
     n_classes = len(selected.classes)
+    if config.leave_out and n_classes < config.ensemble:
+        raise UserError(f"--leave-out needs at least as many classes as ensemble members ({n_classes} classes, "
+                        f"--ensemble {config.ensemble}): every member must know some class.")
     n_background = int(round(config.background * len(train_idx) / n_classes))
     model_config = ModelConfig(input_size=spec.feature_size, hidden_size=config.hidden_size,
                                num_layers=config.num_layers, num_classes=n_classes + (n_background > 0),
                                cell=config.cell, bidirectional=config.bidirectional, dropout=config.dropout,
-                               ensemble=config.ensemble)
+                               ensemble=config.ensemble, leave_out=config.leave_out)
+    known = model_config.known_classes(n_classes)                                    # (M, C)
     members = []
     for i, (t_idx, v_idx) in enumerate(splits):
-        sampler = EpochSampler(config, spec, [clips[j] for j in t_idx], selected.labels[t_idx], n_classes,
-                               n_background)
+        # --leave-out: member i learns its left-out classes as unknown actions and is validated on the others
+        train_labels = np.where(known[i][selected.labels[t_idx]], selected.labels[t_idx], UNKNOWN_LABEL)
+        v_idx = v_idx[known[i][selected.labels[v_idx]]]
+        sampler = EpochSampler(config, spec, [clips[j] for j in t_idx], train_labels, n_classes, n_background)
         members.append(new_member(model_config, config, i, sampler,
                                   (*encode_clips([clips[j] for j in v_idx], spec), selected.labels[v_idx]), group))
     if config.ensemble > 1:
         how = ("each on its own stratified split (seeds {0}..{1}), together on every clip" if config.bagging
                else "on one split").format(config.seed, config.seed + config.ensemble - 1)
-        echo(f"an ensemble of {config.ensemble} LSTMs trained {how}; the table shows their mean")
+        unsure = (f"; member i learns classes i, i+{config.ensemble}, ... as unknown actions and is validated on "
+                  "the others" if config.leave_out else "")
+        echo(f"an ensemble of {config.ensemble} LSTMs trained {how}{unsure}; the table shows their mean")
 
     epochs: list[dict] = []
     echo(TABLE_HEADER)
@@ -258,6 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
     flag("--ensemble", type=number(int, 1, 20), help="train N LSTMs from seeds seed..seed+N-1 and average them (default 1)")
     flag("--bagging", action=argparse.BooleanOptionalAction,
          help="with --ensemble: each member on its own stratified split (seed + i), so together they see every clip")
+    flag("--leave-out", action=argparse.BooleanOptionalAction,
+         help="with --ensemble N: member i learns every N-th class (i, i+N, ...) as an unknown action (equal "
+              "probabilities), so that the members learn to be unsure of motion unlike the classes they know")
     flag("--batch-size", type=positive(int), help=f"(default {d.batch_size})")
     flag("--epochs", type=positive(int), help=f"(default {d.epochs})")
     flag("--lr", type=number(float, 0.0, 10.0, low_inclusive=False), help=f"Adam learning rate (default {d.lr})")
