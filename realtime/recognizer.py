@@ -82,7 +82,7 @@ class Recognizer:
         decision = decision or ckpt.decision
         default_min = int(round(decision.first_label_s * ckpt.spec.fps))
         self.min_frames = max(1, min(ckpt.spec.window_frames, min_frames if min_frames is not None else default_min))
-        self.decider = SteadyDecider(ckpt.classes, decision)
+        self.decider = SteadyDecider(ckpt.classes, decision, ckpt.member_known)
         self.k = k
         self._version_at_run = -1
         self.latest: Prediction | None = None

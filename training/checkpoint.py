@@ -7,6 +7,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from training.decision import NO_ACTION, DecisionSpec
@@ -30,6 +31,13 @@ class LoadedCheckpoint:
     decision: DecisionSpec = DecisionSpec()
     class_ids: list[int] | None = None   # the training file's label id of each class (None: not recorded)
     train_config: dict = field(default_factory=dict)   # the resolved training options (provenance)
+
+    @property
+    def member_known(self) -> np.ndarray | None:
+        """(M, C) bool: which classes each ensemble member was trained to name (None: a single model)."""
+        if not isinstance(self.model, ActionEnsemble):
+            return None
+        return self.model.config.known_classes(len(self.classes))
 
 
 def save_checkpoint(path: str | Path, model: ActionLSTM | ActionEnsemble, spec: FeatureSpec, classes: list[str],

@@ -23,8 +23,9 @@ predictions per second behave alike:
      seconds, must make the class at least ``min_probability`` likely and, with a background
      output, more likely than "nothing known"; the window must show as much of the body as the
      class's training clips did (``min_visible``, per class: a face close-up is no squat), and
-     a share of an ensemble's members (``members_share``; by default a majority), each running
-     its own class filter, must show the class too; else :data:`NO_ACTION`;
+     more than a share of the ensemble's members that know the class (``members_share``; by
+     default a majority), each running its own class filter, must show it too; else
+     :data:`NO_ACTION`;
   3. **stillness**: a person whose joints moved less than ``still_motion`` over the newest
      ``still_s`` seconds is :data:`NO_ACTION` at once, whatever the window still holds.
 """
@@ -63,9 +64,10 @@ class DecisionSpec:
             named (empty: no such check).
         steady: False shows each run's own arg-max (no filter, no rejection): the raw model.
         first_label_s: seconds of poses the window must hold before the first label.
-        members_share: with an ensemble, name a class only when at least this share of the
-            members' own class filters show it too (0.5, the default: a majority; 1: all; 0: off);
-            a change of the members' verdict is shown once it has held for ``evidence_s``.
+        members_share: with an ensemble, name a class only when more than this share of the
+            members that know the class show it in their own class filters (0.5, the default: a
+            majority; 1: all; 0: off); a change of the members' verdict is shown once it has held
+            for ``evidence_s``.
     """
 
     min_probability: float = 0.0
@@ -160,18 +162,29 @@ class ClassFilter:
         return belief
 
 
+def enough_members(share: float, n_members: int) -> int:
+    """How many of ``n_members`` must agree: more than ``share`` of them (a majority for 0.5: 2 of 3,
+    2 of 2, 3 of 4), all of them for ``share`` >= 1, none for 0."""
+    if share <= 0:
+        return 0
+    return n_members if share >= 1 else min(n_members, math.floor(share * n_members + 1e-9) + 1)
+
+
 class SteadyDecider:
     """The stream of model outputs -> a steady label (see module docstring)."""
 
     FIRST_STEP_S = 0.2   # evidence weight of the very first run (no previous run to time it by)
 
-    def __init__(self, classes: list[str], spec: DecisionSpec) -> None:
+    def __init__(self, classes: list[str], spec: DecisionSpec, member_known: np.ndarray | None = None) -> None:
+        """``member_known``: (M, C) bool, which classes each ensemble member was trained to name
+        (None: every member knows every class); a member is asked about known classes only."""
         if NO_ACTION in classes:
             raise ValueError(f"'{NO_ACTION}' is reserved for the rejection outcome and cannot be a class name")
         if spec.min_visible and len(spec.min_visible) != len(classes):
             raise ValueError(f"min_visible has {len(spec.min_visible)} values for {len(classes)} classes")
         self.classes = list(classes)
         self.spec = spec
+        self.member_known = None if member_known is None else np.asarray(member_known, dtype=bool)
         self.reset()
 
     def reset(self) -> None:
@@ -184,8 +197,8 @@ class SteadyDecider:
         self._last_time: float | None = None
 
     def _members_agree(self, time_s: float, dt: float, members: np.ndarray | None, shown: int) -> bool:
-        """Advance one class filter per ensemble member; True when at least ``members_share`` of
-        them show ``shown`` (always True for a single model or with the rule off).
+        """Advance one class filter per ensemble member; True when :func:`enough_members` of the
+        members that know ``shown`` show it (always True for a single model or with the rule off).
 
         The first run's verdict is shown at once; after that a new verdict is shown only once it
         has held for ``evidence_s`` seconds, so a member wavering for a moment does not make the
@@ -197,8 +210,10 @@ class SteadyDecider:
             self._member_filters = [ClassFilter(len(self.classes), self.spec) for _ in members]
         for member_filter, member in zip(self._member_filters, members):
             member_filter.update(dt, np.asarray(member, dtype=np.float64))
-        showing = sum(member_filter.shown == shown for member_filter in self._member_filters)
-        agree_now = showing >= self.spec.members_share * len(self._member_filters) - 1e-9
+        knowing = [f for i, f in enumerate(self._member_filters)
+                   if self.member_known is None or self.member_known[i, shown]]
+        showing = sum(member_filter.shown == shown for member_filter in knowing)
+        agree_now = showing >= enough_members(self.spec.members_share, len(knowing))
         if self._members_verdict is None or agree_now == self._members_verdict:
             self._members_verdict, self._verdict_changing_since = agree_now, None
         elif self._verdict_changing_since is None:

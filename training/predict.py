@@ -47,7 +47,7 @@ def predict_sample(ckpt: LoadedCheckpoint, data: str, index: int | None = None, 
     if scores is None:
         raise UserError(f"Clip '{clip.frame_dir}' has no frame with a person in it.")
     probabilities, background = scores.probabilities[0], float(scores.background[0])
-    d = SteadyDecider(ckpt.classes, decision).update(0.0, probabilities, background,
+    d = SteadyDecider(ckpt.classes, decision, ckpt.member_known).update(0.0, probabilities, background,
                                                      motion_amount(clip.keypoints, ckpt.spec, decision.still_s),
                                                      visible_share(clip.scores, ckpt.spec),
                                                      None if scores.members is None else scores.members[:, 0])
