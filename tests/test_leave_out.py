@@ -73,6 +73,8 @@ def test_training_with_leave_out_records_what_each_member_knows(tmp_path: Path) 
     assert ckpt.model.config.leave_out and ckpt.train_config["leave_out"] is True
     assert ckpt.member_known.shape == (3, 5) and (ckpt.member_known.sum(axis=0) == 2).all()
     assert all(np.isfinite(row["val_loss"]) for row in result.epochs)   # each member validated on what it knows
+    from realtime.recognizer import Recognizer
+    np.testing.assert_array_equal(Recognizer(ckpt).decider.member_known, ckpt.member_known)   # the live path asks it
 
 
 def test_leave_out_needs_an_ensemble_and_enough_classes(tmp_path: Path) -> None:

@@ -50,11 +50,10 @@ def decide_clips(ckpt, clips: list[np.ndarray], scores: list[np.ndarray], decisi
     member_probabilities = None if members[0] is None else np.concatenate(members, axis=1)   # (M, N, C)
     predicted = np.empty(len(clips), dtype=np.int64)
     for i, clip in enumerate(clips):
-        d = SteadyDecider(ckpt.classes, decision, ckpt.member_known).update(0.0, probabilities[i], float(background[i]),
-                                                         motion_amount(clip, ckpt.spec, decision.still_s),
-                                                         visible_share(scores[i], ckpt.spec),
-                                                         None if member_probabilities is None
-                                                         else member_probabilities[:, i])
+        decider = SteadyDecider(ckpt.classes, decision, ckpt.member_known)
+        d = decider.update(0.0, probabilities[i], float(background[i]),
+                           motion_amount(clip, ckpt.spec, decision.still_s), visible_share(scores[i], ckpt.spec),
+                           None if member_probabilities is None else member_probabilities[:, i])
         predicted[i] = -1 if d.label == NO_ACTION else ckpt.classes.index(d.label)
     return predicted, probabilities
 

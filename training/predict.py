@@ -47,10 +47,9 @@ def predict_sample(ckpt: LoadedCheckpoint, data: str, index: int | None = None, 
     if scores is None:
         raise UserError(f"Clip '{clip.frame_dir}' has no frame with a person in it.")
     probabilities, background = scores.probabilities[0], float(scores.background[0])
-    d = SteadyDecider(ckpt.classes, decision, ckpt.member_known).update(0.0, probabilities, background,
-                                                     motion_amount(clip.keypoints, ckpt.spec, decision.still_s),
-                                                     visible_share(clip.scores, ckpt.spec),
-                                                     None if scores.members is None else scores.members[:, 0])
+    decider = SteadyDecider(ckpt.classes, decision, ckpt.member_known)
+    d = decider.update(0.0, probabilities, background, motion_amount(clip.keypoints, ckpt.spec, decision.still_s),
+                       visible_share(clip.scores, ckpt.spec), None if scores.members is None else scores.members[:, 0])
     return {"frame_dir": clip.frame_dir, "true": true_name, "in_model": clip.label in model_class,
             "label": d.label, "reason": d.reason, "predicted": d.raw_label, "probability": d.raw_probability,
             "background": background, "topk": top_k(probabilities, ckpt.classes, k), "frames": len(clip.keypoints)}
