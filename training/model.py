@@ -33,11 +33,9 @@ class ModelConfig:
         i, i+M, i+2M, ... as unknown actions (equal probabilities), so each class is known to all
         members but one and each member has met real actions it does not know.
         """
-        members = np.arange(self.ensemble)[:, None]
-        classes = np.arange(n_classes)[None, :]
         if not self.leave_out or self.ensemble < 2:
             return np.ones((self.ensemble, n_classes), dtype=bool)
-        return classes % self.ensemble != members
+        return np.arange(n_classes)[None, :] % self.ensemble != np.arange(self.ensemble)[:, None]
 
     def check(self) -> None:
         """Raise ValueError for values no model can be built from."""
