@@ -311,9 +311,9 @@ def add_decision_arguments(parser) -> None:
                        help=f"say '{NO_ACTION}' when the person moved less than this (normalised body units; see README) over "
                             "the last seconds (0: off)")
     group.add_argument("--members-agree", choices=tuple(MEMBER_SHARES),
-                       help=f"with an ensemble model (the bundled one is), say '{NO_ACTION}' unless all, or a majority "
-                            "of, its members name the shown class (default: the checkpoint's, a majority; all rejects "
-                            "more unknown actions and more real ones; see README)")
+                       help=f"with an ensemble model (the bundled one is), say '{NO_ACTION}' unless all, or more than "
+                            "half, of its members that know the shown class name it too (default: the checkpoint's, a "
+                            "majority; for the bundled model, whose class is known to two members, both are the same)")
     group.add_argument("--no-reject", action="store_true",
                        help=f"never say '{NO_ACTION}': always name the most likely class")
     group.add_argument("--raw-labels", action="store_true",
