@@ -82,6 +82,15 @@ def _frame_count(capture: cv2.VideoCapture) -> int:
     return int(count) if count and math.isfinite(count) and 0 < count < 1e8 else 0
 
 
+def frame_count_hint(path: str | Path) -> int:
+    """How many frames a video file's header claims (0 when it cannot say): cheap, for scheduling only."""
+    capture = _quiet_open(str(path))
+    try:
+        return _frame_count(capture) if capture.isOpened() else 0
+    finally:
+        capture.release()
+
+
 class VideoFileReader:
     """Every frame of a video file in order, with timestamps index / fps (deterministic).
 

@@ -13,8 +13,9 @@ import argparse
 import csv
 import json
 import multiprocessing
+import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from realtime.pose import POSE_LAYOUT, check_pose_options, make_pose_estimator, 
 from realtime.timeline import NO_PERSON, ClipTimeline
 from realtime.pose_stage import PoseStage
 from realtime.shards import merge_result_files, select_shard, shard_option
-from realtime.sources import ThreadedCapture, resolve_sources
+from realtime.sources import ThreadedCapture, frame_count_hint, resolve_sources
 from realtime.video_io import VideoSink
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
 from training.cli_types import number, positive
@@ -223,6 +224,14 @@ def run_job(job: VideoJob) -> VideoResult | str:
     quiet_native_libraries(job.verbose)
     try:
         ckpt = load_checkpoint(job.checkpoint, expected_layout=POSE_LAYOUT, device=resolve_device(job.device))
+    except UserError as exc:
+        return str(exc)
+    return classify_here(job, ckpt)
+
+
+def classify_here(job: VideoJob, ckpt: LoadedCheckpoint) -> VideoResult | str:
+    """Classify one video in this process with a loaded checkpoint; a user-facing problem comes back as its message."""
+    try:
         return classify_video(job.video, ckpt, job.every, job.decision, job.k, job.save_path, job.overwrite,
                               job.pose_model, progress=job.progress, verbose=job.verbose, max_people=job.max_people)
     except UserError as exc:
@@ -238,40 +247,115 @@ class JobOutcomes:
     interrupted: bool = False
 
 
+def longest_first(videos: list[str]) -> list[int]:
+    """Indices of ``videos`` by their header's frame count, longest first (ties and unknown
+    lengths keep the input order; a video that says nothing goes last)."""
+    counts = [frame_count_hint(video) for video in videos]
+    return sorted(range(len(videos)), key=lambda i: -counts[i])
+
+
+class JobQueue:
+    """Job indices in the order they are to be taken, shared by this process's thread and the pool's."""
+
+    def __init__(self, order: list[int]) -> None:
+        self._order = list(order)
+        self._lock = threading.Lock()
+
+    def take(self) -> int | None:
+        """The next job to start, None when all are taken or the queue was closed."""
+        with self._lock:
+            return self._order.pop(0) if self._order else None
+
+    def give_back(self, index: int) -> None:
+        """Put a job that could not be started back at the front."""
+        with self._lock:
+            self._order.insert(0, index)
+
+    def close(self) -> None:
+        """Hand out nothing more (an interrupted run)."""
+        with self._lock:
+            self._order.clear()
+
+
 def run_jobs(jobs: list[VideoJob], workers: int, ckpt: LoadedCheckpoint, progress: bool) -> JobOutcomes:
     """Classify every job; an interrupt keeps the videos finished so far.
 
-    One worker: in this process, with the loaded checkpoint. More: that many processes (spawned,
-    each with its own pose model), results collected in the input order, so the output is
-    the same as with one worker.
+    One worker: in this process, with the loaded checkpoint. More: this process and N-1 spawned
+    ones, each with its own pose model, longest video first; results collected in the input
+    order, so the output is the same as with one worker.
     """
     done: dict[int, VideoResult | str] = {}
     interrupted = False
     if workers <= 1:
         try:
             for index, job in enumerate(tqdm(jobs, desc="videos", unit="video", disable=not progress or len(jobs) < 2)):
-                try:
-                    done[index] = classify_video(job.video, ckpt, job.every, job.decision, job.k, job.save_path,
-                                                 job.overwrite, job.pose_model, progress=job.progress,
-                                                 verbose=job.verbose, max_people=job.max_people)
-                except UserError as exc:
-                    done[index] = str(exc)
+                done[index] = classify_here(job, ckpt)
                 _report(job.video, done[index])
         except KeyboardInterrupt:
             interrupted = True
         return JobOutcomes([done.get(i) for i in range(len(jobs))], interrupted)
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-    futures = {pool.submit(run_job, job): i for i, job in enumerate(jobs)}
+    # This process is one of the workers: it starts at once while the others start up. Every
+    # process takes the longest video nobody has taken yet when it is free (longest first: no long
+    # video is left for the end while the other workers idle); a spawned worker is handed its
+    # next video when it finishes one, so none waits on another's queue.
+    queue = JobQueue(longest_first([job.video for job in jobs]))
+    pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=multiprocessing.get_context("spawn"))
+    futures: dict[int, Future] = {}
+    bar = tqdm(total=len(jobs), desc=f"videos ({workers} workers)", unit="video", disable=not progress)
+
+    def hand_out(finished: Future | None = None) -> None:
+        """Give a spawned worker its next video (at the start, and when it finished one cleanly)."""
+        if finished is not None and (finished.cancelled() or finished.exception() is not None):
+            return
+        index = queue.take()
+        if index is None:
+            return
+        try:
+            future = pool.submit(run_job, jobs[index])
+        except RuntimeError:                 # the pool is shutting down or broken: this process takes it
+            queue.give_back(index)
+            return
+        futures[index] = future
+        future.add_done_callback(hand_out)
+
+    def keep(index: int, outcome: VideoResult | str) -> None:
+        done[index] = outcome
+        _report(jobs[index].video, outcome)
+        bar.update()
+
+    def collect_finished(stopping: bool = False) -> None:
+        """Keep every video the spawned workers finished; a worker's failure (its Ctrl-C included)
+        is raised here, unless ``stopping``."""
+        for index, future in list(futures.items()):
+            if index in done or not future.done() or future.cancelled():
+                continue
+            if stopping and future.exception() is not None:
+                continue
+            keep(index, future.result())
+
     try:
-        for future in tqdm(as_completed(futures), total=len(jobs), desc=f"videos ({workers} workers)", unit="video",
-                           disable=not progress):
-            index = futures[future]
-            done[index] = future.result()
-            _report(jobs[index].video, done[index])
+        for _ in range(workers - 1):
+            hand_out()
+        while True:
+            collect_finished()
+            if len(done) == len(jobs):
+                break
+            index = queue.take()
+            running = [future for i, future in list(futures.items()) if i not in done]
+            if index is not None:
+                keep(index, classify_here(jobs[index], ckpt))
+            elif running:
+                wait(running, return_when=FIRST_COMPLETED)
+            else:
+                time.sleep(0.01)             # a worker's next video is being handed out
     except KeyboardInterrupt:
         interrupted = True                   # the workers got the same Ctrl-C and stop their current video
     finally:
+        queue.close()
         pool.shutdown(wait=True, cancel_futures=True)
+        if interrupted:
+            collect_finished(stopping=True)  # videos the workers finished while stopping are kept too
+        bar.close()
     return JobOutcomes([done.get(i) for i in range(len(jobs))], interrupted)
 
 
@@ -300,8 +384,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "single-person graph, the more accurate for one person); the JSON gets a 'people' list "
                         "per video")
     p.add_argument("--workers", type=number(int, 1, 64), default=1,
-                   help="processes classifying videos side by side, each with its own pose model (default 1; "
-                        "results are the same as with one)")
+                   help="processes classifying videos side by side (this one and N-1 more), each with its own "
+                        "pose model, longest video first (default 1; results are the same as with one)")
     p.add_argument("--shard", type=shard_option, metavar="i/N",
                    help="classify only part i of N (0..N-1) of the sorted video list, for a job array")
     p.add_argument("--merge", action="store_true",

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 
 from tests.conftest import assert_clean_error, run_module, shared_file
@@ -138,3 +139,40 @@ def test_an_interrupt_keeps_the_videos_already_classified(collection: Path, trai
     report = json.loads(out.read_text())
     assert report["interrupted"] and [v["path"] for v in report["videos"]] == calls[:2]
     assert len(report["not_classified"]) == len(SOURCES) - 2 and calls[2] in report["not_classified"]
+
+
+def test_an_interrupt_with_two_workers_keeps_what_was_finished_and_names_the_rest(
+        collection: Path, trained_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from realtime import video as video_module
+    calls = []
+
+    def ctrl_c_here(*args, **kwargs):          # this process's own first video is interrupted
+        calls.append(args[0])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(video_module, "classify_video", ctrl_c_here)
+    out = tmp_path / "r.json"
+    with pytest.raises(SystemExit) as stopped:
+        video_module.main([str(collection), "--checkpoint", str(trained_checkpoint), "--json", str(out),
+                           "--no-progress", "--workers", "2"])
+    assert stopped.value.code == 130
+    report = json.loads(out.read_text())
+    kept = [v["path"] for v in report["videos"]]
+    assert report["interrupted"] and calls and calls[0] in report["not_classified"]
+    assert not set(kept) & set(report["not_classified"])
+    assert len(kept) + len(report["not_classified"]) == len(SOURCES)
+    assert all(v["frames"] > 0 for v in report["videos"])     # what the other worker finished is whole
+
+
+def test_longest_videos_are_handed_out_first(tmp_path: Path) -> None:
+    from realtime.video import longest_first
+    paths = []
+    for name, frames in (("short", 5), ("long", 20), ("middle", 10)):
+        path = tmp_path / f"{name}.avi"
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (32, 32))
+        for _ in range(frames):
+            writer.write(np.zeros((32, 32, 3), np.uint8))
+        writer.release()
+        paths.append(str(path))
+    (tmp_path / "broken.mp4").write_bytes(b"not a video")
+    assert longest_first(paths + [str(tmp_path / "broken.mp4")]) == [1, 2, 0, 3]
