@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from realtime.pose import check_pose_options, make_pose_estimator, quiet_native_libraries
+from realtime.pose import check_pose_model, check_pose_options, make_pose_estimator, quiet_native_libraries
 from realtime.sources import VideoFileReader, resolve_sources
 from realtime.tracking import PersonTracker
 from realtime.window import TimeResampler, bridgeable_gap
@@ -133,6 +133,7 @@ def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders
             max_people: int = 1) -> tuple[dict, list[tuple[str, str]]]:
     """Extract every video; write ``out`` and ``out.labels.txt``; return the data and the failures."""
     check_pose_options(pose_model, max_people)
+    check_pose_model(pose_model)
     labels_path = out.with_suffix(".labels.txt")
     check_output_file(out, "--out", overwrite, suffixes=(".pkl",))
     check_output_file(labels_path, "--out (its label map)", overwrite)

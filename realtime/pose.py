@@ -250,6 +250,13 @@ def check_pose_options(pose_model: str | Path | None, max_people: int) -> None:
                         "models for --max-people above 1.")
 
 
+def check_pose_model(pose_model: str | Path | None) -> None:
+    """Load a user-given ``.task`` file once, so that a bad one is refused before any video is read
+    (not reported again for every video of a collection)."""
+    if pose_model:
+        TasksPose(pose_model).close()
+
+
 def make_pose_estimator(pose_model: str | Path | None = None, video: bool = True,
                         verbose: bool = False, max_people: int = 1) -> PoseEstimator:
     """The bundled ``mp.solutions.pose`` (one person); the Tasks backend when a ``.task`` file is

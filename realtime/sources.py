@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from realtime.handoff import Handoff
+from realtime.pose import native_logs_silenced
 from training.errors import UserError
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
@@ -103,7 +104,7 @@ class VideoFileReader:
         if not self.path.is_file():
             raise UserError(f"Cannot open video '{self.path}' (file not found).")
         refuse_images(self.path)
-        self._capture = cv2.VideoCapture(str(self.path))
+        self._capture = _quiet_open(str(self.path))
         if not self._capture.isOpened():
             raise UserError(f"Cannot open video '{self.path}': OpenCV cannot decode it (not a video, or an "
                             "unsupported codec). Re-encode it, e.g. `ffmpeg -i in -c:v libx264 out.mp4`.")
@@ -134,14 +135,19 @@ class VideoFileReader:
 
 
 def _quiet_open(source: str | int) -> cv2.VideoCapture:
-    """cv2.VideoCapture without OpenCV's own error lines (we explain failures); streams get timeouts."""
+    """cv2.VideoCapture without OpenCV's own error lines (we explain failures); streams get timeouts.
+
+    Opening a file is also kept off the terminal at the file-descriptor level (FFmpeg prints
+    "moov atom not found" and the like itself), unless the command runs with --verbose.
+    """
     previous = cv2.getLogLevel()
     cv2.setLogLevel(0)  # 0: silent
     try:
         if is_stream(source):
             return cv2.VideoCapture(source, cv2.CAP_FFMPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, STREAM_TIMEOUT_MS,
                                                             cv2.CAP_PROP_READ_TIMEOUT_MSEC, STREAM_TIMEOUT_MS])
-        return cv2.VideoCapture(source)
+        with native_logs_silenced(enabled=previous == 0 and not isinstance(source, int)):
+            return cv2.VideoCapture(source)
     finally:
         cv2.setLogLevel(previous)
 

@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from realtime.annotators import OverlayState, annotate, default_annotators
 from realtime.people import PeopleRecognizer, crowd_overlay
-from realtime.pose import POSE_LAYOUT, check_pose_options, make_pose_estimator, quiet_native_libraries
+from realtime.pose import POSE_LAYOUT, check_pose_model, check_pose_options, make_pose_estimator, quiet_native_libraries
 from realtime.timeline import NO_PERSON, ClipTimeline
 from realtime.pose_stage import PoseStage
 from realtime.shards import merge_result_files, select_shard, shard_option
@@ -426,6 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.merge:
         return merge_main(a)
     check_pose_options(a.pose_model, a.max_people)
+    check_pose_model(a.pose_model)
     check_output_file(a.json, "--json", a.overwrite)
     check_output_file(a.csv, "--csv", a.overwrite)
     check_output_dir(a.save_dir, "--save-dir")

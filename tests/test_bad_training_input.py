@@ -34,6 +34,8 @@ def small_file(tmp_path_factory) -> Path:
     (["--epochs", "two"], "--epochs: expected a whole number"),
     (["--window-frames", "500"], "--window-frames must be .* 1..300"),
     (["--classes", "JumpingJack"], "at least 2 classes"),
+    (["--split", "test1"], "--split takes a training split .* got 'test1'; the file's training splits: 'train1'"),
+    (["--split", "train9"], "no split 'train9', 'test9'"),
 ])
 def test_bad_options_fail_before_any_work_and_leave_nothing(small_file: Path, tmp_path: Path, args, pattern) -> None:
     out = tmp_path / "run"

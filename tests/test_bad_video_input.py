@@ -99,3 +99,24 @@ def test_a_one_fps_video_is_resampled_to_the_model_rate(trained_checkpoint: Path
     result = classify_video(str(slow), ckpt, progress=False)
     assert result.fps == pytest.approx(1.0) and any("too few" in w for w in result.warnings)
     assert result.timeline and max(t["window_frames"] for t in result.timeline) >= 3 * ckpt.spec.fps - 1
+
+
+def test_a_bad_pose_model_file_is_refused_once_before_any_video(trained_checkpoint: Path, tmp_path: Path) -> None:
+    fake = tmp_path / "pose.task"
+    fake.write_text("not a model")
+    videos = [str(shared_file("videos/pose_squats.mp4")), str(shared_file("videos/pose_1.mp4"))]
+    for module, args in (("realtime.video", [*videos, "--checkpoint", str(trained_checkpoint), "--json",
+                                             str(tmp_path / "r.json"), "--no-progress"]),
+                         ("realtime.extract", [*videos, "--label", "squat", "--out", str(tmp_path / "x.pkl")])):
+        proc = run_module(module, *args, "--pose-model", str(fake))
+        assert_clean_error(proc, "not a usable MediaPipe pose model")
+        assert proc.stderr.count("not a usable") == 1 and "skipped" not in proc.stdout + proc.stderr
+    assert not list(tmp_path.glob("r.json*")) and not list(tmp_path.glob("x*"))
+
+
+def test_an_unreadable_video_gets_our_message_only(trained_checkpoint: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(shared_file("videos/pose_1.mp4").read_bytes()[:4000])   # cut off: no index ("moov atom")
+    proc = run_module("realtime.video", str(broken), "--checkpoint", str(trained_checkpoint), "--no-progress")
+    assert proc.returncode == 1 and "cannot decode it" in proc.stdout
+    assert "moov" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr

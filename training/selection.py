@@ -66,6 +66,11 @@ def stratified_split(labels: np.ndarray, val_fraction: float, seed: int) -> tupl
 
 def official_split(selected: LabelledClips, split: dict[str, list[str]], train_name: str) -> tuple[np.ndarray, np.ndarray]:
     """Train on split ``train_name`` (e.g. train1), validate on its test twin (test1)."""
+    if "train" not in train_name:
+        trains = [n for n in split if "train" in n]
+        raise UserError(f"--split takes a training split (validation uses its test twin: train1 -> test1), got "
+                        f"'{train_name}'; the file's training splits: {', '.join(map(repr, trains)) or 'none'}. "
+                        "Omit --split for a stratified 80/20 split.")
     val_name = train_name.replace("train", "test", 1)
     missing = [n for n in (train_name, val_name) if n not in split]
     if missing:
