@@ -34,7 +34,7 @@ from training.cli_types import number, positive
 from training.decision import NO_ACTION, DecisionSpec, add_decision_arguments, decision_from_arguments
 from training.device import add_device_argument, resolve_device
 from training.errors import UserError, run_cli
-from training.outputs import check_output_dir, check_output_file
+from training.outputs import check_output_dir, check_output_file, check_outputs_apart
 from training.inference import torch_threads
 
 EXAMPLES = """examples:
@@ -330,6 +330,7 @@ def main(argv: list[str] | None = None) -> list[LiveSummary]:
     if a.save and len(sources) > 1:
         raise UserError("--save takes one source; pass a single camera, stream or video with --source.")
     checkpoint_path, why = resolve_checkpoint(a.checkpoint)
+    check_outputs_apart([("--save", a.save)], [*sources, checkpoint_path])
     print(f"model {checkpoint_path} ({why})", flush=True)
     ckpt = load_checkpoint(checkpoint_path, expected_layout=POSE_LAYOUT, device=resolve_device(a.device))
     show, screen = choose_display(a.no_show, a.save)

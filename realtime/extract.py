@@ -21,7 +21,7 @@ from realtime.tracking import PersonTracker
 from realtime.window import TimeResampler, bridgeable_gap
 from training.cli_types import number
 from training.errors import UserError, run_cli
-from training.outputs import atomic_path, check_output_file, write_text_atomic
+from training.outputs import atomic_path, check_output_file, check_outputs_apart, write_text_atomic
 
 EXAMPLES = """examples:
   python -m realtime.extract my_videos/ --labels-from-folders --out my_skeletons.pkl
@@ -138,6 +138,7 @@ def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders
     check_output_file(out, "--out", overwrite, suffixes=(".pkl",))
     check_output_file(labels_path, "--out (its label map)", overwrite)
     videos = [v for source in inputs for v in resolve_sources(source) if isinstance(v, str)]
+    check_outputs_apart([("--out", out), ("--out (its label map)", labels_path)], videos)
     class_of = class_names(videos, label, labels_from_folders)
     classes = sorted(set(class_of.values()))
     annotations, failed = [], []

@@ -35,7 +35,8 @@ from training.cli_types import number, positive
 from training.decision import DecisionSpec, add_decision_arguments, decision_from_arguments
 from training.device import add_device_argument, resolve_device
 from training.errors import UserError, run_cli
-from training.outputs import atomic_path, check_output_dir, check_output_file, sha256, write_text_atomic
+from training.outputs import (atomic_path, check_output_dir, check_output_file, check_outputs_apart, sha256,
+                              write_text_atomic)
 from training.inference import torch_threads
 
 MIN_USEFUL_FPS = 5.0
@@ -405,6 +406,7 @@ def merge_main(a: argparse.Namespace) -> int:
         raise UserError("--merge only joins result files; --save-dir, --shard and --workers do not apply.")
     check_output_file(a.json, "--json", a.overwrite)
     check_output_file(a.csv, "--csv", a.overwrite)
+    check_outputs_apart([("--json", a.json), ("--csv", a.csv)], a.paths)
     merged = merge_result_files(a.paths)
     write_text_atomic(a.json, json.dumps(merged, indent=2, allow_nan=False))
     print(f"merged {len(a.paths)} file(s): {len(merged['videos'])} videos, {len(merged['failed'])} failed; "
@@ -447,6 +449,8 @@ def main(argv: list[str] | None = None) -> int:
     saves = annotated_names(videos, a.save_dir) if a.save_dir else {}
     for path in saves.values():
         check_output_file(path, "--save-dir", a.overwrite, suffixes=(".mp4",))
+    check_outputs_apart([("--json", a.json), ("--csv", a.csv), *(("--save-dir", path) for path in saves.values())],
+                        [*videos, checkpoint_path])
     workers = min(a.workers, max(1, len(videos)))
     jobs = [VideoJob(video, str(checkpoint_path), a.device, a.every, decision, a.top_k, saves.get(video), a.overwrite,
                      a.pose_model, not a.no_progress and workers == 1, a.verbose, a.max_people) for video in videos]

@@ -21,7 +21,7 @@ from training.features import motion_amount, visible_share
 from training.inference import predict_features
 from training.loop import encode_clips
 from training.metrics import classification_metrics
-from training.outputs import check_output_file, write_text_atomic
+from training.outputs import check_output_file, check_outputs_apart, write_text_atomic
 from training.selection import model_classes_by_label
 
 EXAMPLES = """examples:
@@ -104,6 +104,7 @@ def main(argv: list[str] | None = None) -> dict:
     a = p.parse_args(argv)
     check_output_file(Path(a.json) if a.json else None, "--json", a.overwrite)
     path, why = resolve_checkpoint(a.checkpoint)
+    check_outputs_apart([("--json", a.json)], [a.data, a.label_map, path])
     print(f"model {path} ({why})")
     ckpt = load_checkpoint(path, device=resolve_device(a.device))
     r = evaluate_checkpoint(ckpt, a.data, a.split, a.label_map, decision_from_arguments(ckpt.decision, a))

@@ -46,6 +46,30 @@ def check_output_file(path: Path | None, flag: str, overwrite: bool = False, suf
         raise UserError(f"{flag} '{path}': folder '{parent}' is not writable. Choose another path.")
 
 
+def check_outputs_apart(outputs: list[tuple[str, str | Path | None]], inputs: list[str | Path]) -> None:
+    """Refuse, before any work, outputs that name one file twice or name a file the command reads.
+
+    ``--overwrite`` lets a command replace an earlier result, never its own input: a --json that
+    points at the video being classified, or --json and --csv at one file, would lose data.
+
+    Args:
+        outputs: (flag, path) for every file the command will write; None where not asked.
+        inputs: the files it reads (videos, data, label map, checkpoint); non-files are ignored.
+    """
+    read = {Path(p).resolve(): Path(p) for p in inputs if isinstance(p, (str, Path)) and Path(p).is_file()}
+    written: dict[Path, str] = {}
+    for flag, path in outputs:
+        if path is None:
+            continue
+        key = Path(path).resolve()
+        if key in written:
+            raise UserError(f"{written[key]} and {flag} both name '{path}'; give each its own file.")
+        if key in read:
+            raise UserError(f"{flag} '{path}' is a file this command reads ('{read[key]}'); choose another name "
+                            "(--overwrite replaces earlier results, never an input).")
+        written[key] = flag
+
+
 def _can_create_in(folder: Path) -> bool:
     """Try it: create and remove a file there (permission bits do not tell for root or read-only mounts)."""
     try:
