@@ -39,7 +39,7 @@ def test_evaluate_json(trained: Path, skeleton_file: Path, tmp_path: Path) -> No
     assert proc.returncode == 0, proc.stderr
     r = json.loads(out.read_text())
     assert set(r) == {"accuracy", "precision", "recall", "f1", "rejected", "accuracy_named", "classes",
-                      "confusion_matrix", "rejected_per_class", "n"}
+                      "confusion_matrix", "rejected_per_class", "n", "n_other_classes"}
     assert r["n"] == sum(map(sum, r["confusion_matrix"])) and len(r["confusion_matrix"]) == 5
     assert all(len(row) == 6 for row in r["confusion_matrix"])      # the last column counts "no action"
     assert_clean_error(run_module("training.evaluate", "--checkpoint", str(trained), "--data", str(skeleton_file),
@@ -51,3 +51,21 @@ def test_evaluate_json(trained: Path, skeleton_file: Path, tmp_path: Path) -> No
 def test_latest_without_any_run_says_how_to_train(skeleton_file: Path, tmp_path: Path) -> None:
     proc = run_module("training.predict", "--data", str(skeleton_file), "--checkpoint", "latest", cwd=tmp_path)
     assert_clean_error(proc, "no trained model under.*training.train")
+
+
+def test_evaluate_says_how_many_clips_of_other_classes_it_left_out(trained: Path, skeleton_file: Path,
+                                                                   tmp_path: Path) -> None:
+    import pickle
+    data = pickle.loads(skeleton_file.read_bytes())
+    known = [a for a in data["annotations"] if 14 <= a["label"] <= 51]
+    for a in known[:3]:
+        a["label"] = 99                                   # a class the model was not trained on
+    mixed = tmp_path / "mixed.pkl"
+    mixed.write_bytes(pickle.dumps(data))
+    out = tmp_path / "ev.json"
+    proc = run_module("training.evaluate", "--checkpoint", str(trained), "--data", str(mixed), "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    others = sum(not 14 <= a["label"] <= 51 for a in data["annotations"])
+    assert f"left out: {others} clip(s) with labels the model was not trained on" in proc.stdout and "99" in proc.stdout
+    r = json.loads(out.read_text())
+    assert r["n_other_classes"] == others and r["n"] == len(data["annotations"]) - others

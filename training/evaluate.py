@@ -70,6 +70,8 @@ def evaluate_checkpoint(ckpt: LoadedCheckpoint, data: str, split: str | None = N
         wanted = set(skeletons.split[split])
         clips = [c for c in clips if c.frame_dir in wanted]
     model_class = model_classes_by_label(ckpt.classes, ckpt.class_ids, label_map)
+    other_labels = sorted({c.label for c in clips if c.label not in model_class})
+    n_other = sum(c.label not in model_class for c in clips)
     clips = [c for c in clips if c.label in model_class]
     if not clips:
         raise UserError(f"'{data}'{f' split {split}' if split else ''} has no clip of the model's classes "
@@ -84,6 +86,7 @@ def evaluate_checkpoint(ckpt: LoadedCheckpoint, data: str, split: str | None = N
     np.add.at(matrix, (labels, np.where(rejected, n, predicted)), 1)
     named = ~rejected
     return {**metrics, "confusion_matrix": matrix.tolist(), "classes": ckpt.classes, "n": len(clips),
+            "n_other_classes": n_other, "other_labels": other_labels,
             "rejected": float(rejected.mean()),
             "accuracy_named": float((predicted[named] == labels[named]).mean()) if named.any() else 0.0,
             "rejected_per_class": {c: float(rejected[labels == i].mean()) for i, c in enumerate(ckpt.classes)
@@ -111,6 +114,9 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"{r['n']} clips  accuracy {r['accuracy']:.3f}  precision {r['precision']:.3f}  "
           f"recall {r['recall']:.3f}  F1 {r['f1']:.3f}  (weighted; '{NO_ACTION}' counts as a miss)")
     print(f"said '{NO_ACTION}' for {r['rejected']:.1%} of the clips; accuracy on the others {r['accuracy_named']:.3f}")
+    if r["n_other_classes"]:
+        shown = ", ".join(map(str, r["other_labels"][:10])) + (", ..." if len(r["other_labels"]) > 10 else "")
+        print(f"left out: {r['n_other_classes']} clip(s) with labels the model was not trained on ({shown})")
     width = max(len(c) for c in r["classes"] + [NO_ACTION])
     corner = "true \\ predicted"
     print(f"{corner:>{width}}  " + " ".join(f"{i:>5}" for i in range(len(r["classes"]))) + "  no-act")
@@ -118,7 +124,7 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"{name:>{width}}  " + " ".join(f"{v:>5}" for v in row[:-1]) + f"  {row[-1]:>6}   ({i})")
     if a.json:
         out = {k: r[k] for k in ("accuracy", "precision", "recall", "f1", "rejected", "accuracy_named", "classes",
-                                 "confusion_matrix", "rejected_per_class", "n")}
+                                 "confusion_matrix", "rejected_per_class", "n", "n_other_classes")}
         write_text_atomic(Path(a.json), json.dumps(out, indent=2, allow_nan=False))
         print(f"wrote {a.json}")
     return r
