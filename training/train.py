@@ -48,10 +48,13 @@ TABLE_HEADER = f"{'epoch':>5} {'train_loss':>10} {'val_loss':>9} {'val_acc':>8} 
 
 @dataclass
 class TrainResult:
+    """A published run. ``stopped_early``: Ctrl-C ended the training after ``len(epochs)`` epochs."""
+
     run_dir: Path
     epochs: list[dict]
     best_epoch: int
     seconds: float
+    stopped_early: bool = False
 
 
 def _format_row(row: dict) -> str:
@@ -156,34 +159,17 @@ def train(config: TrainConfig, echo=print, progress: bool = True, distributed: D
 
     epochs: list[dict] = []
     echo(TABLE_HEADER)
-    for epoch in range(1, config.epochs + 1):
-        losses, rows = [], []
-        with tqdm(total=sum(m.sampler.size for m in members), desc=f"epoch {epoch}/{config.epochs}", unit="clip",
-                  leave=False, disable=not progress) as bar:
-            for member in members:
-                x_epoch, len_epoch, y_epoch = member.sampler.sample(member.rng)
-                batches = make_batches(len_epoch, config.batch_size, member.rng, bucket=config.bucket)
-                losses.append(train_epoch(member.model, member.optimizer, x_epoch, len_epoch, y_epoch, batches,
-                                          bar.update, group))
-                if member.scheduler is not None:
-                    member.scheduler.step()
-                val_loss, predicted = evaluate([member.model], member.x_val, member.len_val, member.y_val, group)
-                if not all(math.isfinite(v) for v in (losses[-1], val_loss)):
-                    raise UserError(f"Training diverged at epoch {epoch} (the loss became "
-                                    f"{losses[-1] if not math.isfinite(losses[-1]) else val_loss}); no model was "
-                                    f"saved. Lower the learning rate (--lr, now {config.lr:g}).")
-                m = classification_metrics(member.y_val, predicted, n_classes)
-                rows.append({"val_loss": val_loss, "val_accuracy": m["accuracy"], "val_precision": m["precision"],
-                             "val_recall": m["recall"], "val_f1": m["f1"]})
-                if not config.keep_best or val_loss < member.best_loss:
-                    member.best_loss, member.best_epoch = val_loss, epoch
-                    inner = getattr(member.model, "module", member.model)         # DDP's wrapped model
-                    member.best_state = {k: v.detach().cpu().clone() for k, v in inner.state_dict().items()}
-                    member.best_confusion = m["confusion_matrix"]
-        row = {"epoch": epoch, "train_loss": float(np.mean(losses)),
-               **{k: float(np.mean([r[k] for r in rows])) for k in rows[0]}}
-        epochs.append(row)
-        echo(_format_row(row))
+    stopped_early = False
+    try:
+        for epoch in range(1, config.epochs + 1):
+            epochs.append(train_one_epoch(epoch, members, config, n_classes, group, progress))
+            echo(_format_row(epochs[-1]))
+    except KeyboardInterrupt:
+        if group.active or not epochs:
+            raise                                  # nothing finished yet (or ranks to keep in step): nothing kept
+        stopped_early = True
+        echo(f"stopped by Ctrl-C during epoch {len(epochs) + 1} of {config.epochs}: keeping the {len(epochs)} "
+             "finished epoch(s) (Ctrl-C again to abandon the run)")
     model = build_model(model_config)
     for target, member in zip(model.members if config.ensemble > 1 else [model], members):
         target.load_state_dict(member.best_state)
@@ -214,6 +200,7 @@ def train(config: TrainConfig, echo=print, progress: bool = True, distributed: D
         write_outputs(stage, config, selected.classes, epochs, confusion, best_epoch,
                       {"data": data_info, "features": spec.to_dict(), "decision": decision.to_dict(),
                        "kept_epoch": best_epoch, "train_seconds": seconds, "world_size": group.world_size,
+                       "stopped_early_after_epoch": len(epochs) if stopped_early else None,
                        "device": str(group.device),
                        "skipped_clips": {k: len(v) for k, v in data.skipped.items()}},
                       kept=[m.best_epoch for m in members])
@@ -221,8 +208,48 @@ def train(config: TrainConfig, echo=print, progress: bool = True, distributed: D
     group.barrier()
     which = (f"epochs {', '.join(str(m.best_epoch) for m in members)}" if len(members) > 1 else f"epoch {best_epoch}")
     echo(f"kept {which}: val accuracy {kept['val_accuracy']:.3f}, F1 {kept['val_f1']:.3f}; "
-         f"{seconds:.1f} s; outputs in {final_dir}/")
-    return TrainResult(final_dir, epochs, best_epoch, seconds)
+         f"{seconds:.1f} s; outputs in {final_dir}/" + (f" (stopped after {len(epochs)} of {config.epochs} epochs)"
+                                                      if stopped_early else ""))
+    return TrainResult(final_dir, epochs, best_epoch, seconds, stopped_early)
+
+
+def train_one_epoch(epoch: int, members: list, config: TrainConfig, n_classes: int, group: Distributed,
+                    progress: bool) -> dict:
+    """One epoch of every member; returns the table row (the members' mean).
+
+    A member's best state is replaced only once the whole epoch is done, so an epoch cut short by
+    Ctrl-C leaves every member as it was after the previous one.
+
+    Raises:
+        UserError: the training diverged (a loss became NaN or infinite).
+    """
+    losses, rows, candidates = [], [], []
+    with tqdm(total=sum(m.sampler.size for m in members), desc=f"epoch {epoch}/{config.epochs}", unit="clip",
+              leave=False, disable=not progress) as bar:
+        for member in members:
+            x_epoch, len_epoch, y_epoch = member.sampler.sample(member.rng)
+            batches = make_batches(len_epoch, config.batch_size, member.rng, bucket=config.bucket)
+            losses.append(train_epoch(member.model, member.optimizer, x_epoch, len_epoch, y_epoch, batches,
+                                      bar.update, group))
+            if member.scheduler is not None:
+                member.scheduler.step()
+            val_loss, predicted = evaluate([member.model], member.x_val, member.len_val, member.y_val, group)
+            if not all(math.isfinite(v) for v in (losses[-1], val_loss)):
+                raise UserError(f"Training diverged at epoch {epoch} (the loss became "
+                                f"{losses[-1] if not math.isfinite(losses[-1]) else val_loss}); no model was "
+                                f"saved. Lower the learning rate (--lr, now {config.lr:g}).")
+            m = classification_metrics(member.y_val, predicted, n_classes)
+            rows.append({"val_loss": val_loss, "val_accuracy": m["accuracy"], "val_precision": m["precision"],
+                         "val_recall": m["recall"], "val_f1": m["f1"]})
+            if not config.keep_best or val_loss < member.best_loss:
+                inner = getattr(member.model, "module", member.model)             # DDP's wrapped model
+                state = {k: v.detach().cpu().clone() for k, v in inner.state_dict().items()}
+                candidates.append((member, val_loss, state, m["confusion_matrix"]))
+    for member, val_loss, state, confusion in candidates:
+        member.best_loss, member.best_epoch = val_loss, epoch
+        member.best_state, member.best_confusion = state, confusion
+    return {"epoch": epoch, "train_loss": float(np.mean(losses)),
+            **{k: float(np.mean([r[k] for r in rows])) for k in rows[0]}}
 
 
 def write_outputs(run_dir: Path, config: TrainConfig, classes: list[str], epochs: list[dict],
@@ -299,7 +326,10 @@ def main(argv: list[str] | None = None) -> TrainResult:
         from training.download import UCF101_URL, download_file
         download_file(UCF101_URL, Path(config.data))
     with distributed_from_environment(config.device) as group:
-        return train(config, distributed=group)
+        result = train(config, distributed=group)
+    if result.stopped_early:
+        raise KeyboardInterrupt            # the run is saved; the exit status still says it was interrupted
+    return result
 
 
 if __name__ == "__main__":
