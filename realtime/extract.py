@@ -130,8 +130,14 @@ def class_names(videos: list[str], label: str | None, labels_from_folders: bool)
 
 def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders: bool, fps: float,
             pose_model: str | None = None, overwrite: bool = False, verbose: bool = False,
-            max_people: int = 1) -> tuple[dict, list[tuple[str, str]]]:
-    """Extract every video; write ``out`` and ``out.labels.txt``; return the data and the failures."""
+            max_people: int = 1) -> tuple[dict, list[tuple[str, str]], list[str]]:
+    """Extract every video; write ``out`` and ``out.labels.txt``.
+
+    Ctrl-C stops after the video being read: the videos finished so far are written as usual.
+
+    Returns:
+        The data written, the failures (video, reason) and the videos not reached (Ctrl-C).
+    """
     check_pose_options(pose_model, max_people)
     check_pose_model(pose_model)
     labels_path = out.with_suffix(".labels.txt")
@@ -141,8 +147,8 @@ def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders
     check_outputs_apart([("--out", out), ("--out (its label map)", labels_path)], videos)
     class_of = class_names(videos, label, labels_from_folders)
     classes = sorted(set(class_of.values()))
-    annotations, failed = [], []
-    for video in tqdm(videos, desc="extracting", unit="video"):
+    annotations, failed, not_reached = [], [], []
+    for i, video in enumerate(tqdm(videos, desc="extracting", unit="video")):
         try:
             if max_people > 1:
                 keypoint, score, (h, w) = extract_people(video, fps, max_people, verbose=verbose)
@@ -152,6 +158,11 @@ def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders
             failed.append((video, str(exc)))
             tqdm.write(f"skipped {video}: {exc}")
             continue
+        except KeyboardInterrupt:
+            if not annotations:
+                raise
+            not_reached = videos[i:]
+            break
         annotations.append({"frame_dir": Path(video).stem, "label": classes.index(class_of[video]),
                             "img_shape": (h, w), "original_shape": (h, w), "total_frames": keypoint.shape[1],
                             "keypoint": keypoint, "keypoint_score": score, "fps": float(fps)})
@@ -162,7 +173,7 @@ def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders
         with tmp.open("wb") as f:
             pickle.dump(data, f, protocol=4)
     write_text_atomic(labels_path, "\n".join(classes) + "\n")
-    return data, failed
+    return data, failed, not_reached
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -182,16 +193,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--verbose", action="store_true", help="show MediaPipe/TFLite/OpenCV log lines")
     a = p.parse_args(argv)
     quiet_native_libraries(a.verbose)
-    data, failed = extract(a.inputs, a.out, a.label, a.labels_from_folders, a.fps, a.pose_model, a.overwrite,
-                           a.verbose, a.max_people)
+    data, failed, not_reached = extract(a.inputs, a.out, a.label, a.labels_from_folders, a.fps, a.pose_model,
+                                        a.overwrite, a.verbose, a.max_people)
     n = len(data["annotations"])
     print(f"wrote {a.out} ({n} clips at {a.fps:g} fps) and {a.out.with_suffix('.labels.txt')}")
+    if not_reached:
+        print(f"interrupted: the {n} video(s) finished are written; {len(not_reached)} not extracted (from "
+              f"{not_reached[0]} on)")
     print(f"train with: python -m training.train --data {a.out} --label-map {a.out.with_suffix('.labels.txt')} "
           f"--classes all --fps {a.fps:g}")
     if failed:
         print(f"{len(failed)} video(s) failed:")
         for path, why in failed:
             print(f"  {path}: {why}")
+    if not_reached:
+        raise KeyboardInterrupt            # written; the exit status (130) still says it was interrupted
     return 1 if failed else 0
 
 

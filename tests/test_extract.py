@@ -3,6 +3,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from tests.conftest import assert_clean_error, run_module, shared_file
 from training.dataset import load_skeleton_file
@@ -62,3 +63,35 @@ def test_gaps_keep_the_video_timeline() -> None:
 def test_extract_needs_a_label_rule(tmp_path: Path) -> None:
     proc = run_module("realtime.extract", str(shared_file("videos/pose_1.mp4")), "--out", str(tmp_path / "x.pkl"))
     assert_clean_error(proc, "--label NAME.*--labels-from-folders")
+
+
+def interrupt_on_call(monkeypatch: pytest.MonkeyPatch, n: int) -> None:
+    """The n-th video read by realtime.extract raises KeyboardInterrupt (as Ctrl-C would); the others are real."""
+    from realtime import extract as extract_module
+    real, calls = extract_module.extract_video, []
+
+    def extract_video(*args, **kwargs):
+        calls.append(args[0])
+        if len(calls) == n:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(extract_module, "extract_video", extract_video)
+
+
+def test_ctrl_c_writes_the_videos_already_extracted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture) -> None:
+    from realtime.extract import main
+    from training.errors import run_cli
+    videos = [str(shared_file(f"videos/{n}")) for n in ("pose_squats.mp4", "pose_1.mp4", "ta_chi.mp4")]
+    interrupt_on_call(monkeypatch, 2)
+    out = tmp_path / "mine.pkl"
+    with pytest.raises(SystemExit) as stopped:
+        run_cli(lambda: main([*videos, "--label", "exercise", "--out", str(out)]))
+    assert stopped.value.code == 130
+    assert [c.frame_dir for c in load_skeleton_file(out).clips] == ["pose_squats"]
+    assert "2 not extracted (from " in capsys.readouterr().out
+    interrupt_on_call(monkeypatch, 1)                  # nothing finished: nothing written
+    with pytest.raises(SystemExit):
+        run_cli(lambda: main([*videos, "--label", "exercise", "--out", str(tmp_path / "none.pkl")]))
+    assert not list(tmp_path.glob("none*"))
