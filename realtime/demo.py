@@ -75,6 +75,8 @@ def train_for_demo(data: str | None, args: argparse.Namespace) -> Path:
     t = _step(f"training on {data_path} (recipe {config.recipe}, {config.epochs} epochs, classes {config.classes})")
     result = train(config)
     print(f"    trained in {time.perf_counter() - t:.0f} s -> {result.run_dir}")
+    if result.stopped_early:
+        raise KeyboardInterrupt          # Ctrl-C stops the demo; the epochs finished are saved in the run
     return result.run_dir / "model.pt"
 
 
