@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from realtime.video import annotated_names, classify_video
-from tests.conftest import assert_clean_error, run_module, shared_file
+from tests.conftest import assert_clean_error, run_module, run_modules_together, shared_file
 from training.checkpoint import load_checkpoint
 from training.errors import UserError
 
@@ -105,10 +105,11 @@ def test_a_bad_pose_model_file_is_refused_once_before_any_video(trained_checkpoi
     fake = tmp_path / "pose.task"
     fake.write_text("not a model")
     videos = [str(shared_file("videos/pose_squats.mp4")), str(shared_file("videos/pose_1.mp4"))]
-    for module, args in (("realtime.video", [*videos, "--checkpoint", str(trained_checkpoint), "--json",
-                                             str(tmp_path / "r.json"), "--no-progress"]),
-                         ("realtime.extract", [*videos, "--label", "squat", "--out", str(tmp_path / "x.pkl")])):
-        proc = run_module(module, *args, "--pose-model", str(fake))
+    commands = [("realtime.video", [*videos, "--checkpoint", str(trained_checkpoint), "--json", str(tmp_path / "r.json"),
+                                    "--no-progress", "--pose-model", str(fake)]),
+                ("realtime.extract", [*videos, "--label", "squat", "--out", str(tmp_path / "x.pkl"), "--pose-model",
+                                      str(fake)])]
+    for proc in run_modules_together(commands):
         assert_clean_error(proc, "not a usable MediaPipe pose model")
         assert proc.stderr.count("not a usable") == 1 and "skipped" not in proc.stdout + proc.stderr
     assert not list(tmp_path.glob("r.json*")) and not list(tmp_path.glob("x*"))

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import assert_clean_error, run_module, shared_file
+from tests.conftest import assert_clean_error, run_modules_together, shared_file
 from training.errors import UserError
 from training.outputs import check_outputs_apart
 
@@ -50,7 +50,7 @@ def test_commands_refuse_to_write_over_their_inputs(trained_checkpoint: Path, sk
         ("training.evaluate", [*ckpt, "--data", str(data), "--json", str(data), "--overwrite"],
          "--json .* is a file this command reads"),
     ]
-    for module, args, pattern in cases:
-        assert_clean_error(run_module(module, *args), pattern)
+    for proc, (_, _, pattern) in zip(run_modules_together([(module, args) for module, args, _ in cases]), cases):
+        assert_clean_error(proc, pattern)
     assert (video.read_bytes(), data.read_bytes()) == before
     assert not (tmp_path / "r.txt").exists()
