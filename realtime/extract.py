@@ -20,6 +20,7 @@ from realtime.sources import VideoFileReader, resolve_sources
 from realtime.tracking import PersonTracker
 from realtime.window import TimeResampler, bridgeable_gap
 from training.cli_types import number
+from training.decision import NO_ACTION
 from training.errors import UserError, run_cli
 from training.outputs import atomic_path, check_output_file, check_outputs_apart, write_text_atomic
 
@@ -114,13 +115,18 @@ def class_names(videos: list[str], label: str | None, labels_from_folders: bool)
     """Each video's class: ``--label`` for all, or its folder's name.
 
     Raises:
-        UserError: neither or both given, or folders that do not tell classes apart.
+        UserError: neither or both given, a class named like the rejection outcome, or folders
+            that do not tell classes apart.
     """
     if (label is None) == (not labels_from_folders):
         raise UserError("Give either --label NAME (one class for every video) or --labels-from-folders.")
+    names = {v: label for v in videos} if label is not None else {v: Path(v).parent.name for v in videos}
+    reserved = sorted({n for n in names.values() if n.strip().lower() == NO_ACTION})
+    if reserved:
+        raise UserError(f"The class name '{reserved[0]}' is reserved for the recogniser's \"no known action\" "
+                        f"outcome; {'use another --label' if label is not None else 'rename that folder'}.")
     if label is not None:
-        return {v: label for v in videos}
-    names = {v: Path(v).parent.name for v in videos}
+        return names
     if len(set(names.values())) < 2:
         folder = next(iter(names.values()), "?")
         raise UserError(f"--labels-from-folders found a single class ('{folder}'): put each class's videos in its "

@@ -106,3 +106,17 @@ def test_a_class_named_like_the_rejection_label_is_refused(tmp_path: Path) -> No
     proc = run_module("training.train", "--data", str(path), "--label-map", str(labels), "--classes", "46,14",
                       "--out", str(tmp_path / "r"))
     assert_clean_error(proc, "reserved for 'no known action'")
+
+
+def test_more_threads_than_cores_are_capped_with_a_note(small_file: Path, tmp_path: Path) -> None:
+    import os
+
+    import torch
+    before, said = torch.get_num_threads(), []
+    try:
+        train(TrainConfig(data=str(small_file), out=str(tmp_path / "run"), epochs=1, max_frames=32, threads=999),
+              echo=said.append, progress=False)
+        assert torch.get_num_threads() == len(os.sched_getaffinity(0))
+    finally:
+        torch.set_num_threads(before)
+    assert any(line.startswith("--threads 999: this machine has") for line in said)

@@ -95,3 +95,14 @@ def test_ctrl_c_writes_the_videos_already_extracted(tmp_path: Path, monkeypatch:
     with pytest.raises(SystemExit):
         run_cli(lambda: main([*videos, "--label", "exercise", "--out", str(tmp_path / "none.pkl")]))
     assert not list(tmp_path.glob("none*"))
+
+
+def test_the_rejection_label_cannot_be_a_class_name() -> None:
+    from realtime.extract import class_names
+    from training.errors import UserError
+    with pytest.raises(UserError, match="reserved .* use another --label"):
+        class_names(["a.mp4"], "No Action", False)
+    with pytest.raises(UserError, match="reserved .* rename that folder"):
+        class_names(["v/squat/a.mp4", "v/no action/b.mp4"], None, True)
+    assert class_names(["v/squat/a.mp4", "v/idle/b.mp4"], None, True) == {"v/squat/a.mp4": "squat",
+                                                                          "v/idle/b.mp4": "idle"}

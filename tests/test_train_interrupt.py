@@ -65,3 +65,4 @@ def test_ctrl_c_in_the_first_epoch_leaves_nothing(small_file: Path, tmp_path: Pa
     with pytest.raises(KeyboardInterrupt):
         train_module.main(["--data", str(small_file), "--out", str(out), "--epochs", "3", "--max-frames", "48"])
     assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name != "run"]
+

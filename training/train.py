@@ -5,6 +5,7 @@ import argparse
 import dataclasses
 import json
 import math
+import os
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -110,7 +111,11 @@ def train(config: TrainConfig, echo=print, progress: bool = True, distributed: D
     check_config(config)
     final_dir = group.from_main(lambda: choose_run_dir(config.out, config.overwrite))
     if config.threads:
-        torch.set_num_threads(config.threads)
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        if config.threads > cores:
+            echo(f"--threads {config.threads}: this machine has {cores} core(s); using {cores} (more threads than "
+                 "cores only slows training down)")
+        torch.set_num_threads(min(config.threads, cores))
     if group.active:
         echo(f"data-parallel: world size {group.world_size} ({group.backend}); global batch {config.batch_size}, "
              f"about {config.batch_size / group.world_size:g} clips per rank per step; rank 0 writes the outputs")
