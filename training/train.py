@@ -316,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     flag("--background-kinds", help=f"comma-separated, from {', '.join(KINDS)} (default all)")
     flag("--keep-best", action=argparse.BooleanOptionalAction, help="keep the epoch with the lowest val loss")
     flag("--bucket", action=argparse.BooleanOptionalAction, help="batch clips of similar length (default on)")
-    flag("--threads", type=positive(int), help="torch CPU threads (default: torch's choice)")
+    flag("--threads", type=positive(int), help="torch CPU threads, at most the cores available (default: torch's choice)")
     add_device_argument(p, default=None)
     flag("--out", help="run directory (default runs/<timestamp>); must be new or empty")
     flag("--overwrite", action="store_true", help="allow writing into a non-empty --out")
