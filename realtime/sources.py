@@ -139,15 +139,24 @@ def _quiet_open(source: str | int) -> cv2.VideoCapture:
 
     Opening a file is also kept off the terminal at the file-descriptor level (FFmpeg prints
     "moov atom not found" and the like itself), unless the command runs with --verbose.
+
+    Frames come out as a player shows them: a phone video filmed upright is stored sideways with
+    a rotation tag, which this OpenCV build does not apply by default (a person lying on their
+    side would reach the pose model); auto-rotation is switched on, and the reported width and
+    height follow it.
     """
     previous = cv2.getLogLevel()
     cv2.setLogLevel(0)  # 0: silent
     try:
         if is_stream(source):
-            return cv2.VideoCapture(source, cv2.CAP_FFMPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, STREAM_TIMEOUT_MS,
-                                                            cv2.CAP_PROP_READ_TIMEOUT_MSEC, STREAM_TIMEOUT_MS])
-        with native_logs_silenced(enabled=previous == 0 and not isinstance(source, int)):
-            return cv2.VideoCapture(source)
+            capture = cv2.VideoCapture(source, cv2.CAP_FFMPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, STREAM_TIMEOUT_MS,
+                                                                cv2.CAP_PROP_READ_TIMEOUT_MSEC, STREAM_TIMEOUT_MS])
+        else:
+            with native_logs_silenced(enabled=previous == 0 and not isinstance(source, int)):
+                capture = cv2.VideoCapture(source)
+        if capture.isOpened() and not isinstance(source, int):
+            capture.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
+        return capture
     finally:
         cv2.setLogLevel(previous)
 
