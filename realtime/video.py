@@ -301,7 +301,7 @@ def run_jobs(jobs: list[VideoJob], workers: int, ckpt: LoadedCheckpoint, progres
     # next video when it finishes one, so none waits on another's queue.
     queue = JobQueue(longest_first([job.video for job in jobs]))
     pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=multiprocessing.get_context("spawn"))
-    futures: dict[int, Future] = {}
+    pending: dict[int, Future] = {}         # videos handed to a spawned worker and not yet kept
     bar = tqdm(total=len(jobs), desc=f"videos ({workers} workers)", unit="video", disable=not progress)
 
     def hand_out(finished: Future | None = None) -> None:
@@ -316,7 +316,7 @@ def run_jobs(jobs: list[VideoJob], workers: int, ckpt: LoadedCheckpoint, progres
         except RuntimeError:                 # the pool is shutting down or broken: this process takes it
             queue.give_back(index)
             return
-        futures[index] = future
+        pending[index] = future
         future.add_done_callback(hand_out)
 
     def keep(index: int, outcome: VideoResult | str) -> None:
@@ -327,12 +327,11 @@ def run_jobs(jobs: list[VideoJob], workers: int, ckpt: LoadedCheckpoint, progres
     def collect_finished(stopping: bool = False) -> None:
         """Keep every video the spawned workers finished; a worker's failure (its Ctrl-C included)
         is raised here, unless ``stopping``."""
-        for index, future in list(futures.items()):
-            if index in done or not future.done() or future.cancelled():
-                continue
-            if stopping and future.exception() is not None:
+        for index, future in list(pending.items()):
+            if not future.done() or future.cancelled() or (stopping and future.exception() is not None):
                 continue
             keep(index, future.result())
+            del pending[index]
 
     try:
         for _ in range(workers - 1):
@@ -342,7 +341,7 @@ def run_jobs(jobs: list[VideoJob], workers: int, ckpt: LoadedCheckpoint, progres
             if len(done) == len(jobs):
                 break
             index = queue.take()
-            running = [future for i, future in list(futures.items()) if i not in done]
+            running = list(pending.values())
             if index is not None:
                 keep(index, classify_here(jobs[index], ckpt))
             elif running:
