@@ -341,11 +341,10 @@ def run_jobs(jobs: list[VideoJob], workers: int, ckpt: LoadedCheckpoint, progres
             if len(done) == len(jobs):
                 break
             index = queue.take()
-            running = list(pending.values())
             if index is not None:
                 keep(index, classify_here(jobs[index], ckpt))
-            elif running:
-                wait(running, return_when=FIRST_COMPLETED)
+            elif pending:
+                wait(list(pending.values()), return_when=FIRST_COMPLETED)
             else:
                 time.sleep(0.01)             # a worker's next video is being handed out
     except KeyboardInterrupt:
