@@ -20,7 +20,7 @@ def naive_video_loop(path: str, ckpt: LoadedCheckpoint) -> int:
     capture = cv2.VideoCapture(path)
     window: list[np.ndarray] = []
     frames = 0
-    with MediaPipePose() as pose, torch.inference_mode():
+    with MediaPipePose(threads=1) as pose, torch.inference_mode():   # mp.solutions.pose as it comes
         while True:
             ok, image = capture.read()
             if not ok:

@@ -24,7 +24,7 @@ import torch
 from bench.multi_pose_check import FPS_CLIPS, check_live_fps
 from bench.naive import naive_train_steps, naive_video_loop
 from realtime.cam import LiveOptions, run_live
-from realtime.pose import MediaPipePose
+from realtime.pose import MediaPipePose, pose_threads_for
 from realtime.sources import VideoFileReader
 from realtime.timeline import default_every
 from realtime.video import VideoJob, VideoResult, classify_video, run_jobs
@@ -78,8 +78,8 @@ def bench_live(ckpt, clip: Path, repeats: int) -> dict:
 
     images = [f.image for f in VideoFileReader(clip)]
 
-    def pose_only() -> float:
-        with MediaPipePose() as pose:
+    def pose_only(threads: int) -> float:
+        with MediaPipePose(threads=threads) as pose:
             pose.estimate(images[0])  # start-up outside the timing, as in the live loop
             t = time.perf_counter()
             for image in images:
@@ -90,7 +90,9 @@ def bench_live(ckpt, clip: Path, repeats: int) -> dict:
         s = run_live(str(clip), ckpt, LiveOptions(show=False, every=every, draw=True, quiet=True))
         return s.frames / s.seconds
 
-    rows = {"decode_fps": repeat(decode, repeats), "pose_only_fps": repeat(pose_only, repeats),
+    shipped_threads = pose_threads_for(None)[0]     # what the live loop's pose model gets
+    rows = {"decode_fps": repeat(decode, repeats), "pose_only_fps": repeat(lambda: pose_only(shipped_threads), repeats),
+            "pose_only_one_thread_fps": repeat(lambda: pose_only(1), repeats),   # mp.solutions' own default
             "live_fps": repeat(lambda: live(None), repeats),                # as shipped: the model 5 times a second
             "live_every_frame_fps": repeat(lambda: live(1), repeats)}
     return {k: v[0] for k, v in rows.items()} | {f"{k}_spread": v[1] for k, v in rows.items()}
@@ -119,9 +121,9 @@ def bench_video_workers(checkpoint: Path, clips: list[Path], repeats: int) -> di
     """``realtime.video --workers 2`` vs ``--workers 1`` over the same clips (whole runs, process start-up included)."""
     ckpt = load_checkpoint(checkpoint)
 
-    def run(workers: int) -> float:
-        jobs = [VideoJob(str(c), str(checkpoint), "cpu", None, ckpt.decision, 5, None, False, None, False, False)
-                for c in clips]
+    def run(workers: int, pose_threads: int | None = None) -> float:
+        jobs = [VideoJob(str(c), str(checkpoint), "cpu", None, ckpt.decision, 5, None, False, None, False, False,
+                         pose_threads=pose_threads) for c in clips]
         t = time.perf_counter()
         outcomes = run_jobs(jobs, workers, ckpt, progress=False).outcomes
         seconds = time.perf_counter() - t
@@ -130,9 +132,13 @@ def bench_video_workers(checkpoint: Path, clips: list[Path], repeats: int) -> di
             raise UserError(f"video benchmark: {failed[0]}")
         return sum(o.frames for o in outcomes) / seconds
 
+    # As shipped, one worker's pose model gets every core and two workers one each; the third run
+    # (one worker, one pose thread: the shipped default before 2026-11-26) shows the scaling of processes alone.
     one, two = repeat(lambda: run(1), repeats), repeat(lambda: run(2), repeats)
+    one_thread = repeat(lambda: run(1, pose_threads=1), repeats)
     return {"video_one_worker_fps": one[0], "video_two_workers_fps": two[0],
-            "video_parallel_vs_single_ratio": two[0] / one[0], "video_workers_clips": len(clips)}
+            "video_parallel_vs_single_ratio": two[0] / one[0], "video_one_worker_one_thread_fps": one_thread[0],
+            "video_parallel_vs_one_thread_ratio": two[0] / one_thread[0], "video_workers_clips": len(clips)}
 
 
 def window_latencies_ms(ckpt, frames: int, runs: int, batch: int = 1) -> list[float]:
@@ -150,8 +156,9 @@ def window_latencies_ms(ckpt, frames: int, runs: int, batch: int = 1) -> list[fl
     return times
 
 
-def bench_model_share(pose_only_fps: float, repeats: int) -> dict:
-    """The bundled model's cost per new pose in the live loop, as a share of the pose model's time per frame.
+def bench_model_share(pose_only_fps: float, pose_one_thread_fps: float, repeats: int) -> dict:
+    """The bundled model's cost per new pose in the live loop, as a share of the pose model's time per
+    frame (as shipped, and with the pose model on one thread as mp.solutions runs it).
 
     The live loop runs the model on the schedule of ``realtime.timeline.default_every`` (5 times a
     second: every 6 poses of the model's 30 fps), so each new pose carries a sixth of one window.
@@ -165,6 +172,8 @@ def bench_model_share(pose_only_fps: float, repeats: int) -> dict:
     return {"bundled_window_latency_ms_p50": window_ms, "model_ms_per_window_p50": window_ms,
             "model_frames_per_run": frames_per_run, "model_ms_per_frame_p50": window_ms / frames_per_run,
             "pose_ms_per_frame": pose_ms, "model_vs_pose_share": window_ms / frames_per_run / pose_ms,
+            "pose_one_thread_ms_per_frame": 1000.0 / pose_one_thread_fps,
+            "model_vs_one_thread_pose_share": window_ms / frames_per_run * pose_one_thread_fps / 1000.0,
             "model_vs_pose_share_every_frame": window_ms / pose_ms}
 
 
@@ -258,6 +267,8 @@ def main(argv: list[str] | None = None) -> dict:
         clip = resized_clip(a.videos / LIVE_CLIP, tmp / "live_640x480.avi", (640, 480), frames)
         print("1/7 live floor ...", flush=True)
         results |= bench_live(ckpt, clip, repeats)
+        results["pose_threads"] = pose_threads_for(None)[0]
+        results["pose_threads_speedup"] = results["pose_only_fps"] / results["pose_only_one_thread_fps"]
         results["live_vs_pose_ratio"] = results["live_fps"] / results["pose_only_fps"]
         results["live_every_frame_vs_pose_ratio"] = results["live_every_frame_fps"] / results["pose_only_fps"]
         print("2/7 recorded videos vs a naive loop ...", flush=True)
@@ -272,7 +283,7 @@ def main(argv: list[str] | None = None) -> dict:
         print("4/7 model latency ...", flush=True)
         results |= bench_model(ckpt, repeats)
         if BUNDLED_MODEL.is_file():
-            results |= bench_model_share(results["pose_only_fps"], repeats)
+            results |= bench_model_share(results["pose_only_fps"], results["pose_only_one_thread_fps"], repeats)
         print("5/7 training loop vs a naive padded loop ...", flush=True)
         results |= bench_training(data, repeats, 4 if a.quick else None)
         if all((a.videos / clip_path).is_file() for clip_path in FPS_CLIPS[:2]):
@@ -302,6 +313,8 @@ def format_table(r: dict) -> str:
              + ("  (QUICK smoke run: figures not meaningful)" if r["quick"] else ""),
              row("what", "median (spread)", "baseline", "ratio", "goal"),
              row("decode only, 640x480", f"{r['decode_fps']:.0f} fps ({r['decode_fps_spread']:.0f})"),
+             row(f"pose alone, {r['pose_threads']} thread(s) vs 1", f"{r['pose_only_fps']:.1f} fps",
+                 f"{r['pose_only_one_thread_fps']:.1f} fps", f"{r['pose_threads_speedup']:.2f}"),
              row("live pipeline vs pose alone", f"{r['live_fps']:.1f} fps ({r['live_fps_spread']:.1f})",
                  f"{r['pose_only_fps']:.1f} fps", f"{r['live_vs_pose_ratio']:.2f}", ">= 0.95"),
              row("  model on every frame", f"{r['live_every_frame_fps']:.1f} fps", f"{r['pose_only_fps']:.1f} fps",
@@ -310,6 +323,8 @@ def format_table(r: dict) -> str:
                  f"{r['naive_video_fps']:.1f} fps", f"{r['video_vs_naive_ratio']:.2f}", ">= 1.40"),
              row("video, 2 workers vs 1", f"{r['video_two_workers_fps']:.1f} fps",
                  f"{r['video_one_worker_fps']:.1f} fps", f"{r['video_parallel_vs_single_ratio']:.2f}", ">= 1.60"),
+             row("  vs 1 worker, 1 pose thread", f"{r['video_two_workers_fps']:.1f} fps",
+                 f"{r['video_one_worker_one_thread_fps']:.1f} fps", f"{r['video_parallel_vs_one_thread_ratio']:.2f}"),
              row("model, one (1,300,34) window", f"p50 {r['window_latency_ms_p50']:.2f} ms",
                  f"p95 {r['window_latency_ms_p95']:.2f} ms"),
              row("model, batch of 64 windows", f"p50 {r['batch64_latency_ms_p50']:.1f} ms"),
@@ -317,6 +332,8 @@ def format_table(r: dict) -> str:
                  if "bundled_window_latency_ms_p50" in r else "-", "(1 thread)"),
              *([row("bundled model per new pose", f"p50 {r['model_ms_per_frame_p50']:.2f} ms",
                     f"pose {r['pose_ms_per_frame']:.1f} ms", f"{r['model_vs_pose_share']:.3f}", "<= 0.05"),
+                row("  vs pose on 1 thread", f"p50 {r['model_ms_per_frame_p50']:.2f} ms",
+                    f"pose {r['pose_one_thread_ms_per_frame']:.1f} ms", f"{r['model_vs_one_thread_pose_share']:.3f}"),
                 row("  (model on every frame)", f"p50 {r['model_ms_per_window_p50']:.2f} ms", "",
                     f"{r['model_vs_pose_share_every_frame']:.3f}")] if "model_ms_per_frame_p50" in r else []),
              row("training loop vs padded loop", f"{r['train_samples_per_s']:.0f} clip/s",

@@ -21,7 +21,8 @@ import cv2
 import numpy as np
 
 from realtime.annotators import OverlayState, annotate, default_annotators
-from realtime.pose import POSE_LAYOUT, check_pose_options, make_pose_estimator, quiet_native_libraries
+from realtime.pose import (POSE_LAYOUT, add_pose_threads_argument, check_pose_options, chosen_pose_threads,
+                           make_pose_estimator, quiet_native_libraries)
 from realtime.pose_stage import PoseStage
 from realtime.people import PeopleRecognizer, PersonTimeline, crowd_overlay
 from realtime.recognizer import Prediction, Recognizer
@@ -62,6 +63,7 @@ class LiveOptions:
     top_k: int = 5
     reset_after_s: float = 3.0
     pose_model: str | None = None
+    pose_threads: int | None = None   # None: the cores available (realtime.pose.pose_threads_for)
     max_people: int = 1               # above 1: the multi-person backend, one id, window and label per person
     duration_s: float | None = None   # stop after this many seconds (None: until the source ends or q)
     print_every_s: float = 1.0        # headless: how often to print the prediction
@@ -178,7 +180,7 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
     # The source is opened first: a missing camera is said before the pose model loads (and logs).
     with ThreadedCapture(source, realtime=realtime, loop=options.loop) as capture, torch_threads(1), \
             make_pose_estimator(options.pose_model, video=True, verbose=options.verbose,
-                                max_people=options.max_people) as pose, \
+                                max_people=options.max_people, threads=options.pose_threads) as pose, \
             PoseStage(capture, pose) as stage:
         sink = VideoSink(options.save, capture.fps, options.overwrite) if options.save else None
         # one person: a Recognizer; several: a tracker and one Recognizer per id (the same window and decisions)
@@ -316,6 +318,7 @@ def main(argv: list[str] | None = None) -> list[LiveSummary]:
     p.add_argument("--reset-after", type=positive(), default=3.0, help="empty the window after N s without a person")
     p.add_argument("--duration", type=positive(), help="stop after N seconds")
     p.add_argument("--pose-model", help="MediaPipe Tasks .task file (default: the bundled model)")
+    add_pose_threads_argument(p)
     p.add_argument("--max-people", type=number(int, 1, 16), default=1,
                    help="follow up to N people, each with an id, window and label (default 1: MediaPipe's "
                         "single-person graph, the more accurate for one person)")
@@ -342,7 +345,8 @@ def main(argv: list[str] | None = None) -> list[LiveSummary]:
     options = LiveOptions(show=show, screen=screen, snapshot_dir=a.snapshot_dir, save=a.save, overwrite=a.overwrite,
                           every=a.every,
                           decision=decision_from_arguments(ckpt.decision, a), top_k=a.top_k,
-                          reset_after_s=a.reset_after, pose_model=a.pose_model, max_people=a.max_people,
+                          reset_after_s=a.reset_after, pose_model=a.pose_model, pose_threads=chosen_pose_threads(a.pose_threads),
+                          max_people=a.max_people,
                           duration_s=a.duration, loop=a.loop,
                           verbose=a.verbose)
     summaries, failed = [], 0

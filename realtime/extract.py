@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from realtime.pose import check_pose_model, check_pose_options, make_pose_estimator, quiet_native_libraries
+from realtime.pose import (add_pose_threads_argument, check_pose_model, check_pose_options, chosen_pose_threads,
+                           make_pose_estimator, quiet_native_libraries)
 from realtime.sources import VideoFileReader, resolve_sources
 from realtime.tracking import PersonTracker
 from realtime.window import TimeResampler, bridgeable_gap
@@ -64,11 +65,12 @@ def resample_track(times: np.ndarray, rows: np.ndarray, found: np.ndarray, fps: 
     return out
 
 
-def extract_video(path: str, pose_model: str | None, fps: float,
-                  verbose: bool = False) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+def extract_video(path: str, pose_model: str | None, fps: float, verbose: bool = False,
+                  pose_threads: int | None = None) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
     """One video -> keypoint (1, T, 17, 2) float16 pixels and keypoint_score (1, T, 17) float16 at ``fps``."""
     times, rows, found = [], [], []
-    with VideoFileReader(path) as reader, make_pose_estimator(pose_model, video=True, verbose=verbose) as pose:
+    with VideoFileReader(path) as reader, make_pose_estimator(pose_model, video=True, verbose=verbose,
+                                                              threads=pose_threads) as pose:
         shape, source_fps = (reader.height, reader.width), reader.fps
         for frame in reader:
             p = pose.estimate(frame.image, frame.timestamp_s)
@@ -80,8 +82,8 @@ def extract_video(path: str, pose_model: str | None, fps: float,
     return both[None, :, :, :2].astype(np.float16), both[None, :, :, 2].astype(np.float16), shape
 
 
-def extract_people(path: str, fps: float, max_people: int, min_seen_s: float = 1.0,
-                   verbose: bool = False) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+def extract_people(path: str, fps: float, max_people: int, min_seen_s: float = 1.0, verbose: bool = False,
+                   pose_threads: int | None = None) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
     """One video -> every tracked person: keypoint (M, T, 17, 2) and keypoint_score (M, T, 17) float16 at ``fps``.
 
     People are the tracker's ids (:class:`PersonTracker`), seen for at least ``min_seen_s`` seconds,
@@ -91,7 +93,7 @@ def extract_people(path: str, fps: float, max_people: int, min_seen_s: float = 1
     times: list[float] = []
     rows: dict[int, dict[int, np.ndarray]] = {}
     with VideoFileReader(path) as reader, make_pose_estimator(None, video=True, verbose=verbose,
-                                                              max_people=max_people) as pose:
+                                                              max_people=max_people, threads=pose_threads) as pose:
         shape, source_fps = (reader.height, reader.width), reader.fps
         tracker = PersonTracker(source_fps)
         for index, frame in enumerate(reader):
@@ -136,7 +138,7 @@ def class_names(videos: list[str], label: str | None, labels_from_folders: bool)
 
 def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders: bool, fps: float,
             pose_model: str | None = None, overwrite: bool = False, verbose: bool = False,
-            max_people: int = 1) -> tuple[dict, list[tuple[str, str]], list[str]]:
+            max_people: int = 1, pose_threads: int | None = None) -> tuple[dict, list[tuple[str, str]], list[str]]:
     """Extract every video; write ``out`` and ``out.labels.txt``.
 
     Ctrl-C stops after the video being read: the videos finished so far are written as usual.
@@ -157,9 +159,10 @@ def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders
     for i, video in enumerate(tqdm(videos, desc="extracting", unit="video")):
         try:
             if max_people > 1:
-                keypoint, score, (h, w) = extract_people(video, fps, max_people, verbose=verbose)
+                keypoint, score, (h, w) = extract_people(video, fps, max_people, verbose=verbose,
+                                                               pose_threads=pose_threads)
             else:
-                keypoint, score, (h, w) = extract_video(video, pose_model, fps, verbose)
+                keypoint, score, (h, w) = extract_video(video, pose_model, fps, verbose, pose_threads)
         except UserError as exc:
             failed.append((video, str(exc)))
             tqdm.write(f"skipped {video}: {exc}")
@@ -195,12 +198,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-people", type=number(int, 1, 16), default=1,
                    help="keep up to N tracked people per video: keypoint (M, T, 17, 2), the most-seen person "
                         "first (default 1)")
+    add_pose_threads_argument(p)
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out and its label map")
     p.add_argument("--verbose", action="store_true", help="show MediaPipe/TFLite/OpenCV log lines")
     a = p.parse_args(argv)
     quiet_native_libraries(a.verbose)
     data, failed, not_reached = extract(a.inputs, a.out, a.label, a.labels_from_folders, a.fps, a.pose_model,
-                                        a.overwrite, a.verbose, a.max_people)
+                                        a.overwrite, a.verbose, a.max_people,
+                                        chosen_pose_threads(a.pose_threads))
     n = len(data["annotations"])
     print(f"wrote {a.out} ({n} clips at {a.fps:g} fps) and {a.out.with_suffix('.labels.txt')}")
     if not_reached:

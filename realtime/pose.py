@@ -7,6 +7,7 @@ Both are context managers and release the graph on exit.
 """
 from __future__ import annotations
 
+import argparse
 import contextlib
 import ctypes
 import io
@@ -21,10 +22,13 @@ import numpy as np
 
 from mapping.convert import mediapipe_to_coco17
 from mapping.layouts import COCO17
+from training.cli_types import number
+from training.device import available_cores
 from training.errors import UserError
 
 
 QUIET_CALLS_AFTER_FOUND = 10
+MAX_POSE_THREADS = 4   # the pose models are small (256x256 input): beyond a few threads, hand-offs cost more
 POSE_LAYOUT: tuple[str, ...] = COCO17  # what every backend here returns; checkpoints must match it
 
 
@@ -145,11 +149,13 @@ class MediaPipePose(ClosesOnce):
     Args:
         static_image_mode: True for unrelated images; False (tracking) for video.
         model_complexity: only 1 works offline; 0 and 2 would download a model and are refused.
+        threads: CPU threads of the pose models (1: MediaPipe's own default on Linux; more: the
+            same landmarks sooner, see :mod:`realtime.pose_graph`).
     """
 
     def __init__(self, static_image_mode: bool = False, model_complexity: int = 1,
                  min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5,
-                 verbose: bool = False) -> None:
+                 verbose: bool = False, threads: int = 1) -> None:
         if model_complexity != 1:
             raise UserError(f"model_complexity={model_complexity} needs a pose model that mediapipe downloads at "
                             "run time; only model_complexity=1 (bundled pose_landmark_full) works offline.")
@@ -166,11 +172,16 @@ class MediaPipePose(ClosesOnce):
             self._silencer.start()
         self._quiet_calls = QUIET_CALLS_AFTER_FOUND
         self._found_once = False
+        options = dict(static_image_mode=static_image_mode, model_complexity=model_complexity,
+                       smooth_landmarks=True, enable_segmentation=False,
+                       min_detection_confidence=min_detection_confidence,
+                       min_tracking_confidence=min_tracking_confidence)
         try:
-            self._pose = mp_pose.Pose(static_image_mode=static_image_mode, model_complexity=model_complexity,
-                                      smooth_landmarks=True, enable_segmentation=False,
-                                      min_detection_confidence=min_detection_confidence,
-                                      min_tracking_confidence=min_tracking_confidence)
+            if threads > 1:
+                from realtime.pose_graph import ThreadedMediaPipePose
+                self._pose = ThreadedMediaPipePose(threads, **options)
+            else:
+                self._pose = mp_pose.Pose(**options)
         except BaseException:
             self._silencer.stop()
             raise
@@ -257,20 +268,58 @@ def check_pose_model(pose_model: str | Path | None) -> None:
         TasksPose(pose_model).close()
 
 
+def pose_threads_for(requested: int | None, processes: int = 1) -> tuple[int, str | None]:
+    """CPU threads for each of ``processes`` pose models running side by side, and a note for the
+    user when their ``--pose-threads`` had to be lowered.
+
+    Default (``requested`` None): this process's cores shared out among the processes, at least
+    1, at most :data:`MAX_POSE_THREADS`. A request is capped at the same share of the cores: the
+    models' threads wait for each other at every layer, so more threads than cores is not a little
+    slower but many times slower (8 threads on 2 cores: 30x measured).
+    """
+    share = max(1, available_cores() // max(1, processes))
+    if requested is None:
+        return min(MAX_POSE_THREADS, share), None
+    if requested <= share:
+        return requested, None
+    where = f"{available_cores()} core(s)" + (f" shared by {processes} processes" if processes > 1 else "")
+    return share, (f"--pose-threads {requested}: {where}; using {share} (more pose threads than cores makes the "
+                   "pose model many times slower)")
+
+
+def chosen_pose_threads(requested: int | None, processes: int = 1) -> int:
+    """:func:`pose_threads_for`, printing its note (a command's start)."""
+    threads, note = pose_threads_for(requested, processes)
+    if note:
+        print(note, flush=True)
+    return threads
+
+
+def add_pose_threads_argument(parser: argparse.ArgumentParser, default_note: str = "") -> None:
+    """``--pose-threads N`` (default: every core this process may use, at most MAX_POSE_THREADS)."""
+    note = f"; {default_note}" if default_note else ""
+    parser.add_argument("--pose-threads", type=number(int, 1, 64), metavar="N",
+                        help=f"CPU threads of the pose model (default: the cores available, at most "
+                             f"{MAX_POSE_THREADS}{note}; the landmarks are the same at any N, only the speed changes)")
+
+
 def make_pose_estimator(pose_model: str | Path | None = None, video: bool = True,
-                        verbose: bool = False, max_people: int = 1) -> PoseEstimator:
+                        verbose: bool = False, max_people: int = 1, threads: int | None = None) -> PoseEstimator:
     """The bundled ``mp.solutions.pose`` (one person); the Tasks backend when a ``.task`` file is
     given; with ``max_people`` above 1 the multi-person backend (:mod:`realtime.multi_pose`).
 
-    Unless ``verbose``, the native libraries' start-up log lines are kept off the terminal.
+    ``threads``: CPU threads of the bundled pose models (None: :func:`pose_threads_for`'s default;
+    the Tasks backend keeps its own). Unless ``verbose``, the native libraries' start-up log lines are
+    kept off the terminal.
     """
     check_pose_options(pose_model, max_people)
+    threads = pose_threads_for(None)[0] if threads is None else threads
     if max_people > 1:
         from realtime.multi_pose import MultiPersonPose
-        return MultiPersonPose(max_people=max_people, video=video)
+        return MultiPersonPose(max_people=max_people, video=video, threads=threads)
     if pose_model:
         return TasksPose(pose_model, video=video)
-    return MediaPipePose(static_image_mode=not video, verbose=verbose)
+    return MediaPipePose(static_image_mode=not video, verbose=verbose, threads=threads)
 
 
 def quiet_native_libraries(verbose: bool = False) -> None:

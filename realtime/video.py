@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 import multiprocessing
 import threading
@@ -24,7 +25,9 @@ from tqdm import tqdm
 
 from realtime.annotators import OverlayState, annotate, default_annotators
 from realtime.people import PeopleRecognizer, crowd_overlay
-from realtime.pose import POSE_LAYOUT, check_pose_model, check_pose_options, make_pose_estimator, quiet_native_libraries
+from realtime.pose import (POSE_LAYOUT, add_pose_threads_argument, check_pose_model, check_pose_options,
+                           chosen_pose_threads, make_pose_estimator, pose_threads_for,
+                           quiet_native_libraries)
 from realtime.timeline import NO_PERSON, ClipTimeline
 from realtime.pose_stage import PoseStage
 from realtime.shards import merge_result_files, select_shard, shard_option
@@ -76,7 +79,7 @@ class VideoResult:
 def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, decision: DecisionSpec | None = None,
                    k: int = 5, save_path: Path | None = None, overwrite: bool = False,
                    pose_model: str | None = None, progress: bool = True, verbose: bool = False,
-                   max_people: int = 1) -> VideoResult:
+                   max_people: int = 1, pose_threads: int | None = None) -> VideoResult:
     """Run the whole pipeline over one video file (see module docstring).
 
     The same capture and pose stages as the live loop, in lossless mode: decoding, pose and
@@ -91,7 +94,8 @@ def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, 
     many = max_people > 1
 
     with ThreadedCapture(path, realtime=False) as capture, torch_threads(1), \
-            make_pose_estimator(pose_model, video=True, verbose=verbose, max_people=max_people) as pose, \
+            make_pose_estimator(pose_model, video=True, verbose=verbose, max_people=max_people,
+                                threads=pose_threads) as pose, \
             PoseStage(capture, pose) as stage:
         if many:
             crowd = PeopleRecognizer(ckpt, fps=capture.fps, every=every, decision=decision, k=k,
@@ -218,6 +222,7 @@ class VideoJob:
     progress: bool
     verbose: bool
     max_people: int = 1
+    pose_threads: int | None = None
 
 
 def run_job(job: VideoJob) -> VideoResult | str:
@@ -234,7 +239,8 @@ def classify_here(job: VideoJob, ckpt: LoadedCheckpoint) -> VideoResult | str:
     """Classify one video in this process with a loaded checkpoint; a user-facing problem comes back as its message."""
     try:
         return classify_video(job.video, ckpt, job.every, job.decision, job.k, job.save_path, job.overwrite,
-                              job.pose_model, progress=job.progress, verbose=job.verbose, max_people=job.max_people)
+                              job.pose_model, progress=job.progress, verbose=job.verbose, max_people=job.max_people,
+                              pose_threads=job.pose_threads)
     except UserError as exc:
         return str(exc)
 
@@ -278,6 +284,13 @@ class JobQueue:
             self._order.clear()
 
 
+def with_pose_threads(jobs: list[VideoJob], workers: int) -> list[VideoJob]:
+    """Jobs without ``pose_threads`` get this machine's cores shared out among ``workers``
+    processes, so that the pose models together never run more threads than there are cores."""
+    threads = pose_threads_for(None, workers)[0]
+    return [job if job.pose_threads else dataclasses.replace(job, pose_threads=threads) for job in jobs]
+
+
 def run_jobs(jobs: list[VideoJob], workers: int, ckpt: LoadedCheckpoint, progress: bool) -> JobOutcomes:
     """Classify every job; an interrupt keeps the videos finished so far.
 
@@ -285,6 +298,7 @@ def run_jobs(jobs: list[VideoJob], workers: int, ckpt: LoadedCheckpoint, progres
     ones, each with its own pose model, longest video first; results collected in the input
     order, so the output is the same as with one worker.
     """
+    jobs = with_pose_threads(jobs, workers)
     done: dict[int, VideoResult | str] = {}
     interrupted = False
     if workers <= 1:
@@ -385,6 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=number(int, 1, 64), default=1,
                    help="processes classifying videos side by side (this one and N-1 more), each with its own "
                         "pose model, longest video first (default 1; results are the same as with one)")
+    add_pose_threads_argument(p, "with --workers N: the cores shared out among the N")
     p.add_argument("--shard", type=shard_option, metavar="i/N",
                    help="classify only part i of N (0..N-1) of the sorted video list, for a job array")
     p.add_argument("--merge", action="store_true",
@@ -450,8 +465,10 @@ def main(argv: list[str] | None = None) -> int:
     check_outputs_apart([("--json", a.json), ("--csv", a.csv), *(("--save-dir", path) for path in saves.values())],
                         [*videos, checkpoint_path])
     workers = min(a.workers, max(1, len(videos)))
+    pose_threads = chosen_pose_threads(a.pose_threads, workers)
     jobs = [VideoJob(video, str(checkpoint_path), a.device, a.every, decision, a.top_k, saves.get(video), a.overwrite,
-                     a.pose_model, not a.no_progress and workers == 1, a.verbose, a.max_people) for video in videos]
+                     a.pose_model, not a.no_progress and workers == 1, a.verbose, a.max_people, pose_threads)
+            for video in videos]
     results: list[VideoResult] = []
     run = run_jobs(jobs, workers, ckpt, not a.no_progress)
     not_done = [job.video for job, outcome in zip(jobs, run.outcomes) if outcome is None]

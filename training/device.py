@@ -6,12 +6,21 @@ first, then moved to the chosen device.
 from __future__ import annotations
 
 import argparse
+import os
 
 import torch
 
 from training.errors import UserError
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity mask, e.g. under ``taskset`` or a container
+    limit), else the machine's count."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
 
 
 def _mps_available() -> bool:

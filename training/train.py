@@ -5,7 +5,6 @@ import argparse
 import dataclasses
 import json
 import math
-import os
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -22,7 +21,7 @@ from training.checkpoint import save_checkpoint
 from training.cli_types import fraction, non_negative, number, positive
 from training.config import RECIPES, TrainConfig, check_config, resolve_config
 from training.dataset import load_skeleton_file
-from training.device import add_device_argument
+from training.device import add_device_argument, available_cores
 from training.distributed import Distributed, distributed_from_environment
 from training.errors import UserError, run_cli
 from training.features import FeatureSpec, joints_seen, person_present
@@ -111,7 +110,7 @@ def train(config: TrainConfig, echo=print, progress: bool = True, distributed: D
     check_config(config)
     final_dir = group.from_main(lambda: choose_run_dir(config.out, config.overwrite))
     if config.threads:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        cores = available_cores()
         if config.threads > cores:
             echo(f"--threads {config.threads}: this machine has {cores} core(s); using {cores} (more threads than "
                  "cores only slows training down)")

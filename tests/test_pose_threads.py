@@ -1,0 +1,73 @@
+"""More CPU threads for the bundled pose model: the same landmarks, never more threads than cores."""
+import numpy as np
+import pytest
+
+from realtime import pose as pose_module
+from realtime.pose import MAX_POSE_THREADS, MediaPipePose, chosen_pose_threads, pose_threads_for
+from realtime.sources import VideoFileReader
+from realtime.video import VideoJob, with_pose_threads
+from tests.conftest import shared_file
+from training.decision import DecisionSpec
+
+
+def _landmarks(frames: list[np.ndarray], threads: int) -> list[np.ndarray | None]:
+    with MediaPipePose(threads=threads) as pose:
+        return [None if (p := pose.estimate(f)) is None else p.landmarks for f in frames]
+
+
+def test_two_threads_find_the_same_landmarks_on_a_real_clip() -> None:
+    with VideoFileReader(shared_file("videos/pose_squats.mp4")) as reader:
+        frames = [frame.image for _, frame in zip(range(30), reader)]
+    one, two = _landmarks(frames, 1), _landmarks(frames, 2)
+    assert sum(x is not None for x in one) >= 25, "the squat clip shows a person in nearly every frame"
+    assert [x is None for x in one] == [x is None for x in two]
+    for a, b in zip(one, two):
+        if a is not None:
+            np.testing.assert_array_equal(a, b)
+
+
+def test_every_inference_node_of_the_graph_gets_the_threads() -> None:
+    from mediapipe.calculators.tensor import inference_calculator_pb2
+    from mediapipe.python.solutions import pose as mp_pose
+    from realtime.pose_graph import INFERENCE_CALCULATOR_PREFIX, graph_with_threads
+
+    config = graph_with_threads(mp_pose._BINARYPB_FILE_PATH, 3)
+    nodes = [n for n in config.node if n.calculator.startswith(INFERENCE_CALCULATOR_PREFIX)]
+    assert len(nodes) == 2, "the detector and the landmark model"
+    for node in nodes:
+        options = node.options.Extensions[inference_calculator_pb2.InferenceCalculatorOptions.ext]
+        assert options.delegate.xnnpack.num_threads == 3
+
+
+@pytest.mark.parametrize("cores, requested, processes, expected, noted", [
+    (2, None, 1, 2, False),           # the default: every core
+    (2, None, 2, 1, False),           # two workers share two cores
+    (1, None, 4, 1, False),           # never below one
+    (64, None, 1, MAX_POSE_THREADS, False),
+    (2, 1, 1, 1, False),              # a request within the cores is kept
+    (2, 8, 1, 2, True),               # more than the cores: capped, with a note
+    (4, 3, 2, 2, True),               # the share of the cores per worker
+])
+def test_pose_threads_never_exceed_the_cores(monkeypatch, cores, requested, processes, expected, noted) -> None:
+    monkeypatch.setattr(pose_module, "available_cores", lambda: cores)
+    threads, note = pose_threads_for(requested, processes)
+    assert threads == expected
+    assert (note is not None) == noted
+    if noted:
+        assert f"--pose-threads {requested}" in note and f"using {expected}" in note
+
+
+def test_a_capped_request_is_said_on_the_terminal(monkeypatch, capsys) -> None:
+    monkeypatch.setattr(pose_module, "available_cores", lambda: 2)
+    assert chosen_pose_threads(16) == 2
+    assert "--pose-threads 16: 2 core(s); using 2" in capsys.readouterr().out
+
+
+def test_workers_share_the_cores_unless_the_job_says(monkeypatch) -> None:
+    monkeypatch.setattr(pose_module, "available_cores", lambda: 4)
+    job = VideoJob("a.mp4", "model.pt", "cpu", None, DecisionSpec(), 5, None, False, None, False, False)
+    assert [j.pose_threads for j in with_pose_threads([job, job], 2)] == [2, 2]
+    assert with_pose_threads([job], 1)[0].pose_threads == 4
+    chosen = VideoJob("a.mp4", "model.pt", "cpu", None, DecisionSpec(), 5, None, False, None, False, False,
+                      pose_threads=1)
+    assert with_pose_threads([chosen], 2)[0].pose_threads == 1
