@@ -36,14 +36,22 @@ def check_output_file(path: Path | None, flag: str, overwrite: bool = False, suf
         raise UserError(f"{flag} '{path}': use a file name ending in {' or '.join(suffixes)}.")
     if path.is_dir():
         raise UserError(f"{flag} '{path}' is a folder; give a file name inside it, e.g. '{path / ('out' + (suffixes[0] if suffixes else '.txt'))}'.")
+    if path.exists() and not path.is_file():
+        raise UserError(not_a_regular_file(path, flag))
     if path.exists() and not overwrite:
         raise UserError(f"{flag} '{path}' exists; choose another name or add --overwrite.")
     parent = path.parent
     if not parent.is_dir():
         raise UserError(f"{flag} '{path}': folder '{parent}' does not exist. Create it first (mkdir -p '{parent}') "
                         "or choose another path.")
-    if not _can_create_in(parent):
+    if not can_create_in(parent):
         raise UserError(f"{flag} '{path}': folder '{parent}' is not writable. Choose another path.")
+
+
+def not_a_regular_file(path: Path, flag: str = "") -> str:
+    """The message for an output path that exists but is a device, pipe or socket (``/dev/null``)."""
+    return (f"{flag + ' ' if flag else ''}'{path}' is not a regular file (a device, pipe or socket): results are "
+            "written to a new file and renamed into place, which would replace it. Give a file path.")
 
 
 def check_outputs_apart(outputs: list[tuple[str, str | Path | None]], inputs: list[str | Path]) -> None:
@@ -70,7 +78,7 @@ def check_outputs_apart(outputs: list[tuple[str, str | Path | None]], inputs: li
         written[key] = flag
 
 
-def _can_create_in(folder: Path) -> bool:
+def can_create_in(folder: Path) -> bool:
     """Try it: create and remove a file there (permission bits do not tell for root or read-only mounts)."""
     try:
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
@@ -90,7 +98,7 @@ def check_output_dir(path: Path | None, flag: str) -> None:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError(f"{flag} '{path}' cannot be created ({exc.strerror or exc}). Choose another folder.") from None
-    if not _can_create_in(path):
+    if not can_create_in(path):
         raise UserError(f"{flag} '{path}' is not writable. Choose another folder.")
 
 
@@ -100,8 +108,14 @@ def atomic_path(path: Path) -> Iterator[Path]:
 
     The temporary name keeps the suffix (writers that choose a format by suffix still work) and
     is removed when the block fails, so ``path`` is either the old file or the complete new one.
+    A symbolic link is written through (its target is replaced, the link stays); a device, pipe
+    or socket is refused (the rename would replace it with a plain file).
     """
     path = Path(path)
+    if path.is_symlink():
+        path = path.resolve()
+    if path.exists() and not path.is_file():
+        raise UserError(not_a_regular_file(path))
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".partial{path.suffix}", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)

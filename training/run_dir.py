@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from training.errors import UserError
+from training.outputs import can_create_in
 
 
 def choose_run_dir(out: str | None, overwrite: bool, runs_root: str = "runs") -> Path:
@@ -39,7 +40,7 @@ def choose_run_dir(out: str | None, overwrite: bool, runs_root: str = "runs") ->
     if path.is_dir() and any(path.iterdir()) and not overwrite:
         raise UserError(f"--out '{path}' already holds results; pass another --out or add --overwrite.")
     existing = next((p for p in [path, *path.parents] if p.exists()), Path("."))
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+    if not existing.is_dir() or not can_create_in(existing):
         raise UserError(f"Cannot write to --out '{path}' ('{existing}' is not a writable folder). "
                         "Choose a writable directory.")
     return path
