@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from realtime.annotators import OverlayState, annotate, default_annotators
+from realtime.opencv_paths import opencv_path
 from realtime.pose import (POSE_LAYOUT, add_pose_threads_argument, check_pose_options, chosen_pose_threads,
                            make_pose_estimator, quiet_native_libraries)
 from realtime.pose_stage import PoseStage
@@ -252,7 +253,8 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
                         (crowd or recognizer).reset()
                     if key == "snapshot":
                         path = _snapshot_path(options.snapshot_dir)
-                        cv2.imwrite(str(path), shown)
+                        with opencv_path(path) as name:
+                            cv2.imwrite(name, shown)
                         summary.snapshots.append(str(path))
                         print(f"snapshot saved: {path}", flush=True)
                 if not (options.show or options.quiet) and frame.timestamp_s - last_print >= options.print_every_s \

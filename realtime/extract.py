@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from realtime.opencv_paths import is_valid_unicode
 from realtime.pose import (add_pose_threads_argument, check_pose_model, check_pose_options, chosen_pose_threads,
                            make_pose_estimator, quiet_native_libraries)
 from realtime.sources import VideoFileReader, resolve_sources
@@ -117,12 +118,18 @@ def class_names(videos: list[str], label: str | None, labels_from_folders: bool)
     """Each video's class: ``--label`` for all, or its folder's name.
 
     Raises:
-        UserError: neither or both given, a class named like the rejection outcome, or folders
-            that do not tell classes apart.
+        UserError: neither or both given, a class named like the rejection outcome, a name that
+            is not valid text, or folders that do not tell classes apart.
     """
     if (label is None) == (not labels_from_folders):
         raise UserError("Give either --label NAME (one class for every video) or --labels-from-folders.")
     names = {v: label for v in videos} if label is not None else {v: Path(v).parent.name for v in videos}
+    unreadable = sorted({n for n in names.values() if not is_valid_unicode(n)})
+    if unreadable:
+        where = "--label" if label is not None else f"the folder name '{unreadable[0]}'"
+        raise UserError(f"Class names are written to the label map as text, but {where} is not valid UTF-8 "
+                        "(bytes from another encoding); "
+                        f"{'pass it in UTF-8' if label is not None else 'rename that folder'} or use --label NAME.")
     reserved = sorted({n for n in names.values() if n.strip().lower() == NO_ACTION})
     if reserved:
         raise UserError(f"The class name '{reserved[0]}' is reserved for the recogniser's \"no known action\" "

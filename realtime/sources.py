@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from realtime.handoff import Handoff
+from realtime.opencv_paths import is_valid_unicode, opencv_path
 from realtime.pose import native_logs_silenced
 from training.errors import UserError
 
@@ -149,11 +150,17 @@ def _quiet_open(source: str | int) -> cv2.VideoCapture:
     cv2.setLogLevel(0)  # 0: silent
     try:
         if is_stream(source):
+            if not is_valid_unicode(source):
+                raise UserError(f"Stream address {source!r} is not valid text (undecodable bytes); check the URL.")
             capture = cv2.VideoCapture(source, cv2.CAP_FFMPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, STREAM_TIMEOUT_MS,
                                                                 cv2.CAP_PROP_READ_TIMEOUT_MSEC, STREAM_TIMEOUT_MS])
         else:
             with native_logs_silenced(enabled=previous == 0 and not isinstance(source, int)):
-                capture = cv2.VideoCapture(source)
+                if isinstance(source, int):
+                    capture = cv2.VideoCapture(source)
+                else:
+                    with opencv_path(source) as name:
+                        capture = cv2.VideoCapture(name)
         if capture.isOpened() and not isinstance(source, int):
             capture.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
         return capture
@@ -163,7 +170,11 @@ def _quiet_open(source: str | int) -> cv2.VideoCapture:
 
 def refuse_images(path: str | Path) -> None:
     """A still image (whatever its name) is not a video: refuse it with the way forward."""
-    if Path(path).is_file() and cv2.haveImageReader(str(path)):
+    if not Path(path).is_file():
+        return
+    with opencv_path(path) as name:
+        is_image = cv2.haveImageReader(name)
+    if is_image:
         raise UserError(f"'{path}' is a still image, not a video: actions need motion. Pass a video file, a folder "
                         "of videos, a stream URL or a camera index.")
 

@@ -192,7 +192,7 @@ def write_csv(path: Path, results: list[VideoResult], classes: list[str]) -> Non
     Columns: video, time, label (steady), probability, raw_label, raw_probability, reason,
     background, window_frames, then the raw probability of every class (p_<class>).
     """
-    with path.open("w", newline="") as f:
+    with path.open("w", newline="", encoding="utf-8", errors="surrogateescape") as f:   # a file name's own bytes
         writer = csv.writer(f)
         writer.writerow(["video", "time", "label", "probability", "raw_label", "raw_probability", "reason",
                          "background", "window_frames", *[f"p_{c}" for c in classes]])

@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from realtime.opencv_paths import opencv_path
 from training.errors import UserError
 from training.outputs import check_output_file
 
@@ -41,7 +42,8 @@ class VideoSink:
             os.close(fd)
             self._tmp = Path(name)
             fourcc = cv2.VideoWriter_fourcc(*FOURCC_BY_SUFFIX[self.path.suffix.lower()])
-            self._writer = cv2.VideoWriter(str(self._tmp), fourcc, self.fps, (w, h))
+            with opencv_path(self._tmp) as name:
+                self._writer = cv2.VideoWriter(name, fourcc, self.fps, (w, h))
             if not self._writer.isOpened():
                 self.close(keep=False)
                 raise UserError(f"OpenCV has no encoder for '{self.path}' in this installation. Use a .avi name "

@@ -16,7 +16,13 @@ class UserError(Exception):
 
 
 def run_cli(main: Callable[[], T]) -> T:
-    """Run a CLI ``main``; print ``UserError`` as ``error: ...`` and exit 2."""
+    """Run a CLI ``main``; print ``UserError`` as ``error: ...`` and exit 2.
+
+    Standard output writes a file name that is not UTF-8 with its own bytes instead of failing
+    (a strict UTF-8 locale would raise UnicodeEncodeError at the first table row naming it).
+    """
+    if getattr(sys.stdout, "errors", None) == "strict" and hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="surrogateescape")
     try:
         return main()
     except UserError as exc:
