@@ -50,3 +50,17 @@ def test_read_label_map_errors(tmp_path: Path) -> None:
         read_label_map(tmp_path / "dup.txt")
     (tmp_path / "ok.txt").write_text("walk\n\nrun\n")
     assert read_label_map(tmp_path / "ok.txt") == ("walk", "run")
+
+
+def test_a_label_map_saved_by_a_windows_editor_reads_the_same(tmp_path: Path) -> None:
+    path = tmp_path / "labels.txt"
+    path.write_bytes("\ufeffsquat\r\npushup\r\n".encode("utf-8"))   # byte-order mark and CRLF
+    assert read_label_map(path) == ("squat", "pushup")
+    assert select_classes("squat", read_label_map(path)) == [0]
+
+
+def test_a_label_map_in_another_encoding_says_how_to_fix_it(tmp_path: Path) -> None:
+    path = tmp_path / "labels.txt"
+    path.write_bytes("sentadilla_ñ\nflexión\n".encode("latin-1"))
+    with pytest.raises(UserError, match="not UTF-8 text.*save it as UTF-8"):
+        read_label_map(path)

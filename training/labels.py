@@ -34,13 +34,20 @@ DEFAULT_CLASSES: tuple[str, ...] = (
 
 
 def read_label_map(path: str | Path) -> tuple[str, ...]:
-    """Read a label map: one class name per non-empty line, line i is label i."""
+    """Read a label map: one class name per non-empty line, line i is label i.
+
+    UTF-8, with or without the byte-order mark Windows editors put first (it would otherwise
+    become part of the first class's name).
+    """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise UserError(f"Label map '{path}' not found. Pass a text file with one class name per line.") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise UserError(f"Label map '{path}' is not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8 "
+                        "(e.g. iconv -f latin1 -t utf-8).") from None
+    except OSError as exc:
         raise UserError(f"Cannot read label map '{path}': {exc}") from None
     names = tuple(line.strip() for line in text.splitlines() if line.strip())
     if not names:
