@@ -45,20 +45,29 @@ def describe_source(source: str | int) -> str:
     return f"camera {source}" if isinstance(source, int) else f"stream {source}" if is_stream(source) else str(source)
 
 
+SOURCE_FORMS = ("Pass a video file, a folder, a glob such as 'clips/*.mp4', a stream URL (http://..., rtsp://...), "
+                "or a camera index such as --source 0.")
+
+
 def resolve_sources(source: str | int) -> list[str | int]:
     """``--source`` -> camera indices, stream URLs or video files.
 
     Accepts a camera index (``0``), a stream URL (``http://``, ``rtsp://``, ...), a video file, a
-    folder (its videos and its subfolders', sorted) or a glob.
+    folder (its videos and its subfolders', sorted; hidden files and folders left out, like a
+    shell's ``*``: macOS's ``._clip.mp4`` companions, half-written ``.name.partial.mp4`` files)
+    or a glob. An empty string is refused (``Path("")`` would be the current folder).
     """
     text = str(source).strip()
+    if not text:
+        raise UserError("An empty source was given (an unset shell variable?). " + SOURCE_FORMS)
     if text.isdigit():
         return [int(text)]
     if is_stream(text):
         return [text]
     path = Path(text).expanduser()
     if path.is_dir():
-        videos = sorted(str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
+        videos = sorted(str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES
+                        and not any(part.startswith(".") for part in p.relative_to(path).parts))
         if not videos:
             raise UserError(f"Folder '{path}' holds no video ({', '.join(VIDEO_SUFFIXES)}).")
         return videos
@@ -69,8 +78,7 @@ def resolve_sources(source: str | int) -> list[str | int]:
         if not matches:
             raise UserError(f"Pattern '{text}' matches no video file.")
         return matches
-    raise UserError(f"Cannot open '{text}' (file not found). Pass a video file, a folder, a glob such as "
-                    "'clips/*.mp4', a stream URL (http://..., rtsp://...), or a camera index such as --source 0.")
+    raise UserError(f"Cannot open '{text}' (file not found). " + SOURCE_FORMS)
 
 
 def _file_fps(capture: cv2.VideoCapture) -> float:

@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
+from realtime.sources import resolve_sources
 from realtime.video import annotated_names, classify_video
 from tests.conftest import assert_clean_error, run_module, run_modules_together, shared_file
 from training.checkpoint import load_checkpoint
@@ -121,3 +122,21 @@ def test_an_unreadable_video_gets_our_message_only(trained_checkpoint: Path, tmp
     proc = run_module("realtime.video", str(broken), "--checkpoint", str(trained_checkpoint), "--no-progress")
     assert proc.returncode == 1 and "cannot decode it" in proc.stdout
     assert "moov" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("source", ["", "   "])
+def test_an_empty_source_is_not_the_current_folder(source: str) -> None:
+    # `python -m realtime.video "$VIDEO"` with VIDEO unset classified every video in the folder.
+    with pytest.raises(UserError, match="empty source.*unset shell variable"):
+        resolve_sources(source)
+
+
+def test_a_folder_scan_leaves_hidden_files_out_like_a_shell(tmp_path: Path) -> None:
+    for name in ("a.mp4", "sub/b.avi", "._a.mp4", ".c.x1y2.partial.mp4", ".cache/d.mp4", "notes.txt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    assert resolve_sources(str(tmp_path)) == [str(tmp_path / "a.mp4"), str(tmp_path / "sub/b.avi")]
+    hidden_root = tmp_path / ".videos"
+    (hidden_root / "e.mp4").parent.mkdir()
+    (hidden_root / "e.mp4").write_bytes(b"x")
+    assert resolve_sources(str(hidden_root)) == [str(hidden_root / "e.mp4")], "a folder named on purpose is read"
