@@ -32,7 +32,7 @@ from realtime.timeline import default_every
 from realtime.display import FALLBACK_SCREEN, LiveWindow, probe_display
 from realtime.video_io import FOURCC_BY_SUFFIX, FpsMeter, VideoSink
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
-from training.cli_types import number, positive
+from training.cli_types import number, path_text, path_value, positive
 from training.decision import NO_ACTION, DecisionSpec, add_decision_arguments, decision_from_arguments
 from training.device import add_device_argument, resolve_device
 from training.errors import UserError, run_cli
@@ -308,10 +308,10 @@ def main(argv: list[str] | None = None) -> list[LiveSummary]:
                                                  "(http://..., rtsp://...; default 0)")
     add_checkpoint_argument(p)
     add_device_argument(p)
-    p.add_argument("--save", type=Path, help="write the annotated stream to this .mp4/.avi")
+    p.add_argument("--save", type=path_value, help="write the annotated stream to this .mp4/.avi")
     p.add_argument("--overwrite", action="store_true", help="let --save replace an existing file")
     p.add_argument("--no-show", action="store_true", help="no window: print predictions instead")
-    p.add_argument("--snapshot-dir", type=Path, default=Path("."),
+    p.add_argument("--snapshot-dir", type=path_value, default=Path("."),
                    help="where the s key saves snapshot_NNN.png (default: the current folder)")
     p.add_argument("--every", type=positive(int),
                    help="run the model every N new window frames (default: 5 times a second, sparser if the model "
@@ -319,7 +319,7 @@ def main(argv: list[str] | None = None) -> list[LiveSummary]:
     p.add_argument("--top-k", type=positive(int), default=5, help="probability bars shown (default 5)")
     p.add_argument("--reset-after", type=positive(), default=3.0, help="empty the window after N s without a person")
     p.add_argument("--duration", type=positive(), help="stop after N seconds")
-    p.add_argument("--pose-model", help="MediaPipe Tasks .task file (default: the bundled model)")
+    p.add_argument("--pose-model", type=path_text, help="MediaPipe Tasks .task file (default: the bundled model)")
     add_pose_threads_argument(p)
     p.add_argument("--max-people", type=number(int, 1, 16), default=1,
                    help="follow up to N people, each with an id, window and label (default 1: MediaPipe's "

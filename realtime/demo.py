@@ -18,7 +18,7 @@ from realtime.cam import LiveOptions, LiveSummary, choose_display, run_live
 from realtime.pose import POSE_LAYOUT, quiet_native_libraries
 from realtime.sources import open_capture, resolve_sources
 from training.checkpoint import add_checkpoint_argument, load_checkpoint, resolve_checkpoint
-from training.cli_types import number, positive
+from training.cli_types import number, path_text, path_value, positive
 from training.config import RECIPES, resolve_config
 from training.dataset import load_skeleton_file
 from training.decision import add_decision_arguments, decision_from_arguments
@@ -101,16 +101,16 @@ def main(argv: list[str] | None = None) -> LiveSummary:
     train_group = p.add_argument_group("training first (only when asked)")
     train_group.add_argument("--train", action="store_true",
                              help="train the spec recipe on the published ucf101_2d.pkl (downloaded once) first")
-    train_group.add_argument("--data", help="train on this skeleton file first (implies --train)")
-    train_group.add_argument("--label-map", help="the data file's label map (default: UCF101's)")
+    train_group.add_argument("--data", type=path_text, help="train on this skeleton file first (implies --train)")
+    train_group.add_argument("--label-map", type=path_text, help="the data file's label map (default: UCF101's)")
     train_group.add_argument("--classes", help="classes to train (default: the spec's five; 'all' with --label-map)")
     train_group.add_argument("--recipe", choices=list(RECIPES), help="training recipe (default spec)")
     train_group.add_argument("--fps", type=positive(), help="frame rate of the data's clips (default 25)")
     train_group.add_argument("--epochs", type=positive(int), help="epochs (default: the recipe's)")
-    train_group.add_argument("--cache-dir", type=Path, default=default_cache_dir(), help="where the download is kept")
+    train_group.add_argument("--cache-dir", type=path_value, default=default_cache_dir(), help="where the download is kept")
     train_group.add_argument("--url", default=UCF101_URL, help="where to download the data from")
     p.add_argument("--no-show", action="store_true", help="no window: print predictions")
-    p.add_argument("--save", type=Path, help="write the annotated video")
+    p.add_argument("--save", type=path_value, help="write the annotated video")
     p.add_argument("--overwrite", action="store_true")
     p.add_argument("--duration", type=positive(), help="stop after N seconds")
     p.add_argument("--max-people", type=number(int, 1, 16), default=1,

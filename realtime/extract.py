@@ -21,7 +21,7 @@ from realtime.pose import (add_pose_threads_argument, check_pose_model, check_po
 from realtime.sources import VideoFileReader, resolve_sources
 from realtime.tracking import PersonTracker
 from realtime.window import TimeResampler, bridgeable_gap
-from training.cli_types import number
+from training.cli_types import number, path_text, path_value
 from training.decision import NO_ACTION
 from training.errors import UserError, run_cli
 from training.outputs import atomic_path, check_output_file, check_outputs_apart, write_text_atomic
@@ -196,12 +196,12 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m realtime.extract", description=__doc__, epilog=EXAMPLES,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("inputs", nargs="+", help="video files, folders or globs")
-    p.add_argument("--out", type=Path, required=True, help="pickle to write (refuses to overwrite)")
+    p.add_argument("--out", type=path_value, required=True, help="pickle to write (refuses to overwrite)")
     p.add_argument("--label", help="class name of every video")
     p.add_argument("--labels-from-folders", action="store_true", help="class = the name of each video's folder")
     p.add_argument("--fps", type=number(float, 1.0, 240.0), default=25.0,
                    help="resample every video to this rate (default 25, as UCF101)")
-    p.add_argument("--pose-model", help="MediaPipe Tasks .task file (default: the bundled mp.solutions model)")
+    p.add_argument("--pose-model", type=path_text, help="MediaPipe Tasks .task file (default: the bundled mp.solutions model)")
     p.add_argument("--max-people", type=number(int, 1, 16), default=1,
                    help="keep up to N tracked people per video: keypoint (M, T, 17, 2), the most-seen person "
                         "first (default 1)")

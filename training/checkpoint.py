@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from training.cli_types import path_text
 from training.decision import NO_ACTION, DecisionSpec
 from training.errors import UserError
 from training.features import FeatureSpec
@@ -194,4 +195,4 @@ def resolve_checkpoint(option: str | None, runs_dir: str | Path = "runs") -> tup
 
 def add_checkpoint_argument(parser) -> None:
     """The one ``--checkpoint`` flag every command that loads a model shares."""
-    parser.add_argument("--checkpoint", metavar="default|latest|PATH", help=CHECKPOINT_HELP)
+    parser.add_argument("--checkpoint", type=path_text, metavar="default|latest|PATH", help=CHECKPOINT_HELP)

@@ -1,4 +1,4 @@
-"""Checked numeric command-line options: the one place every numeric flag is validated.
+"""Checked command-line options: the one place every numeric and path flag is validated.
 
 ``parser.add_argument("--lr", type=positive(float))`` makes argparse refuse ``--lr nan``,
 ``--lr -1`` or ``--lr abc`` with ``error: argument --lr: ...`` (exit status 2) before any work
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
+from pathlib import Path
 
 
 def number(kind: type = float, low: float | None = None, high: float | None = None, low_inclusive: bool = True,
@@ -55,3 +56,16 @@ def non_negative(kind: type = float) -> Callable[[str], float | int]:
 def fraction(low_inclusive: bool = True, high_inclusive: bool = True) -> Callable[[str], float]:
     """A share in [0, 1] (bounds optionally open)."""
     return number(float, 0.0, 1.0, low_inclusive, high_inclusive)
+
+
+def path_text(text: str) -> str:
+    """An argparse ``type`` for a file or folder name: refuses an empty one, which would otherwise
+    mean the current folder or "not given" (``--out "$DIR"`` with DIR unset)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("empty path (an unset shell variable?); give a file or folder name")
+    return text
+
+
+def path_value(text: str) -> Path:
+    """:func:`path_text` as a ``Path``."""
+    return Path(path_text(text))

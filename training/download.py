@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from training.cli_types import path_text
 from training.dataset import load_skeleton_file
 from training.errors import UserError, run_cli
 
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> Path:
                                        "  python -m training.download --dataset hmdb51 --out hmdb51_2d.pkl\n")
     p.add_argument("--dataset", choices=["ucf101", "hmdb51"], default="ucf101")
     p.add_argument("--url", help="download from this URL instead")
-    p.add_argument("--out", default=None, help="destination (default: <dataset>_2d.pkl)")
+    p.add_argument("--out", type=path_text, default=None, help="destination (default: <dataset>_2d.pkl)")
     a = p.parse_args(argv)
     url = a.url or (UCF101_URL if a.dataset == "ucf101" else HMDB51_URL)
     dest = Path(a.out or f"{a.dataset}_2d.pkl")

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
+from training.cli_types import path_text
 from training.dataset import load_skeleton_file
 from training.decision import NO_ACTION, DecisionSpec, SteadyDecider, add_decision_arguments, decision_from_arguments
 from training.device import add_device_argument, resolve_device
@@ -98,10 +99,10 @@ def main(argv: list[str] | None = None) -> dict:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     add_checkpoint_argument(p)
     add_device_argument(p)
-    p.add_argument("--data", required=True, help="skeleton pickle (MMAction2/PYSKL format)")
+    p.add_argument("--data", type=path_text, required=True, help="skeleton pickle (MMAction2/PYSKL format)")
     p.add_argument("--split", help="split name, e.g. test1 (default: every annotation in the file)")
-    p.add_argument("--label-map", help="label map of the file (default: the label ids the checkpoint was trained on)")
-    p.add_argument("--json", help="write the metrics to this JSON file (refuses to overwrite)")
+    p.add_argument("--label-map", type=path_text, help="label map of the file (default: the label ids the checkpoint was trained on)")
+    p.add_argument("--json", type=path_text, help="write the metrics to this JSON file (refuses to overwrite)")
     p.add_argument("--overwrite", action="store_true", help="allow --json to replace an existing file")
     add_decision_arguments(p)
     a = p.parse_args(argv)

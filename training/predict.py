@@ -5,7 +5,7 @@ import argparse
 import difflib
 
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
-from training.cli_types import non_negative, positive
+from training.cli_types import non_negative, path_text, positive
 from training.dataset import load_skeleton_file
 from training.decision import NO_ACTION, DecisionSpec, SteadyDecider, add_decision_arguments, decision_from_arguments
 from training.device import add_device_argument, resolve_device
@@ -60,11 +60,11 @@ def main(argv: list[str] | None = None) -> dict:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     add_checkpoint_argument(p)
     add_device_argument(p)
-    p.add_argument("--data", required=True, help="skeleton pickle (MMAction2/PYSKL format)")
+    p.add_argument("--data", type=path_text, required=True, help="skeleton pickle (MMAction2/PYSKL format)")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--index", type=non_negative(int), help="position of the clip among the file's usable clips")
     which.add_argument("--frame-dir", help="the clip's name, e.g. v_JumpingJack_g01_c01")
-    p.add_argument("--label-map", help="label map of the file (default: the label ids the checkpoint was trained on)")
+    p.add_argument("--label-map", type=path_text, help="label map of the file (default: the label ids the checkpoint was trained on)")
     p.add_argument("--top-k", type=positive(int), default=5, help="classes listed (default 5)")
     add_decision_arguments(p)
     a = p.parse_args(argv)

@@ -18,7 +18,7 @@ from tqdm import tqdm
 from training.background import KINDS
 from training.calibrate import fit_decision
 from training.checkpoint import save_checkpoint
-from training.cli_types import fraction, non_negative, number, positive
+from training.cli_types import fraction, non_negative, number, path_text, positive
 from training.config import RECIPES, TrainConfig, check_config, resolve_config
 from training.dataset import load_skeleton_file
 from training.device import add_device_argument, available_cores
@@ -275,9 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m training.train", description=__doc__, epilog=EXAMPLES,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     flag = partial(p.add_argument, default=None)
-    flag("--data", help=f"skeleton pickle in the MMAction2/PYSKL format (default {d.data})")
+    flag("--data", type=path_text, help=f"skeleton pickle in the MMAction2/PYSKL format (default {d.data})")
     flag("--download", action="store_true", help="download the published ucf101_2d.pkl to --data first if missing")
-    flag("--label-map", help="text file, one class name per line (default: UCF101's 101 classes)")
+    flag("--label-map", type=path_text, help="text file, one class name per line (default: UCF101's 101 classes)")
     flag("--classes", help=f"names or ids, comma-separated, or 'all' (default {d.classes})")
     flag("--split", help="train on this official split (e.g. train1) and validate on its test twin")
     flag("--val-fraction", type=fraction(False, False), help=f"validation share of the stratified split (default {d.val_fraction})")
@@ -317,7 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     flag("--bucket", action=argparse.BooleanOptionalAction, help="batch clips of similar length (default on)")
     flag("--threads", type=positive(int), help="torch CPU threads, at most the cores available (default: torch's choice)")
     add_device_argument(p, default=None)
-    flag("--out", help="run directory (default runs/<timestamp>); must be new or empty")
+    flag("--out", type=path_text, help="run directory (default runs/<timestamp>); must be new or empty")
     flag("--overwrite", action="store_true", help="allow writing into a non-empty --out")
     return p
 
