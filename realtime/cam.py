@@ -64,7 +64,7 @@ class LiveOptions:
     top_k: int = 5
     reset_after_s: float = 3.0
     pose_model: str | None = None
-    pose_threads: int | None = None   # None: the cores available (realtime.pose.pose_threads_for)
+    pose_threads: int | None = None   # None: the free cores (realtime.pose.make_pose_estimator)
     max_people: int = 1               # above 1: the multi-person backend, one id, window and label per person
     duration_s: float | None = None   # stop after this many seconds (None: until the source ends or q)
     print_every_s: float = 1.0        # headless: how often to print the prediction
@@ -347,8 +347,8 @@ def main(argv: list[str] | None = None) -> list[LiveSummary]:
     options = LiveOptions(show=show, screen=screen, snapshot_dir=a.snapshot_dir, save=a.save, overwrite=a.overwrite,
                           every=a.every,
                           decision=decision_from_arguments(ckpt.decision, a), top_k=a.top_k,
-                          reset_after_s=a.reset_after, pose_model=a.pose_model, pose_threads=chosen_pose_threads(a.pose_threads),
-                          max_people=a.max_people,
+                          reset_after_s=a.reset_after, pose_model=a.pose_model,
+                          pose_threads=chosen_pose_threads(a.pose_threads), max_people=a.max_people,
                           duration_s=a.duration, loop=a.loop,
                           verbose=a.verbose)
     summaries, failed = [], 0

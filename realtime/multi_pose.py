@@ -86,6 +86,7 @@ class MultiPersonPose(ClosesOnce):
         self.min_detection_score = min_detection_score
         self.min_presence = min_presence
         self.tile_fractions = tuple(tile_fractions)
+        self.threads = threads
         self._detector = _interpreter(detector_path, threads)
         self._landmarker = _interpreter(landmark_path, threads)
         self._anchors = make_anchors(BLAZEPOSE_DETECTOR)

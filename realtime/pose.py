@@ -13,6 +13,7 @@ import ctypes
 import io
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -22,6 +23,7 @@ import numpy as np
 
 from mapping.convert import mediapipe_to_coco17
 from mapping.layouts import COCO17
+from realtime.core_claims import CoreClaim
 from training.cli_types import number
 from training.device import available_cores
 from training.errors import UserError
@@ -124,17 +126,26 @@ def _flush_c_streams() -> None:
 
 
 class ClosesOnce:
-    """Context-manager plumbing: ``close()`` releases the graph once (``_release``)."""
+    """Context-manager plumbing: ``close()`` releases the graph once (``_release``), then whatever
+    was handed to :meth:`release_also` (the cores its threads claimed)."""
 
     _closed = False
+    _also: tuple[Callable[[], None], ...] = ()
 
     def _release(self) -> None:
         raise NotImplementedError
 
+    def release_also(self, release: Callable[[], None]) -> None:
+        self._also = (*self._also, release)
+
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            self._release()
+            try:
+                self._release()
+            finally:
+                for release in self._also:
+                    release()
 
     def __enter__(self):
         return self
@@ -172,6 +183,7 @@ class MediaPipePose(ClosesOnce):
             self._silencer.start()
         self._quiet_calls = QUIET_CALLS_AFTER_FOUND
         self._found_once = False
+        self.threads = threads
         options = dict(static_image_mode=static_image_mode, model_complexity=model_complexity,
                        smooth_landmarks=True, enable_segmentation=False,
                        min_detection_confidence=min_detection_confidence,
@@ -287,8 +299,11 @@ def pose_threads_for(requested: int | None, processes: int = 1) -> tuple[int, st
                    "pose model many times slower)")
 
 
-def chosen_pose_threads(requested: int | None, processes: int = 1) -> int:
-    """:func:`pose_threads_for`, printing its note (a command's start)."""
+def chosen_pose_threads(requested: int | None, processes: int = 1) -> int | None:
+    """A command's start: ``--pose-threads`` capped by :func:`pose_threads_for` (its note printed);
+    None stays None (the default, decided when the model is built, see :func:`make_pose_estimator`)."""
+    if requested is None:
+        return None
     threads, note = pose_threads_for(requested, processes)
     if note:
         print(note, flush=True)
@@ -300,26 +315,39 @@ def add_pose_threads_argument(parser: argparse.ArgumentParser, default_note: str
     note = f"; {default_note}" if default_note else ""
     parser.add_argument("--pose-threads", type=number(int, 1, 64), metavar="N",
                         help=f"CPU threads of the pose model (default: the cores available, at most "
-                             f"{MAX_POSE_THREADS}{note}; the landmarks are the same at any N, only the speed changes)")
+                             f"{MAX_POSE_THREADS}{note}, less those another pose model of yours is running on; "
+                             "the landmarks are the same at any N, only the speed changes)")
 
 
-def make_pose_estimator(pose_model: str | Path | None = None, video: bool = True,
-                        verbose: bool = False, max_people: int = 1, threads: int | None = None) -> PoseEstimator:
+def make_pose_estimator(pose_model: str | Path | None = None, video: bool = True, verbose: bool = False,
+                        max_people: int = 1, threads: int | None = None, processes: int = 1) -> PoseEstimator:
     """The bundled ``mp.solutions.pose`` (one person); the Tasks backend when a ``.task`` file is
     given; with ``max_people`` above 1 the multi-person backend (:mod:`realtime.multi_pose`).
 
-    ``threads``: CPU threads of the bundled pose models (None: :func:`pose_threads_for`'s default;
-    the Tasks backend keeps its own). Unless ``verbose``, the native libraries' start-up log lines are
-    kept off the terminal.
+    ``threads``: CPU threads of the bundled pose models. None (the default): this process's share
+    of the cores (``processes`` pose models side by side, see :func:`pose_threads_for`), of which
+    it runs on as many as no other pose model of this user holds (:class:`CoreClaim`), at least
+    one. A number is used as given; its cores are claimed too, so that others back off. The Tasks
+    backend keeps its own threads. Unless ``verbose``, the native libraries' start-up log lines
+    are kept off the terminal.
     """
     check_pose_options(pose_model, max_people)
-    threads = pose_threads_for(None)[0] if threads is None else threads
-    if max_people > 1:
-        from realtime.multi_pose import MultiPersonPose
-        return MultiPersonPose(max_people=max_people, video=video, threads=threads)
-    if pose_model:
+    if pose_model and max_people <= 1:
         return TasksPose(pose_model, video=video)
-    return MediaPipePose(static_image_mode=not video, verbose=verbose, threads=threads)
+    wanted = pose_threads_for(threads, processes)[0]
+    claim = CoreClaim(wanted, available_cores())
+    threads = threads if threads is not None else max(1, claim.count)
+    try:
+        if max_people > 1:
+            from realtime.multi_pose import MultiPersonPose
+            estimator: ClosesOnce = MultiPersonPose(max_people=max_people, video=video, threads=threads)
+        else:
+            estimator = MediaPipePose(static_image_mode=not video, verbose=verbose, threads=threads)
+    except BaseException:
+        claim.release()
+        raise
+    estimator.release_also(claim.release)
+    return estimator
 
 
 def quiet_native_libraries(verbose: bool = False) -> None:

@@ -26,8 +26,7 @@ from tqdm import tqdm
 from realtime.annotators import OverlayState, annotate, default_annotators
 from realtime.people import PeopleRecognizer, crowd_overlay
 from realtime.pose import (POSE_LAYOUT, add_pose_threads_argument, check_pose_model, check_pose_options,
-                           chosen_pose_threads, make_pose_estimator, pose_threads_for,
-                           quiet_native_libraries)
+                           chosen_pose_threads, make_pose_estimator, quiet_native_libraries)
 from realtime.timeline import NO_PERSON, ClipTimeline
 from realtime.pose_stage import PoseStage
 from realtime.shards import merge_result_files, select_shard, shard_option
@@ -79,7 +78,7 @@ class VideoResult:
 def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, decision: DecisionSpec | None = None,
                    k: int = 5, save_path: Path | None = None, overwrite: bool = False,
                    pose_model: str | None = None, progress: bool = True, verbose: bool = False,
-                   max_people: int = 1, pose_threads: int | None = None) -> VideoResult:
+                   max_people: int = 1, pose_threads: int | None = None, pose_processes: int = 1) -> VideoResult:
     """Run the whole pipeline over one video file (see module docstring).
 
     The same capture and pose stages as the live loop, in lossless mode: decoding, pose and
@@ -95,7 +94,7 @@ def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, 
 
     with ThreadedCapture(path, realtime=False) as capture, torch_threads(1), \
             make_pose_estimator(pose_model, video=True, verbose=verbose, max_people=max_people,
-                                threads=pose_threads) as pose, \
+                                threads=pose_threads, processes=pose_processes) as pose, \
             PoseStage(capture, pose) as stage:
         if many:
             crowd = PeopleRecognizer(ckpt, fps=capture.fps, every=every, decision=decision, k=k,
@@ -222,7 +221,8 @@ class VideoJob:
     progress: bool
     verbose: bool
     max_people: int = 1
-    pose_threads: int | None = None
+    pose_threads: int | None = None       # None: this process's share of the free cores
+    pose_processes: int = 1               # pose models running side by side (the --workers)
 
 
 def run_job(job: VideoJob) -> VideoResult | str:
@@ -240,7 +240,7 @@ def classify_here(job: VideoJob, ckpt: LoadedCheckpoint) -> VideoResult | str:
     try:
         return classify_video(job.video, ckpt, job.every, job.decision, job.k, job.save_path, job.overwrite,
                               job.pose_model, progress=job.progress, verbose=job.verbose, max_people=job.max_people,
-                              pose_threads=job.pose_threads)
+                              pose_threads=job.pose_threads, pose_processes=job.pose_processes)
     except UserError as exc:
         return str(exc)
 
@@ -284,11 +284,10 @@ class JobQueue:
             self._order.clear()
 
 
-def with_pose_threads(jobs: list[VideoJob], workers: int) -> list[VideoJob]:
-    """Jobs without ``pose_threads`` get this machine's cores shared out among ``workers``
-    processes, so that the pose models together never run more threads than there are cores."""
-    threads = pose_threads_for(None, workers)[0]
-    return [job if job.pose_threads else dataclasses.replace(job, pose_threads=threads) for job in jobs]
+def for_workers(jobs: list[VideoJob], workers: int) -> list[VideoJob]:
+    """The jobs, each told that ``workers`` pose models run side by side (each takes its share of
+    the cores, so that together they never run more pose threads than there are cores)."""
+    return [dataclasses.replace(job, pose_processes=workers) for job in jobs]
 
 
 def run_jobs(jobs: list[VideoJob], workers: int, ckpt: LoadedCheckpoint, progress: bool) -> JobOutcomes:
@@ -298,7 +297,7 @@ def run_jobs(jobs: list[VideoJob], workers: int, ckpt: LoadedCheckpoint, progres
     ones, each with its own pose model, longest video first; results collected in the input
     order, so the output is the same as with one worker.
     """
-    jobs = with_pose_threads(jobs, workers)
+    jobs = for_workers(jobs, workers)
     done: dict[int, VideoResult | str] = {}
     interrupted = False
     if workers <= 1:

@@ -1,12 +1,19 @@
 """More CPU threads for the bundled pose model: the same landmarks, never more threads than cores."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from realtime import core_claims
 from realtime import pose as pose_module
-from realtime.pose import MAX_POSE_THREADS, MediaPipePose, chosen_pose_threads, pose_threads_for
+from realtime.core_claims import CoreClaim
+from realtime.pose import MAX_POSE_THREADS, MediaPipePose, chosen_pose_threads, make_pose_estimator, pose_threads_for
 from realtime.sources import VideoFileReader
-from realtime.video import VideoJob, with_pose_threads
-from tests.conftest import shared_file
+from realtime.video import VideoJob, for_workers
+from tests.conftest import REPO, shared_file
 from training.decision import DecisionSpec
 
 
@@ -60,14 +67,50 @@ def test_pose_threads_never_exceed_the_cores(monkeypatch, cores, requested, proc
 def test_a_capped_request_is_said_on_the_terminal(monkeypatch, capsys) -> None:
     monkeypatch.setattr(pose_module, "available_cores", lambda: 2)
     assert chosen_pose_threads(16) == 2
+    assert chosen_pose_threads(None) is None, "the default is decided when the model is built"
     assert "--pose-threads 16: 2 core(s); using 2" in capsys.readouterr().out
 
 
-def test_workers_share_the_cores_unless_the_job_says(monkeypatch) -> None:
-    monkeypatch.setattr(pose_module, "available_cores", lambda: 4)
+def test_workers_are_told_how_many_pose_models_share_the_cores() -> None:
     job = VideoJob("a.mp4", "model.pt", "cpu", None, DecisionSpec(), 5, None, False, None, False, False)
-    assert [j.pose_threads for j in with_pose_threads([job, job], 2)] == [2, 2]
-    assert with_pose_threads([job], 1)[0].pose_threads == 4
-    chosen = VideoJob("a.mp4", "model.pt", "cpu", None, DecisionSpec(), 5, None, False, None, False, False,
-                      pose_threads=1)
-    assert with_pose_threads([chosen], 2)[0].pose_threads == 1
+    assert [j.pose_processes for j in for_workers([job, job], 2)] == [2, 2]
+    assert for_workers([job], 1)[0].pose_processes == 1
+
+
+def test_claims_take_free_cores_only_and_give_them_back(tmp_path: Path) -> None:
+    first = CoreClaim(2, cores=2, folder=tmp_path)
+    second = CoreClaim(2, cores=2, folder=tmp_path)
+    assert (first.count, second.count) == (2, 0)
+    first.release()
+    third = CoreClaim(1, cores=2, folder=tmp_path)
+    assert third.count == 1 and CoreClaim(2, cores=2, folder=tmp_path).count == 1
+    third.release()
+
+
+def test_a_killed_process_leaves_no_claim_behind(tmp_path: Path) -> None:
+    code = ("import sys, time; from pathlib import Path; from realtime.core_claims import CoreClaim; "
+            f"c = CoreClaim(2, cores=2, folder=Path({str(tmp_path)!r})); print(c.count, flush=True); time.sleep(60)")
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(REPO)})
+    try:
+        assert holder.stdout.readline().strip() == "2"
+        assert CoreClaim(2, cores=2, folder=tmp_path).count == 0, "held by the other process"
+    finally:
+        holder.kill()
+        holder.wait()
+    assert CoreClaim(2, cores=2, folder=tmp_path).count == 2, "the kernel dropped the dead process's locks"
+
+
+def test_a_second_pose_model_runs_one_thread_while_the_first_holds_the_cores(monkeypatch, tmp_path: Path) -> None:
+    # Two pose models with 2 threads each on 2 cores ran 14x slower than with one each.
+    monkeypatch.setattr(pose_module, "available_cores", lambda: 2)
+    monkeypatch.setattr(core_claims, "claims_folder", lambda: tmp_path)
+    with make_pose_estimator() as first:
+        with make_pose_estimator() as second:
+            assert (first.threads, second.threads) == (2, 1)
+        with make_pose_estimator(processes=2) as shared:
+            assert shared.threads == 1
+    with make_pose_estimator() as alone:
+        assert alone.threads == 2, "closing gave the cores back"
+    with make_pose_estimator(threads=2), make_pose_estimator() as after_a_request:
+        assert after_a_request.threads == 1, "a --pose-threads request claims its cores too"
