@@ -86,15 +86,17 @@ def bench_live(ckpt, clip: Path, repeats: int) -> dict:
                 pose.estimate(image)
             return len(images) / (time.perf_counter() - t)
 
-    def live(every: int | None) -> float:
-        s = run_live(str(clip), ckpt, LiveOptions(show=False, every=every, draw=True, quiet=True))
+    def live(every: int | None, pose_threads: int | None = None) -> float:
+        s = run_live(str(clip), ckpt, LiveOptions(show=False, every=every, draw=True, quiet=True,
+                                                  pose_threads=pose_threads))
         return s.frames / s.seconds
 
     shipped_threads = pose_threads_for(None)[0]     # what the live loop's pose model gets
     rows = {"decode_fps": repeat(decode, repeats), "pose_only_fps": repeat(lambda: pose_only(shipped_threads), repeats),
             "pose_only_one_thread_fps": repeat(lambda: pose_only(1), repeats),   # mp.solutions' own default
             "live_fps": repeat(lambda: live(None), repeats),                # as shipped: the model 5 times a second
-            "live_every_frame_fps": repeat(lambda: live(1), repeats)}
+            "live_every_frame_fps": repeat(lambda: live(1), repeats),
+            "live_one_thread_fps": repeat(lambda: live(None, pose_threads=1), repeats)}   # before 2026-11-26
     return {k: v[0] for k, v in rows.items()} | {f"{k}_spread": v[1] for k, v in rows.items()}
 
 
@@ -319,6 +321,10 @@ def format_table(r: dict) -> str:
                  f"{r['pose_only_fps']:.1f} fps", f"{r['live_vs_pose_ratio']:.2f}", ">= 0.95"),
              row("  model on every frame", f"{r['live_every_frame_fps']:.1f} fps", f"{r['pose_only_fps']:.1f} fps",
                  f"{r['live_every_frame_vs_pose_ratio']:.2f}"),
+             row("  vs live, pose on 1 thread", f"{r['live_fps']:.1f} fps", f"{r['live_one_thread_fps']:.1f} fps",
+                 f"{r['live_fps'] / r['live_one_thread_fps']:.2f}"),
+             row("  vs pose alone on 1 thread", f"{r['live_fps']:.1f} fps", f"{r['pose_only_one_thread_fps']:.1f} fps",
+                 f"{r['live_fps'] / r['pose_only_one_thread_fps']:.2f}"),
              row("realtime.video vs naive loop", f"{r['video_fps']:.1f} fps ({r['video_fps_spread']:.1f})",
                  f"{r['naive_video_fps']:.1f} fps", f"{r['video_vs_naive_ratio']:.2f}", ">= 1.40"),
              row("video, 2 workers vs 1", f"{r['video_two_workers_fps']:.1f} fps",
