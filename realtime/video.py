@@ -146,13 +146,17 @@ def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, 
             raise
         finally:
             bar.close()
+        annotated_error = None
         if sink is not None:
-            sink.close(keep=not capture.error and frames > 0)
+            try:
+                sink.close(keep=not capture.error and frames > 0)
+            except UserError as exc:          # the annotated copy failed (a full disk): the labels stand
+                annotated_error = str(exc)
         if capture.error or frames == 0:
             raise UserError(f"Video '{path}': {capture.error or 'no frame could be decoded'} (corrupt or empty file).")
         seconds |= {"decode": capture.decode_seconds, "pose": stage.pose_seconds, "model": model_seconds()}
         fps, expected = capture.fps, capture.frame_count_hint
-    warnings = []
+    warnings = [f"annotated copy not written: {annotated_error}"] if annotated_error else []
     if expected > 0 and frames < 0.9 * expected:
         warnings.append(f"only {frames} of the {expected} frames its header announces could be decoded (a truncated "
                         "file, or a wrong header); the result covers the readable part")
@@ -161,7 +165,8 @@ def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, 
                         f"{ckpt.spec.fps:g} fps, expect a rough result")
     return VideoResult(path, summary.label, summary.probability, summary.raw_label, summary.rejected_share, frames,
                        with_person, fps, summary.timeline, summary.mean_probabilities,
-                       {k: round(v, 4) for k, v in seconds.items()}, str(save_path) if save_path else None, warnings,
+                       {k: round(v, 4) for k, v in seconds.items()},
+                       str(save_path) if save_path and not annotated_error else None, warnings,
                        [p.to_json() for p in people] if people is not None else None)
 
 
@@ -504,7 +509,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {a.csv}")
     if run.interrupted:
         raise SystemExit(130)
-    return 1 if failed else 0
+    unsaved = [r.path for r in results if r.path in saves and r.annotated is None]
+    if unsaved:
+        print(f"{len(unsaved)} annotated cop{'y was' if len(unsaved) == 1 else 'ies were'} not written (see the "
+              "warnings); the labels above are complete")
+    return 1 if failed or unsaved else 0
 
 
 if __name__ == "__main__":

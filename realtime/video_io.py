@@ -11,8 +11,9 @@ import cv2
 import numpy as np
 
 from realtime.opencv_paths import opencv_path
+from realtime.pose import native_logs_silenced
 from training.errors import UserError
-from training.outputs import check_output_file
+from training.outputs import check_output_file, publish
 
 FOURCC_BY_SUFFIX = {".mp4": "mp4v", ".avi": "MJPG"}
 
@@ -60,7 +61,13 @@ class VideoSink:
         if tmp is None or not tmp.exists():
             return None
         if keep and self.frames:
-            os.replace(tmp, self.path)
+            readable = frames_readable(tmp)
+            if readable < self.frames:
+                tmp.unlink()
+                raise UserError(f"The annotated video '{self.path}' could not be written completely ({readable} of "
+                                f"{self.frames} frames readable back: is the disk full?); nothing was kept under "
+                                "that name. Free some space or choose another path.")
+            publish(tmp, self.path)
             return self.path
         tmp.unlink()
         return None
@@ -70,6 +77,23 @@ class VideoSink:
 
     def __exit__(self, exc_type, *exc: object) -> None:
         self.close(keep=exc_type is None)
+
+
+def frames_readable(path: Path) -> int:
+    """How many frames a video file just written says it holds (0 when it cannot be opened: an
+    encoder that hit a full disk leaves no index behind)."""
+    previous = cv2.getLogLevel()
+    cv2.setLogLevel(0)
+    try:
+        with opencv_path(path) as name, native_logs_silenced(enabled=previous == 0):
+            capture = cv2.VideoCapture(name)   # FFmpeg would print "moov atom not found" for a cut file
+    finally:
+        cv2.setLogLevel(previous)
+    try:
+        count = capture.get(cv2.CAP_PROP_FRAME_COUNT) if capture.isOpened() else 0.0
+    finally:
+        capture.release()
+    return int(count) if count and count > 0 else 0
 
 
 class FpsMeter:

@@ -121,10 +121,32 @@ def atomic_path(path: Path) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
-        os.replace(tmp, path)
+        publish(tmp, path)
+    except OSError as exc:   # the disk filled up, the folder went away, ...
+        raise UserError(f"Cannot write '{path}': {exc.strerror or exc}. Nothing was written under that name; "
+                        "free some space or choose another path.") from None
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def default_file_mode() -> int:
+    """The mode a newly created file gets here (0o666 less the umask; read without changing it)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o644
+
+
+def publish(tmp: Path, path: Path) -> None:
+    """Rename a finished temporary file to ``path``, with the permissions ``path`` would have had
+    (temporary files are private: 0600), or keeps, when it is replaced."""
+    mode = path.stat().st_mode & 0o7777 if path.is_file() else default_file_mode()
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
 
 
 def write_text_atomic(path: Path, text: str) -> None:

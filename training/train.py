@@ -29,7 +29,7 @@ from training.loop import UNKNOWN_LABEL, encode_clips, evaluate, make_batches, t
 from training.metrics import classification_metrics
 from training.model import ActionLSTM, ModelConfig, build_model
 from training.plots import plot_confusion, plot_loss, plot_metrics
-from training.run_dir import choose_run_dir, point_latest, staged_run_dir
+from training.run_dir import choose_run_dir, point_latest, publish_run
 from training.sampler import EpochSampler, new_member
 from training.selection import label_map_for, official_split, select, stratified_split
 
@@ -198,16 +198,18 @@ def train(config: TrainConfig, echo=print, progress: bool = True, distributed: D
     seen = sorted({int(i) for t_idx, _ in splits for i in t_idx})    # every clip some member trained on
     decision = fit_decision([clips[i] for i in seen], [selected.clips[i].scores for i in seen],
                             selected.labels[seen], n_classes, spec, background=n_background > 0)
-    with staged_run_dir(final_dir) as stage:
-        save_checkpoint(stage / "model.pt", model, spec, selected.classes, data_info, config.to_dict(),
+    def write_run(folder: Path) -> None:
+        save_checkpoint(folder / "model.pt", model, spec, selected.classes, data_info, config.to_dict(),
                         background=n_background > 0, decision=decision, class_ids=selected.label_ids)
-        write_outputs(stage, config, selected.classes, epochs, confusion, best_epoch,
+        write_outputs(folder, config, selected.classes, epochs, confusion, best_epoch,
                       {"data": data_info, "features": spec.to_dict(), "decision": decision.to_dict(),
                        "kept_epoch": best_epoch, "train_seconds": seconds, "world_size": group.world_size,
                        "stopped_early_after_epoch": len(epochs) if stopped_early else None,
                        "device": str(group.device),
                        "skipped_clips": {k: len(v) for k, v in data.skipped.items()}},
                       kept=[m.best_epoch for m in members])
+
+    publish_run(final_dir, write_run)
     point_latest(final_dir)
     group.barrier()
     which = (f"epochs {', '.join(str(m.best_epoch) for m in members)}" if len(members) > 1 else f"epoch {best_epoch}")

@@ -1,0 +1,80 @@
+"""A disk that fills up while results are written: a clear error, nothing half-written under the
+final name, and the work kept wherever it can be (the labels, a rescued training run)."""
+import errno
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, shared_file
+from training.errors import UserError
+from training.outputs import atomic_path, write_text_atomic
+from training.run_dir import publish_run
+
+
+def _file_size_limit(limit_bytes: int):
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)     # writes past the limit fail with EFBIG instead
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+    return apply
+
+
+def test_an_annotated_copy_cut_short_is_not_published_and_the_labels_are_kept(tmp_path: Path) -> None:
+    # Every file limited to 200 kB, as a nearly full disk: the annotated copy (about 1 MB) cannot
+    # be finished. OpenCV's writer fails silently; before, the cut video was published as complete.
+    proc = subprocess.run([sys.executable, "-m", "realtime.video", str(shared_file("videos/pose_squats.mp4")),
+                           "--checkpoint", "default", "--save-dir", "annotated", "--json", "r.json", "--no-progress"],
+                          cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True,
+                          timeout=600, preexec_fn=_file_size_limit(200_000))
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert "annotated copy not written" in proc.stdout + proc.stderr and "is the disk full?" in proc.stdout + proc.stderr
+    assert list((tmp_path / "annotated").iterdir()) == [], "no cut video, no leftover temporary file"
+    video = json.loads((tmp_path / "r.json").read_text())["videos"][0]
+    assert video["label"] == "squat" and video["annotated"] is None
+    assert any("annotated copy not written" in w for w in video["warnings"])
+
+
+def test_a_full_disk_while_writing_a_result_is_a_clear_error(tmp_path: Path) -> None:
+    target = tmp_path / "r.json"
+    with pytest.raises(UserError, match="Cannot write .*r.json.*No space left on device.*Nothing was written"):
+        with atomic_path(target):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_training_run_that_cannot_be_written_is_rescued_to_the_temporary_folder(tmp_path: Path) -> None:
+    final = tmp_path / "runs" / "mine"
+
+    def write(folder: Path) -> None:
+        if folder.parent == final.parent:                  # the staging folder beside --out: the disk is full
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        (folder / "model.pt").write_bytes(b"weights")
+
+    with pytest.raises(UserError, match="Cannot write the run to .*mine.*No space left.*saved to '(.+)' instead") as err:
+        publish_run(final, write)
+    rescued = Path(str(err.value).split("saved to '")[1].split("'")[0])
+    try:
+        assert (rescued / "model.pt").read_bytes() == b"weights"
+        assert not final.exists() and not any(final.parent.iterdir()), "no half run beside --out"
+    finally:
+        for f in rescued.iterdir():
+            f.unlink()
+        rescued.rmdir()
+
+
+def test_results_get_the_permissions_of_a_normal_file(tmp_path: Path) -> None:
+    umask = os.umask(0)
+    os.umask(umask)
+    fresh = tmp_path / "fresh.json"
+    write_text_atomic(fresh, "{}")
+    assert fresh.stat().st_mode & 0o777 == 0o666 & ~umask, "not the 0600 of a temporary file"
+    private = tmp_path / "private.json"
+    private.write_text("old")
+    private.chmod(0o600)
+    write_text_atomic(private, "new")
+    assert private.stat().st_mode & 0o777 == 0o600, "a replaced file keeps its permissions"
