@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import pickle
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -185,11 +186,25 @@ def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders
     if not annotations:
         raise UserError(f"No video could be read ({len(failed)} failed); nothing was written.")
     data = {"split": {"all": [a["frame_dir"] for a in annotations]}, "annotations": annotations}
+    try:
+        write_extracted(out, labels_path, data, classes)
+    except UserError as exc:                 # a full disk after hours of extraction: keep the poses
+        rescue = Path(tempfile.mkdtemp(prefix="extract-rescued-"))
+        try:
+            write_extracted(rescue / out.name, rescue / labels_path.name, data, classes)
+        except UserError:
+            raise exc from None
+        raise UserError(f"{exc} The extracted poses were saved to '{rescue}' instead: move them where you want "
+                        f"them (mv '{rescue / out.name}' '{rescue / labels_path.name}' {out.parent}/).") from None
+    return data, failed, not_reached
+
+
+def write_extracted(out: Path, labels_path: Path, data: dict, classes: list[str]) -> None:
+    """The skeleton file and its label map, each written atomically."""
     with atomic_path(out) as tmp:
         with tmp.open("wb") as f:
             pickle.dump(data, f, protocol=4)
     write_text_atomic(labels_path, "\n".join(classes) + "\n")
-    return data, failed, not_reached
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -78,3 +78,26 @@ def test_results_get_the_permissions_of_a_normal_file(tmp_path: Path) -> None:
     private.chmod(0o600)
     write_text_atomic(private, "new")
     assert private.stat().st_mode & 0o777 == 0o600, "a replaced file keeps its permissions"
+
+
+def test_extracted_poses_that_cannot_be_written_are_rescued(tmp_path: Path, monkeypatch) -> None:
+    from realtime import extract as extract_module
+
+    real_write = extract_module.write_extracted
+
+    def full_beside_out(out: Path, labels: Path, data: dict, classes: list[str]) -> None:
+        if out.parent == tmp_path:
+            raise UserError(f"Cannot write '{out}': No space left on device.")
+        real_write(out, labels, data, classes)
+
+    monkeypatch.setattr(extract_module, "write_extracted", full_beside_out)
+    with pytest.raises(UserError, match="No space left.*poses were saved to '(.+)' instead") as err:
+        extract_module.extract([str(shared_file("videos/pose_squats.mp4"))], tmp_path / "mine.pkl", "squat", False,
+                               25.0)
+    rescued = Path(str(err.value).split("saved to '")[1].split("'")[0])
+    try:
+        assert (rescued / "mine.pkl").stat().st_size > 0 and (rescued / "mine.labels.txt").read_text() == "squat\n"
+    finally:
+        for f in rescued.iterdir():
+            f.unlink()
+        rescued.rmdir()
