@@ -109,6 +109,7 @@ class LiveSummary:
     snapshots: list[str] = field(default_factory=list)
     interrupted: int = 0          # exit status asked for by a signal: 130 Ctrl-C, 143 SIGTERM; 0 none
     saved: str | None = None      # the annotated video, when one was written
+    save_error: str | None = None  # why --save could not be written (a full disk), when it could not
 
     @property
     def fps(self) -> float:
@@ -121,6 +122,8 @@ class LiveSummary:
                 f"predictions: {top}; stopped: {self.stopped_because}")
         if self.saved:
             text += f"; saved {self.saved}"
+        if self.save_error:
+            text += f"; NOT saved: {self.save_error}"
         if self.snapshots:
             text += f"; snapshots: {', '.join(self.snapshots)}"
         return text
@@ -276,7 +279,10 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
             summary.stopped_because, summary.interrupted = "terminated (SIGTERM)", 143
         finally:
             if sink is not None:
-                saved = sink.close(keep=True)
+                try:
+                    saved = sink.close(keep=True)
+                except UserError as exc:     # a full disk: the window still closes, the summary is printed
+                    saved, summary.save_error = None, str(exc)
                 summary.saved = str(saved) if saved else None
             if window is not None:
                 if summary.stopped_because == "source ended" and not capture.is_live and not summary.interrupted:
@@ -368,7 +374,7 @@ def main(argv: list[str] | None = None) -> list[LiveSummary]:
                 break
     if summaries and summaries[-1].interrupted:
         raise SystemExit(summaries[-1].interrupted)
-    if failed:
+    if failed or any(s.save_error for s in summaries):
         raise SystemExit(1)
     return summaries
 

@@ -101,3 +101,13 @@ def test_extracted_poses_that_cannot_be_written_are_rescued(tmp_path: Path, monk
         for f in rescued.iterdir():
             f.unlink()
         rescued.rmdir()
+
+
+def test_the_live_loop_prints_its_summary_when_its_video_cannot_be_saved(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "realtime.cam", "--source", str(shared_file("videos/pose_squats.mp4")),
+                           "--checkpoint", "default", "--no-show", "--save", "live.mp4"],
+                          cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True,
+                          timeout=600, preexec_fn=_file_size_limit(200_000))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    assert "predictions: squat" in proc.stdout and "NOT saved" in proc.stdout and "is the disk full?" in proc.stdout
+    assert list(tmp_path.iterdir()) == [], "no cut video, no leftover temporary file"
