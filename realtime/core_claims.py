@@ -1,7 +1,7 @@
 """Cores claimed by this project's pose models, across every process of the same user.
 
 XNNPACK's threads spin while they wait for each other at every layer of the pose model. One
-process with 2 pose threads on 2 cores runs the model about 1.3-1.45x as fast as with one; but
+process with 2 pose threads on 2 cores runs the model 1.3-1.6x as fast as with one; but
 two such processes side by side (two shards of a collection, ``realtime.cam`` while
 ``realtime.video`` runs) took **14x** as long as two one-thread processes (462 s instead of
 34 s, measured). A busy machine of another kind hurts far less (a CPU hog or a 2-thread

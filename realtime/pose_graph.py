@@ -7,8 +7,8 @@ with one change: before MediaPipe's own ``SolutionBase`` builds the graph, the s
 is expanded (subgraphs inlined, as ``SolutionBase`` does itself) and every inference node gets
 ``num_threads``. Everything else (side packets, thresholds, outputs, ``process``) is
 ``mp.solutions.pose.Pose``'s own code; the landmarks are the same as with one thread
-(``tests/test_pose_threads.py``), only sooner: on 2 cores, 2 threads ran the pose model about
-1.45x as fast on a 720x1280 clip.
+(``tests/test_pose_threads.py``), only sooner: on 2 cores, 2 threads ran the pose model 1.3-1.6x
+as fast (``python -m bench``). How many threads a process gets: :mod:`realtime.core_claims`.
 
 Imports mediapipe at import time: import this module only where a pose model is built.
 """
