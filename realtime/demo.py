@@ -107,7 +107,8 @@ def main(argv: list[str] | None = None) -> LiveSummary:
     train_group.add_argument("--recipe", choices=list(RECIPES), help="training recipe (default spec)")
     train_group.add_argument("--fps", type=positive(), help="frame rate of the data's clips (default 25)")
     train_group.add_argument("--epochs", type=positive(int), help="epochs (default: the recipe's)")
-    train_group.add_argument("--cache-dir", type=path_value, default=default_cache_dir(), help="where the download is kept")
+    train_group.add_argument("--cache-dir", type=path_value, default=default_cache_dir(),
+                             help="where the download is kept")
     train_group.add_argument("--url", default=UCF101_URL, help="where to download the data from")
     p.add_argument("--no-show", action="store_true", help="no window: print predictions")
     p.add_argument("--save", type=path_value, help="write the annotated video")

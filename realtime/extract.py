@@ -216,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--labels-from-folders", action="store_true", help="class = the name of each video's folder")
     p.add_argument("--fps", type=number(float, 1.0, 240.0), default=25.0,
                    help="resample every video to this rate (default 25, as UCF101)")
-    p.add_argument("--pose-model", type=path_text, help="MediaPipe Tasks .task file (default: the bundled mp.solutions model)")
+    p.add_argument("--pose-model", type=path_text,
+                   help="MediaPipe Tasks .task file (default: the bundled mp.solutions model)")
     p.add_argument("--max-people", type=number(int, 1, 16), default=1,
                    help="keep up to N tracked people per video: keypoint (M, T, 17, 2), the most-seen person "
                         "first (default 1)")

@@ -32,7 +32,8 @@ def test_an_annotated_copy_cut_short_is_not_published_and_the_labels_are_kept(tm
                           cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True,
                           timeout=600, preexec_fn=_file_size_limit(200_000))
     assert proc.returncode == 1, proc.stderr[-2000:]
-    assert "annotated copy not written" in proc.stdout + proc.stderr and "is the disk full?" in proc.stdout + proc.stderr
+    said = proc.stdout + proc.stderr
+    assert "annotated copy not written" in said and "is the disk full?" in said
     assert list((tmp_path / "annotated").iterdir()) == [], "no cut video, no leftover temporary file"
     video = json.loads((tmp_path / "r.json").read_text())["videos"][0]
     assert video["label"] == "squat" and video["annotated"] is None
@@ -55,7 +56,8 @@ def test_a_training_run_that_cannot_be_written_is_rescued_to_the_temporary_folde
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         (folder / "model.pt").write_bytes(b"weights")
 
-    with pytest.raises(UserError, match="Cannot write the run to .*mine.*No space left.*saved to '(.+)' instead") as err:
+    expected = "Cannot write the run to .*mine.*No space left.*saved to '(.+)' instead"
+    with pytest.raises(UserError, match=expected) as err:
         publish_run(final, write)
     rescued = Path(str(err.value).split("saved to '")[1].split("'")[0])
     try:

@@ -101,7 +101,8 @@ def main(argv: list[str] | None = None) -> dict:
     add_device_argument(p)
     p.add_argument("--data", type=path_text, required=True, help="skeleton pickle (MMAction2/PYSKL format)")
     p.add_argument("--split", help="split name, e.g. test1 (default: every annotation in the file)")
-    p.add_argument("--label-map", type=path_text, help="label map of the file (default: the label ids the checkpoint was trained on)")
+    p.add_argument("--label-map", type=path_text,
+                   help="label map of the file (default: the label ids the checkpoint was trained on)")
     p.add_argument("--json", type=path_text, help="write the metrics to this JSON file (refuses to overwrite)")
     p.add_argument("--overwrite", action="store_true", help="allow --json to replace an existing file")
     add_decision_arguments(p)

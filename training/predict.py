@@ -64,7 +64,8 @@ def main(argv: list[str] | None = None) -> dict:
     which = p.add_mutually_exclusive_group()
     which.add_argument("--index", type=non_negative(int), help="position of the clip among the file's usable clips")
     which.add_argument("--frame-dir", help="the clip's name, e.g. v_JumpingJack_g01_c01")
-    p.add_argument("--label-map", type=path_text, help="label map of the file (default: the label ids the checkpoint was trained on)")
+    p.add_argument("--label-map", type=path_text,
+                   help="label map of the file (default: the label ids the checkpoint was trained on)")
     p.add_argument("--top-k", type=positive(int), default=5, help="classes listed (default 5)")
     add_decision_arguments(p)
     a = p.parse_args(argv)
