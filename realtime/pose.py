@@ -189,14 +189,25 @@ class MediaPipePose(ClosesOnce):
                        min_detection_confidence=min_detection_confidence,
                        min_tracking_confidence=min_tracking_confidence)
         try:
-            if threads > 1:
-                from realtime.pose_graph import ThreadedMediaPipePose
-                self._pose = ThreadedMediaPipePose(threads, **options)
-            else:
+            self._pose = self._threaded_pose(threads, options) if threads > 1 else None
+            if self._pose is None:
+                self.threads = 1
                 self._pose = mp_pose.Pose(**options)
         except BaseException:
             self._silencer.stop()
             raise
+
+    @staticmethod
+    def _threaded_pose(threads: int, options: dict):
+        """The solution on ``threads`` threads, or None (one thread, with a note) where this
+        mediapipe's graph cannot be given threads: a mediapipe other than the pinned one."""
+        try:
+            from realtime.pose_graph import ThreadedMediaPipePose
+            return ThreadedMediaPipePose(threads, **options)
+        except (ImportError, AttributeError, RuntimeError) as exc:
+            print(f"note: the pose model runs on one thread ({type(exc).__name__}: {exc}); "
+                  "mediapipe==0.10.21 (requirements.txt) runs it on several", flush=True)   # stderr is muted now
+            return None
 
     def estimate(self, frame_bgr: np.ndarray, timestamp_s: float | None = None) -> Pose | None:
         """(H, W, 3) uint8 BGR frame -> the person's COCO-17 pose, or None when nobody is seen."""

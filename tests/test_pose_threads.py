@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -114,3 +115,16 @@ def test_a_second_pose_model_runs_one_thread_while_the_first_holds_the_cores(mon
         assert alone.threads == 2, "closing gave the cores back"
     with make_pose_estimator(threads=2), make_pose_estimator() as after_a_request:
         assert after_a_request.threads == 1, "a --pose-threads request claims its cores too"
+
+
+def test_a_mediapipe_whose_graph_takes_no_threads_still_gives_poses(monkeypatch, capsys) -> None:
+    from realtime import pose_graph
+
+    def no_inference_node(path: str, threads: int):
+        raise RuntimeError(f"{path} has no InferenceCalculator node to give threads to")
+
+    monkeypatch.setattr(pose_graph, "graph_with_threads", no_inference_node)
+    image = cv2.imread(str(shared_file("images/mediapipe_tfjs_pose.jpg")))
+    with MediaPipePose(static_image_mode=True, threads=2) as pose:
+        assert pose.threads == 1 and pose.estimate(image) is not None
+    assert "the pose model runs on one thread" in capsys.readouterr().out
