@@ -165,6 +165,15 @@ def _snapshot_path(folder: Path) -> Path:
     return folder / f"snapshot_{n:03d}.png"
 
 
+def save_snapshot(folder: Path, image: np.ndarray) -> Path | None:
+    """(H, W, 3) BGR image -> the next ``snapshot_NNN.png`` in ``folder``; None when it could not be
+    written (``cv2.imwrite`` says so only by returning False: a full disk, a folder gone)."""
+    path = _snapshot_path(folder)
+    with opencv_path(path) as name:
+        written = cv2.imwrite(name, image)
+    return path if written and path.is_file() else None
+
+
 def _scaled(state: OverlayState, factor: tuple[float, float]) -> OverlayState:
     """The same overlay for a frame resized by (fx, fy): keypoints (everyone's) moved along."""
     scale = np.array(factor, dtype=np.float32)
@@ -255,11 +264,13 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
                     if key == "reset":
                         (crowd or recognizer).reset()
                     if key == "snapshot":
-                        path = _snapshot_path(options.snapshot_dir)
-                        with opencv_path(path) as name:
-                            cv2.imwrite(name, shown)
-                        summary.snapshots.append(str(path))
-                        print(f"snapshot saved: {path}", flush=True)
+                        path = save_snapshot(options.snapshot_dir, shown)
+                        if path is None:
+                            print(f"snapshot NOT saved: '{options.snapshot_dir}' could not be written "
+                                  "(full disk, or the folder is gone)", flush=True)
+                        else:
+                            summary.snapshots.append(str(path))
+                            print(f"snapshot saved: {path}", flush=True)
                 if not (options.show or options.quiet) and frame.timestamp_s - last_print >= options.print_every_s \
                         and crowd is not None:
                     last_print = frame.timestamp_s

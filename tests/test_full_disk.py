@@ -113,3 +113,13 @@ def test_the_live_loop_prints_its_summary_when_its_video_cannot_be_saved(tmp_pat
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
     assert "predictions: squat" in proc.stdout and "NOT saved" in proc.stdout and "is the disk full?" in proc.stdout
     assert list(tmp_path.iterdir()) == [], "no cut video, no leftover temporary file"
+
+
+def test_a_snapshot_that_cannot_be_written_is_not_reported_as_saved(tmp_path: Path) -> None:
+    import numpy as np
+
+    from realtime.cam import save_snapshot
+
+    image = np.zeros((48, 64, 3), np.uint8)
+    assert save_snapshot(tmp_path, image) == tmp_path / "snapshot_001.png"
+    assert save_snapshot(tmp_path / "gone", image) is None      # cv2.imwrite only returns False
