@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import pickle
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +24,8 @@ from realtime.window import TimeResampler, bridgeable_gap
 from training.cli_types import number, path_text, path_value
 from training.decision import NO_ACTION
 from training.errors import UserError, run_cli
-from training.outputs import atomic_path, check_output_file, check_outputs_apart, write_text_atomic
+from training.outputs import (atomic_path, check_output_file, check_outputs_apart, publish_or_rescue,
+                              write_text_atomic)
 
 EXAMPLES = """examples:
   python -m realtime.extract my_videos/ --labels-from-folders --out my_skeletons.pkl
@@ -186,16 +186,9 @@ def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders
     if not annotations:
         raise UserError(f"No video could be read ({len(failed)} failed); nothing was written.")
     data = {"split": {"all": [a["frame_dir"] for a in annotations]}, "annotations": annotations}
-    try:
-        write_extracted(out, labels_path, data, classes)
-    except UserError as exc:                 # a full disk after hours of extraction: keep the poses
-        rescue = Path(tempfile.mkdtemp(prefix="extract-rescued-"))
-        try:
-            write_extracted(rescue / out.name, rescue / labels_path.name, data, classes)
-        except UserError:
-            raise exc from None
-        raise UserError(f"{exc} The extracted poses were saved to '{rescue}' instead: move them where you want "
-                        f"them (mv '{rescue / out.name}' '{rescue / labels_path.name}' {out.parent}/).") from None
+    publish_or_rescue(lambda: write_extracted(out, labels_path, data, classes),   # a full disk: keep the poses
+                      lambda folder: write_extracted(folder / out.name, folder / labels_path.name, data, classes),
+                      f"'{out}'", "The extracted poses were", "extract-rescued-")
     return data, failed, not_reached
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from training.errors import UserError
@@ -162,3 +163,39 @@ def sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def publish_or_rescue(publish: Callable[[], None], write_into: Callable[[Path], None], target: str, what: str,
+                      prefix: str) -> None:
+    """``publish()`` the results; when that fails (the disk filled up after hours of work), write the
+    same results with ``write_into(folder)`` into a new folder of the system's temporary directory
+    instead, so the work is not thrown away, and say where.
+
+    Args:
+        publish: writes the results where the user asked.
+        write_into: writes the same results into a given folder.
+        target: what could not be written, for the message (``"the run to 'runs/x'"``).
+        what: the results, with their verb (``"The trained run was"``).
+        prefix: name prefix of the rescue folder.
+
+    Raises:
+        UserError: ``publish`` failed; the message names the rescued copy (or says that none
+            could be written).
+    """
+    try:
+        publish()
+        return
+    except UserError as exc:
+        lead = str(exc)
+    except OSError as exc:
+        lead = f"Cannot write {target} ({exc.strerror or exc})."
+    except RuntimeError as exc:              # torch.save says "unexpected pos ..." when the disk is full
+        lead = f"Cannot write {target} ({str(exc).splitlines()[0]}: is the disk full?)."
+    rescue = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        write_into(rescue)
+    except (OSError, RuntimeError, UserError):
+        shutil.rmtree(rescue, ignore_errors=True)
+        raise UserError(f"{lead} Nor could it be written to the temporary folder: nothing was saved. Free some "
+                        "space and run again.") from None
+    raise UserError(f"{lead} {what} saved to '{rescue}' instead: move it where you want it.")

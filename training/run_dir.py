@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from training.errors import UserError
-from training.outputs import can_create_in
+from training.outputs import can_create_in, publish_or_rescue
 
 
 def choose_run_dir(out: str | None, overwrite: bool, runs_root: str = "runs") -> Path:
@@ -75,31 +75,18 @@ def staged_run_dir(final: Path) -> Iterator[Path]:
 
 
 def publish_run(final: Path, write: Callable[[Path], None]) -> None:
-    """``write(folder)`` the run's files into a staging folder and publish it as ``final``.
-
-    When the files cannot be written there (the disk filled up during a long training), the
-    trained run is not thrown away: it is written to a new folder in the system's temporary
-    directory instead, and the error says where.
+    """``write(folder)`` the run's files into a staging folder and publish it as ``final``; when
+    the disk filled up during a long training, the run goes to the temporary folder instead
+    (:func:`training.outputs.publish_or_rescue`: the error says where).
 
     Raises:
-        UserError: the run could not be published at ``final`` (the message names the rescued
-            copy, or says that none could be written).
+        UserError: the run could not be published at ``final``.
     """
-    try:
+    def publish() -> None:
         with staged_run_dir(final) as stage:
             write(stage)
-        return
-    except (OSError, RuntimeError) as exc:   # torch.save reports a full disk as a RuntimeError
-        reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
-    rescue = Path(tempfile.mkdtemp(prefix=f"{final.name}-rescued-"))
-    try:
-        write(rescue)
-    except (OSError, RuntimeError):
-        shutil.rmtree(rescue, ignore_errors=True)
-        raise UserError(f"Cannot write the run to '{final}' ({reason}), nor to the temporary folder: nothing could "
-                        "be saved. Free some space and train again.") from None
-    raise UserError(f"Cannot write the run to '{final}' ({reason}). The trained run was saved to '{rescue}' "
-                    f"instead: move it where you want it (e.g. mv '{rescue}' '{final}').")
+
+    publish_or_rescue(publish, write, f"the run to '{final}'", "The trained run was", f"{final.name}-rescued-")
 
 
 def point_latest(run_dir: Path) -> Path | None:
