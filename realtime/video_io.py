@@ -28,8 +28,8 @@ class VideoSink:
     """
 
     def __init__(self, path: str | Path, fps: float, overwrite: bool = False, flag: str = "--save") -> None:
-        self.path = Path(path)
-        check_output_file(self.path, flag, overwrite, suffixes=tuple(FOURCC_BY_SUFFIX))
+        check_output_file(Path(path), flag, overwrite, suffixes=tuple(FOURCC_BY_SUFFIX))
+        self.path = Path(path).resolve() if Path(path).is_symlink() else Path(path)   # written through a link
         self.fps = fps
         self._writer: cv2.VideoWriter | None = None
         self._tmp: Path | None = None

@@ -45,3 +45,19 @@ def test_training_refuses_an_out_it_cannot_create_before_training() -> None:
     # trained every epoch and then failed to write (the work lost).
     with pytest.raises(UserError, match="Cannot write to --out '/proc/run'"):
         choose_run_dir("/proc/run", overwrite=False)
+
+
+def test_a_symlinked_video_output_is_written_through_the_link(tmp_path: Path) -> None:
+    import numpy as np
+
+    from realtime.video_io import VideoSink
+
+    (tmp_path / "store").mkdir()
+    target = tmp_path / "store" / "live.avi"
+    target.write_bytes(b"old")
+    link = tmp_path / "live.avi"
+    link.symlink_to(target)
+    with VideoSink(link, fps=10.0, overwrite=True) as sink:
+        for _ in range(5):
+            sink.write(np.zeros((48, 64, 3), np.uint8))
+    assert link.is_symlink() and target.stat().st_size > 100
