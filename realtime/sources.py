@@ -93,7 +93,8 @@ def _frame_count(capture: cv2.VideoCapture) -> int:
 
 
 def frame_count_hint(path: str | Path) -> int:
-    """How many frames a video file's header claims (0 when it cannot say): cheap, for scheduling only."""
+    """How many frames a video file's header claims (0 when it cannot say): cheap; for scheduling,
+    and to check that a video just written can be read back (:class:`realtime.video_io.VideoSink`)."""
     capture = _quiet_open(str(path))
     try:
         return _frame_count(capture) if capture.isOpened() else 0

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from realtime.opencv_paths import opencv_path
-from realtime.pose import native_logs_silenced
+from realtime.sources import frame_count_hint
 from training.errors import UserError
 from training.outputs import check_output_file, publish
 
@@ -61,7 +61,7 @@ class VideoSink:
         if tmp is None or not tmp.exists():
             return None
         if keep and self.frames:
-            readable = frames_readable(tmp)
+            readable = frame_count_hint(tmp)    # 0 when unreadable: a writer that hit a full disk leaves no index
             if readable < self.frames:
                 tmp.unlink()
                 raise UserError(f"The annotated video '{self.path}' could not be written completely ({readable} of "
@@ -77,23 +77,6 @@ class VideoSink:
 
     def __exit__(self, exc_type, *exc: object) -> None:
         self.close(keep=exc_type is None)
-
-
-def frames_readable(path: Path) -> int:
-    """How many frames a video file just written says it holds (0 when it cannot be opened: an
-    encoder that hit a full disk leaves no index behind)."""
-    previous = cv2.getLogLevel()
-    cv2.setLogLevel(0)
-    try:
-        with opencv_path(path) as name, native_logs_silenced(enabled=previous == 0):
-            capture = cv2.VideoCapture(name)   # FFmpeg would print "moov atom not found" for a cut file
-    finally:
-        cv2.setLogLevel(previous)
-    try:
-        count = capture.get(cv2.CAP_PROP_FRAME_COUNT) if capture.isOpened() else 0.0
-    finally:
-        capture.release()
-    return int(count) if count and count > 0 else 0
 
 
 class FpsMeter:
