@@ -13,7 +13,7 @@ import numpy as np
 from realtime.opencv_paths import opencv_path
 from realtime.sources import frame_count_hint
 from training.errors import UserError
-from training.outputs import check_output_file, publish
+from training.outputs import check_output_file, publish, through_link
 
 FOURCC_BY_SUFFIX = {".mp4": "mp4v", ".avi": "MJPG"}
 
@@ -29,7 +29,7 @@ class VideoSink:
 
     def __init__(self, path: str | Path, fps: float, overwrite: bool = False, flag: str = "--save") -> None:
         check_output_file(Path(path), flag, overwrite, suffixes=tuple(FOURCC_BY_SUFFIX))
-        self.path = Path(path).resolve() if Path(path).is_symlink() else Path(path)   # written through a link
+        self.path = through_link(Path(path), flag)   # written through a link
         self.fps = fps
         self._writer: cv2.VideoWriter | None = None
         self._tmp: Path | None = None

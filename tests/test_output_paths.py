@@ -61,3 +61,41 @@ def test_a_symlinked_video_output_is_written_through_the_link(tmp_path: Path) ->
         for _ in range(5):
             sink.write(np.zeros((48, 64, 3), np.uint8))
     assert link.is_symlink() and target.stat().st_size > 100
+
+
+def test_a_run_goes_where_a_symlinked_out_leads_even_before_its_folder_exists(tmp_path: Path) -> None:
+    # A link made ahead of the run (`ln -s /big/disk/run1 runs/mine`): before, the run folder
+    # replaced the link and the run landed on the small disk.
+    from training.run_dir import publish_run
+
+    (tmp_path / "big").mkdir()
+    link = tmp_path / "mine"
+    link.symlink_to(tmp_path / "big" / "run1")
+    final = choose_run_dir(str(link), overwrite=False)
+    publish_run(final, lambda folder: (folder / "model.pt").write_bytes(b"weights"))
+    assert link.is_symlink(), "the user's link stays a link"
+    assert (tmp_path / "big" / "run1" / "model.pt").read_bytes() == b"weights"
+
+
+def test_an_out_link_that_loops_is_refused(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.symlink_to(b)
+    b.symlink_to(a)
+    with pytest.raises(UserError, match="--out '.*a' is a symbolic link that leads in a loop"):
+        choose_run_dir(str(a), overwrite=False)
+
+
+@pytest.mark.parametrize("flag", ["--json", "--csv", "--save-dir"])
+def test_an_output_link_that_loops_gets_a_message_not_a_traceback(tmp_path: Path, flag: str) -> None:
+    from tests.conftest import SHARED_DATA, run_module
+
+    a, b = tmp_path / "out.json", tmp_path / "b"
+    a.symlink_to(b)
+    b.symlink_to(a)
+    clip = SHARED_DATA / "videos" / "realworld" / "pullup" / "Jintao-Xu__Pose_Estimation__pose_gif_Pull-Up.mp4"
+    if not clip.exists():
+        pytest.skip("needs ../shared/data (the shared clips)")
+    proc = run_module("realtime.video", str(clip), "--checkpoint", "default", flag, str(a))
+    assert proc.returncode == 2, proc.stderr
+    assert "is a symbolic link that leads in a loop" in proc.stderr and "Traceback" not in proc.stderr
+    assert a.is_symlink() and b.is_symlink(), "the user's links are left as they were"

@@ -32,7 +32,7 @@ def check_output_file(path: Path | None, flag: str, overwrite: bool = False, suf
     """
     if path is None:
         return
-    path = Path(path)
+    path = through_link(Path(path), flag)
     if suffixes and path.suffix.lower() not in suffixes:
         raise UserError(f"{flag} '{path}': use a file name ending in {' or '.join(suffixes)}.")
     if path.is_dir():
@@ -55,6 +55,23 @@ def not_a_regular_file(path: Path, flag: str = "") -> str:
             "written to a new file and renamed into place, which would replace it. Give a file path.")
 
 
+def through_link(path: Path, flag: str = "") -> Path:
+    """Where an output path leads: a symbolic link's target (also one that does not exist yet), so
+    results are written through the link and the link stays; any other path unchanged.
+
+    Raises:
+        UserError: the link leads in a loop (``a -> b -> a``).
+    """
+    path = Path(path)
+    if not path.is_symlink():
+        return path
+    target = Path(os.path.realpath(path))
+    if target.is_symlink():
+        raise UserError(f"{flag + ' ' if flag else ''}'{path}' is a symbolic link that leads in a loop; "
+                        "remove it or give another path.")
+    return target
+
+
 def check_outputs_apart(outputs: list[tuple[str, str | Path | None]], inputs: list[str | Path]) -> None:
     """Refuse, before any work, outputs that name one file twice or name a file the command reads.
 
@@ -70,7 +87,7 @@ def check_outputs_apart(outputs: list[tuple[str, str | Path | None]], inputs: li
     for flag, path in outputs:
         if path is None:
             continue
-        key = Path(path).resolve()
+        key = through_link(Path(path), flag).resolve()
         if key in written:
             raise UserError(f"{written[key]} and {flag} both name '{path}'; give each its own file.")
         if key in read:
@@ -92,7 +109,7 @@ def check_output_dir(path: Path | None, flag: str) -> None:
     """An output folder: created if missing; refused if it is a file or cannot be written."""
     if path is None:
         return
-    path = Path(path)
+    path = through_link(Path(path), flag)
     if path.exists() and not path.is_dir():
         raise UserError(f"{flag} '{path}' is a file, not a folder. Choose a folder name.")
     try:
@@ -112,9 +129,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     A symbolic link is written through (its target is replaced, the link stays); a device, pipe
     or socket is refused (the rename would replace it with a plain file).
     """
-    path = Path(path)
-    if path.is_symlink():
-        path = path.resolve()
+    path = through_link(Path(path))
     if path.exists() and not path.is_file():
         raise UserError(not_a_regular_file(path))
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".partial{path.suffix}", dir=path.parent)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from training.errors import UserError
-from training.outputs import can_create_in, publish_or_rescue
+from training.outputs import can_create_in, publish_or_rescue, through_link
 
 
 def choose_run_dir(out: str | None, overwrite: bool, runs_root: str = "runs") -> Path:
@@ -34,7 +34,7 @@ def choose_run_dir(out: str | None, overwrite: bool, runs_root: str = "runs") ->
             n += 1
             path = Path(runs_root) / f"{stamp}-{n}"
     else:
-        path = Path(out)
+        path = through_link(Path(out), "--out")
     if path.exists() and not path.is_dir():
         raise UserError(f"--out '{path}' is a file; pass a directory.")
     if path.is_dir() and any(path.iterdir()) and not overwrite:
