@@ -120,7 +120,7 @@ class Recognizer:
     def _run(self, timestamp_s: float) -> Prediction:
         started = time.perf_counter()
         keypoints = self.window.keypoints()
-        features, length = build_features(keypoints, self.ckpt.spec)
+        features, length = build_features(keypoints, self.ckpt.spec, pad=False)
         scores = predict_features(self.ckpt, features[None, :length], np.array([length]))
         probabilities, background = scores.probabilities[0], float(scores.background[0])
         motion = motion_amount(keypoints, self.ckpt.spec, self.decider.spec.still_s)

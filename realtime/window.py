@@ -131,5 +131,5 @@ class SlidingWindow:
         return self._stacked()[..., 2]
 
     def features(self) -> tuple[np.ndarray, int]:
-        """The training feature function applied to the window: ((max_frames, F), length)."""
-        return build_features(self.keypoints(), self.spec)
+        """The training feature function applied to the window: ((max(length, 1), F), length)."""
+        return build_features(self.keypoints(), self.spec, pad=False)

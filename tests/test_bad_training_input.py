@@ -120,3 +120,29 @@ def test_more_threads_than_cores_are_capped_with_a_note(small_file: Path, tmp_pa
     finally:
         torch.set_num_threads(before)
     assert any(line.startswith("--threads 999: this machine has") for line in said)
+
+
+@pytest.mark.parametrize("options, pattern", [
+    ({"max_frames": 100_000_000}, r"--max-frames must be between 1 and 10000, got 100000000"),
+    ({"hidden_size": 1_000_000}, r"--hidden-size 1000000.*needs about [\d,]+ GiB to train; this machine has \d+ GiB"),
+    ({"num_layers": 100_000}, r"--num-layers 100000.*needs about [\d,]+ GiB"),
+])
+def test_sizes_beyond_this_machine_get_a_message_not_a_memory_traceback(small_file: Path, tmp_path: Path,
+                                                                       options: dict, pattern: str) -> None:
+    # Before: numpy's "Unable to allocate 317 GiB" or PyTorch's allocator error as a traceback.
+    with pytest.raises(UserError, match=pattern):
+        train(TrainConfig(data=str(small_file), out=str(tmp_path / "run"), epochs=1, **options),
+              echo=lambda *a: None, progress=False)
+    assert not (tmp_path / "run").exists()
+
+
+def test_training_memory_follows_the_clips_not_max_frames(small_file: Path) -> None:
+    from training.features import FeatureSpec
+    from training.loop import encode_clips
+    from training.dataset import load_skeleton_file
+
+    clips = [c.keypoints for c in load_skeleton_file(str(small_file)).clips]
+    features, lengths = encode_clips(clips, FeatureSpec(max_frames=10_000))
+    assert features.shape[1] == lengths.max() <= 50, "padded to the longest clip, not to --max-frames"
+    short, short_lengths = encode_clips(clips, FeatureSpec(max_frames=30))
+    assert short.shape[1] == 30 and (short_lengths <= 30).all()

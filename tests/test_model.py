@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from training.model import ActionLSTM, ModelConfig
+from training.model import ActionLSTM, ModelConfig, build_model
 
 
 def test_spec_model_has_84613_parameters() -> None:
@@ -30,3 +30,11 @@ def test_padding_never_changes_the_output(config: ModelConfig) -> None:
 def test_unknown_cell_is_refused() -> None:
     with pytest.raises(ValueError, match="lstm.*gru"):
         ActionLSTM(ModelConfig(cell="transformer"))
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"num_layers": 3, "bidirectional": True}, {"cell": "gru", "hidden_size": 17},
+                                    {"ensemble": 3, "num_classes": 15, "input_size": 68}])
+def test_parameter_count_is_the_models_own(kwargs: dict) -> None:
+    """What the memory check before training counts is what PyTorch then allocates."""
+    config = ModelConfig(**kwargs)
+    assert config.parameter_count() == sum(p.numel() for p in build_model(config).parameters())

@@ -154,15 +154,18 @@ def test_help_shows_examples() -> None:
     assert proc.returncode == 0 and "python -m training.train --data ucf101_2d.pkl" in proc.stdout
 
 
-@pytest.mark.parametrize("option, expected", [("max", 64), ("auto", 30), ("12", 12)])
+@pytest.mark.parametrize("option, expected", [("max", 64), ("auto", 30), ("12", 12), ("2s", 20), ("0.55s", 6),
+                                              ("5s", 50), ("9s", 64)])
 def test_window_frames_option(option: str, expected: int) -> None:
+    """Frames, the training clips' lengths, or seconds at the training frame rate (10 fps here), at most
+    --max-frames (64), so a recipe's "5s" still fits a shorter --max-frames."""
     from training.train import resolve_window
     clips = [np.full((n, 17, 2), 100.0, np.float32) for n in (10, 20, 30, 30, 30)]
-    assert resolve_window(option, 64, clips) == expected
+    assert resolve_window(option, 64, clips, fps=10.0) == expected
 
 
-@pytest.mark.parametrize("option", ["0", "65", "long"])
+@pytest.mark.parametrize("option", ["0", "65", "long", "0s", "0.01s", "-2s", "nans", "infs", "s", "5m"])
 def test_window_frames_bad_values(option: str) -> None:
     from training.train import resolve_window
     with pytest.raises(UserError, match="--window-frames"):
-        resolve_window(option, 64, [np.ones((5, 17, 2), np.float32)])
+        resolve_window(option, 64, [np.ones((5, 17, 2), np.float32)], fps=10.0)

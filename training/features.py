@@ -153,22 +153,24 @@ def normalise(keypoints: np.ndarray, used: np.ndarray) -> np.ndarray:
     return out
 
 
-def build_features(keypoints: np.ndarray, spec: FeatureSpec) -> tuple[np.ndarray, int]:
+def build_features(keypoints: np.ndarray, spec: FeatureSpec, pad: bool = True) -> tuple[np.ndarray, int]:
     """Skeleton sequence of one person -> padded model input.
 
     Args:
         keypoints: (T, V, 2) pixel coordinates in ``spec.layout`` order; T may be 0.
         spec: the checkpoint's feature parameters.
+        pad: pad to ``max_frames`` rows; without it, exactly ``length`` rows (at least 1).
 
     Returns:
-        features: (max_frames, feature_size) float32, valid frames first, zeros after.
+        features: (max_frames, feature_size) float32, valid frames first, zeros after
+            (``pad=False``: (max(length, 1), feature_size)).
         length: number of valid frames (0 when nobody was ever seen).
     """
     if keypoints.ndim != 3 or keypoints.shape[1:] != (spec.num_joints, 2):
         raise ValueError(f"keypoints must be (T, {spec.num_joints}, 2), got {keypoints.shape}")
     frames = fill_missing(keypoints[person_present(keypoints)][: spec.max_frames], spec.layout)
-    out = np.zeros((spec.max_frames, spec.feature_size), dtype=np.float32)
     length = len(frames)
+    out = np.zeros((spec.max_frames if pad else max(length, 1), spec.feature_size), dtype=np.float32)
     if length == 0:
         return out, 0
     used = np.zeros(spec.num_joints, dtype=bool)

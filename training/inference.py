@@ -51,7 +51,7 @@ def predict_features(ckpt: LoadedCheckpoint, features: np.ndarray, lengths: np.n
 
 def predict_keypoints(ckpt: LoadedCheckpoint, keypoints: np.ndarray) -> ModelScores | None:
     """(T, V, 2) pixel keypoints of one person -> scores of one row, None if nobody is in it."""
-    features, length = build_features(keypoints, ckpt.spec)
+    features, length = build_features(keypoints, ckpt.spec, pad=False)
     if length == 0:
         return None
     return predict_features(ckpt, features[None, :length], np.array([length]))

@@ -13,16 +13,18 @@ from training.features import FeatureSpec, build_features, person_present
 
 def encode_clips(clips: list[np.ndarray], spec: FeatureSpec,
                  transform: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Clips of (T, V, 2) keypoints -> features (N, max_frames, F) float32 and lengths (N,) int64.
+    """Clips of (T, V, 2) keypoints -> features (N, L, F) float32 and lengths (N,) int64, padded to
+    the longest clip's L <= max_frames rows (memory follows the data, not ``--max-frames``).
 
     ``transform`` (augmentation) sees each clip's valid frames only.
     """
-    features = np.zeros((len(clips), spec.max_frames, spec.feature_size), dtype=np.float32)
+    rows = [build_features(kp if transform is None else transform(kp[person_present(kp)]), spec, pad=False)
+            for kp in clips]
+    width = max((len(f) for f, _ in rows), default=1)
+    features = np.zeros((len(clips), width, spec.feature_size), dtype=np.float32)
     lengths = np.zeros(len(clips), dtype=np.int64)
-    for i, kp in enumerate(clips):
-        if transform is not None:
-            kp = transform(kp[person_present(kp)])
-        features[i], lengths[i] = build_features(kp, spec)
+    for i, (f, n) in enumerate(rows):
+        features[i, :len(f)], lengths[i] = f, n
     return features, lengths
 
 

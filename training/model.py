@@ -37,6 +37,17 @@ class ModelConfig:
             return np.ones((self.ensemble, n_classes), dtype=bool)
         return np.arange(n_classes)[None, :] % self.ensemble != np.arange(self.ensemble)[:, None]
 
+    def parameter_count(self) -> int:
+        """Weights of the whole model (every member): recurrent layers plus the linear head."""
+        gates = 4 if self.cell == "lstm" else 3
+        directions = 2 if self.bidirectional else 1
+        rnn = 0
+        for layer in range(self.num_layers):
+            inputs = self.input_size if layer == 0 else self.hidden_size * directions
+            rnn += directions * gates * self.hidden_size * (inputs + self.hidden_size + 2)
+        head = self.hidden_size * directions * self.num_classes + self.num_classes
+        return self.ensemble * (rnn + head)
+
     def check(self) -> None:
         """Raise ValueError for values no model can be built from."""
         counts = {"input_size": self.input_size, "hidden_size": self.hidden_size, "num_layers": self.num_layers,

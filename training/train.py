@@ -5,6 +5,7 @@ import argparse
 import dataclasses
 import json
 import math
+import os
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -75,8 +76,10 @@ def member_splits(selected, file_split: dict, config: TrainConfig) -> list[tuple
     return [stratified_split(selected.labels, config.val_fraction, s) for s in seeds]
 
 
-def resolve_window(option: str, max_frames: int, clips: list[np.ndarray]) -> int:
-    """``--window-frames``: "max", "auto" (75th percentile of the training clips' valid lengths) or N."""
+def resolve_window(option: str, max_frames: int, clips: list[np.ndarray], fps: float) -> int:
+    """``--window-frames``: "max", "auto" (75th percentile of the training clips' valid lengths),
+    N frames (1..max_frames), or a duration such as "5s": that many seconds at the training ``fps``,
+    at most ``max_frames`` (a recipe's duration still fits a shorter ``--max-frames``)."""
     text = str(option).strip().lower()
     if text == "max":
         return max_frames
@@ -85,7 +88,42 @@ def resolve_window(option: str, max_frames: int, clips: list[np.ndarray]) -> int
         return int(min(max_frames, max(1, round(float(np.percentile(lengths, 75))))))
     if text.isdigit() and 1 <= int(text) <= max_frames:
         return int(text)
-    raise UserError(f"--window-frames must be 'max', 'auto' or a number in 1..{max_frames}, got {option!r}.")
+    seconds = _duration_s(text)
+    if seconds is not None and round(seconds * fps) >= 1:
+        return int(min(max_frames, round(seconds * fps)))
+    raise UserError(f"--window-frames must be 'max', 'auto', a number in 1..{max_frames} or a duration such as "
+                    f"'5s', got {option!r}.")
+
+
+TRAINING_BYTES_PER_WEIGHT = 16    # float32 weight, its gradient and Adam's two moments
+
+
+def check_model_fits(model_config: ModelConfig) -> None:
+    """Refuse, before any model is built, one whose weights and optimiser state would not fit in
+    half of this machine's memory (``--hidden-size 1000000`` asked PyTorch for 16 TB: a traceback).
+
+    Raises:
+        UserError: naming the size options and what they need.
+    """
+    need = model_config.parameter_count() * TRAINING_BYTES_PER_WEIGHT
+    have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if need > have / 2:
+        raise UserError(f"The model asked for (--hidden-size {model_config.hidden_size}, --num-layers "
+                        f"{model_config.num_layers}, --ensemble {model_config.ensemble}) has "
+                        f"{model_config.parameter_count():,} weights and needs about {need / 2**30:,.0f} GiB to "
+                        f"train; this machine has {have / 2**30:.0f} GiB. Choose smaller values (the spec recipe: "
+                        "--hidden-size 128, --num-layers 1).")
+
+
+def _duration_s(text: str) -> float | None:
+    """'5s' / '2.5s' -> seconds; anything else (or not a finite positive number) -> None."""
+    if not text.endswith("s"):
+        return None
+    try:
+        seconds = float(text[:-1])
+    except ValueError:
+        return None
+    return seconds if math.isfinite(seconds) and seconds > 0 else None
 
 
 def train(config: TrainConfig, echo=print, progress: bool = True, distributed: Distributed | None = None) -> TrainResult:
@@ -128,7 +166,7 @@ def train(config: TrainConfig, echo=print, progress: bool = True, distributed: D
     clips = [c.keypoints for c in selected.clips]
     spec = FeatureSpec(max_frames=config.max_frames, fps=config.fps, velocity=config.velocity,
                        window_frames=resolve_window(config.window_frames, config.max_frames,
-                                                    [clips[i] for i in train_idx]),
+                                                    [clips[i] for i in train_idx], config.fps),
                        joints_used=joints_seen([selected.clips[i].scores for i in train_idx]))
     dropped = [j for j in spec.layout if j not in spec.joints_used]
     echo(f"{len(selected.classes)} classes, {len(train_idx)} training / {len(val_idx)} validation clips; "
@@ -145,6 +183,7 @@ def train(config: TrainConfig, echo=print, progress: bool = True, distributed: D
                                num_layers=config.num_layers, num_classes=n_classes + (n_background > 0),
                                cell=config.cell, bidirectional=config.bidirectional, dropout=config.dropout,
                                ensemble=config.ensemble, leave_out=config.leave_out)
+    check_model_fits(model_config)
     known = model_config.known_classes(n_classes)                                    # (M, C)
     members = []
     for i, (t_idx, v_idx) in enumerate(splits):
@@ -288,7 +327,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "ensemble of 3: the bundled model's recipe)")
     flag("--max-frames", type=positive(int), help=f"training sequences are cut/padded to this (default {d.max_frames})")
     flag("--window-frames", help="live window: 'max' (= --max-frames, default), 'auto' (the 75th percentile of "
-                                 "training clip lengths) or a number of frames")
+                                 "training clip lengths), a number of frames or seconds such as '5s' (the trust "
+                                 "recipe's)")
     flag("--fps", type=number(float, 1.0, 1000.0), help=f"frame rate of the training clips, used to resample live video (default {d.fps:g})")
     flag("--velocity", action=argparse.BooleanOptionalAction, help="add frame-difference features")
     flag("--hidden-size", type=positive(int), help=f"LSTM units (default {d.hidden_size})")
