@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import pickle
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -131,6 +132,11 @@ def class_names(videos: list[str], label: str | None, labels_from_folders: bool)
         raise UserError(f"Class names are written to the label map as text, but {where} is not valid UTF-8 "
                         "(bytes from another encoding); "
                         f"{'pass it in UTF-8' if label is not None else 'rename that folder'} or use --label NAME.")
+    unwritable = sorted({n for n in names.values() if not n.strip() or any(unicodedata.category(c) == "Cc" for c in n)})
+    if unwritable:
+        raise UserError(f"The class name {unwritable[0]!r} cannot be a line of the label map (empty, or a line "
+                        f"break or another control character in it); "
+                        f"{'pass a plain name to --label' if label is not None else 'rename that folder'}.")
     reserved = sorted({n for n in names.values() if n.strip().lower() == NO_ACTION})
     if reserved:
         raise UserError(f"The class name '{reserved[0]}' is reserved for the recogniser's \"no known action\" "

@@ -45,6 +45,8 @@ def describe_source(source: str | int) -> str:
     return f"camera {source}" if isinstance(source, int) else f"stream {source}" if is_stream(source) else str(source)
 
 
+MAX_CAMERA_INDEX = 9999    # OpenCV takes a C int; nobody has ten thousand cameras
+
 SOURCE_FORMS = ("Pass a video file, a folder, a glob such as 'clips/*.mp4', a stream URL (http://..., rtsp://...), "
                 "or a camera index such as --source 0.")
 
@@ -60,7 +62,10 @@ def resolve_sources(source: str | int) -> list[str | int]:
     text = str(source).strip()
     if not text:
         raise UserError("An empty source was given (an unset shell variable?). " + SOURCE_FORMS)
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
+        if int(text) > MAX_CAMERA_INDEX:
+            raise UserError(f"Camera index {text} is out of range: cameras are numbered from 0 (--source 0 is the "
+                            "first, 1 the second, ...). " + SOURCE_FORMS)
         return [int(text)]
     if is_stream(text):
         return [text]

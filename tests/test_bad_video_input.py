@@ -124,6 +124,22 @@ def test_an_unreadable_video_gets_our_message_only(trained_checkpoint: Path, tmp
     assert "moov" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
 
 
+@pytest.mark.parametrize("source", ["99999999999999999999", "10000"])
+def test_a_camera_index_beyond_any_camera_gets_a_message(source: str) -> None:
+    # Before: OpenCV's binding raised a TypeError traceback for an index beyond a C int.
+    with pytest.raises(UserError, match=f"Camera index {source} is out of range: cameras are numbered from 0"):
+        resolve_sources(source)
+
+
+def test_a_digit_that_is_not_a_number_is_read_as_a_name(tmp_path: Path) -> None:
+    # "²" passes str.isdigit() but not int(): before, a ValueError traceback.
+    with pytest.raises(UserError, match="Cannot open '²'"):
+        resolve_sources("²")
+    (tmp_path / "²").mkdir()
+    (tmp_path / "²" / "a.mp4").write_bytes(b"x")
+    assert resolve_sources(str(tmp_path / "²")) == [str(tmp_path / "²" / "a.mp4")]
+
+
 @pytest.mark.parametrize("source", ["", "   "])
 def test_an_empty_source_is_not_the_current_folder(source: str) -> None:
     # `python -m realtime.video "$VIDEO"` with VIDEO unset classified every video in the folder.

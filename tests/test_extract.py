@@ -106,3 +106,16 @@ def test_the_rejection_label_cannot_be_a_class_name() -> None:
         class_names(["v/squat/a.mp4", "v/no action/b.mp4"], None, True)
     assert class_names(["v/squat/a.mp4", "v/idle/b.mp4"], None, True) == {"v/squat/a.mp4": "squat",
                                                                           "v/idle/b.mp4": "idle"}
+
+
+@pytest.mark.parametrize("label", ["", "   ", "pull\nup", "squat\r", "tab\tname"])
+def test_a_class_name_that_is_not_one_line_of_the_label_map_is_refused(label: str) -> None:
+    # Before: --label $'pull\nup' wrote a label map of two lines for one class (every later name
+    # shifted by one), --label "" an empty line.
+    from realtime.extract import class_names
+    from training.errors import UserError
+    with pytest.raises(UserError, match="cannot be a line of the label map.*pass a plain name to --label"):
+        class_names(["a.mp4"], label, False)
+    if label:   # a folder cannot be named ""
+        with pytest.raises(UserError, match="rename that folder"):
+            class_names([f"v/{label}/a.mp4", "v/idle/b.mp4"], None, True)
