@@ -62,3 +62,22 @@ def test_a_class_folder_that_is_not_utf8_is_refused_before_any_work(tmp_path: Pa
     assert proc.returncode == 2 and b"Traceback" not in proc.stderr
     assert b"not valid UTF-8" in proc.stderr and b"rename that folder" in proc.stderr
     assert not (tmp_path / "x.pkl").exists()
+
+
+@pytest.mark.parametrize("encoding, name, shown", [
+    ("ascii", "café.mp4", b"caf\\xe9.mp4"),                      # PYTHONIOENCODING=ascii, a C-locale pipe
+    ("latin-1", "café.mp4", "café.mp4".encode("latin-1")),        # shown as is where it can be
+    ("utf-8", os.fsdecode(b"caf\xe9.mp4"), b"caf\xe9.mp4"),      # a Latin-1 name on a UTF-8 terminal: its own bytes
+])
+def test_a_table_row_naming_a_file_never_stops_the_command(monkeypatch, encoding: str, name: str, shown: bytes) -> None:
+    # Before: on an ASCII stdout, realtime.video's table row for café.mp4 raised UnicodeEncodeError
+    # after the work and before its --json was written.
+    import io
+
+    from training.errors import run_cli
+
+    raw = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(raw, encoding=encoding, errors="strict"))
+    assert run_cli(lambda: print(name) or "done") == "done"
+    sys.stdout.flush()
+    assert raw.getvalue() == shown + b"\n"

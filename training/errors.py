@@ -1,6 +1,7 @@
 """The one exception type for user mistakes, and a helper that turns it into a clean exit."""
 from __future__ import annotations
 
+import codecs
 import sys
 from collections.abc import Callable
 from typing import TypeVar
@@ -18,11 +19,15 @@ class UserError(Exception):
 def run_cli(main: Callable[[], T]) -> T:
     """Run a CLI ``main``; print ``UserError`` as ``error: ...`` and exit 2.
 
-    Standard output writes a file name that is not UTF-8 with its own bytes instead of failing
-    (a strict UTF-8 locale would raise UnicodeEncodeError at the first table row naming it).
+    Standard output never fails on a file name: on a UTF-8 terminal a name that is not UTF-8 is
+    written with its own bytes (a strict locale raised UnicodeEncodeError at the first table row
+    naming it), on any other (``PYTHONIOENCODING=ascii``, a Latin-1 console) what it cannot show is
+    written as ``\xe9``-style escapes; before, the table row of ``café.mp4`` stopped the command
+    before its --json was written.
     """
     if getattr(sys.stdout, "errors", None) == "strict" and hasattr(sys.stdout, "reconfigure"):
-        sys.stdout.reconfigure(errors="surrogateescape")
+        utf8 = codecs.lookup(sys.stdout.encoding or "ascii").name == "utf-8"
+        sys.stdout.reconfigure(errors="surrogateescape" if utf8 else "backslashreplace")
     try:
         return main()
     except UserError as exc:
