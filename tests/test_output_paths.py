@@ -99,3 +99,19 @@ def test_an_output_link_that_loops_gets_a_message_not_a_traceback(tmp_path: Path
     assert proc.returncode == 2, proc.stderr
     assert "is a symbolic link that leads in a loop" in proc.stderr and "Traceback" not in proc.stderr
     assert a.is_symlink() and b.is_symlink(), "the user's links are left as they were"
+
+
+def test_a_run_never_replaces_one_that_another_training_published_meanwhile(tmp_path: Path) -> None:
+    # Two trainings started in the same second share a default runs/<time> folder (or two terminals
+    # share one --out): both found it empty at the start, and the second replaced the first's files.
+    from training.run_dir import publish_run
+
+    out = tmp_path / "runs" / "20261126-085500"
+    assert choose_run_dir(str(out), overwrite=False) == out          # both check at the start ...
+    first = publish_run(out, lambda folder: (folder / "model.pt").write_bytes(b"first"))
+    second = publish_run(out, lambda folder: (folder / "model.pt").write_bytes(b"second"))
+    assert first == out and (out / "model.pt").read_bytes() == b"first", "the first run is kept"
+    assert second == tmp_path / "runs" / "20261126-085500-2" and (second / "model.pt").read_bytes() == b"second"
+    again = publish_run(out, lambda folder: (folder / "model.pt").write_bytes(b"third"), overwrite=True)
+    assert again == out and (out / "model.pt").read_bytes() == b"third", "--overwrite replaces, as asked"
+    assert not list(out.parent.glob(".*partial*"))

@@ -48,10 +48,7 @@ def choose_run_dir(out: str | None, overwrite: bool, runs_root: str = "runs") ->
 
 @contextlib.contextmanager
 def staged_run_dir(final: Path) -> Iterator[Path]:
-    """Yield a staging folder; on success its files replace ``final``'s, on failure it is removed.
-
-    Files already in ``final`` (allowed with ``--overwrite``) that the run does not write are kept.
-    """
+    """Yield a new staging folder beside ``final``; whatever is left in it afterwards is removed."""
     final = Path(final)
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -60,33 +57,54 @@ def staged_run_dir(final: Path) -> Iterator[Path]:
         raise UserError(f"Cannot write to --out '{final}' ({exc.strerror or exc}). Choose a writable directory.") from None
     try:
         yield stage
-        if not final.exists():
-            os.replace(stage, final)
-        else:
-            for item in stage.iterdir():
-                target = final / item.name
-                if target.is_dir() and not target.is_symlink():
-                    shutil.rmtree(target)
-                os.replace(item, target)
-            stage.rmdir()
     finally:
         if stage.exists():
             shutil.rmtree(stage, ignore_errors=True)
 
 
-def publish_run(final: Path, write: Callable[[Path], None]) -> None:
-    """``write(folder)`` the run's files into a staging folder and publish it as ``final``; when
-    the disk filled up during a long training, the run goes to the temporary folder instead
-    (:func:`training.outputs.publish_or_rescue`: the error says where).
+def place_stage(stage: Path, final: Path, overwrite: bool) -> Path:
+    """Move a complete staged run to ``final`` and return where it went.
+
+    Files already in ``final`` (allowed with ``--overwrite``) that the run does not write are kept.
+    Without ``overwrite``, a ``final`` that another run filled while this one trained (two trainings
+    started in the same second share a default ``runs/<time>`` name; two terminals, one ``--out``)
+    is left alone and this run goes to the first free ``<final>-2``, ``-3``, ...
+    """
+    if final.is_dir() and any(final.iterdir()) and not overwrite:
+        n = 2
+        while final.with_name(f"{final.name}-{n}").exists():
+            n += 1
+        final = final.with_name(f"{final.name}-{n}")
+    if not final.exists():
+        os.replace(stage, final)
+        return final
+    for item in stage.iterdir():
+        target = final / item.name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        os.replace(item, target)
+    stage.rmdir()
+    return final
+
+
+def publish_run(final: Path, write: Callable[[Path], None], overwrite: bool = False) -> Path:
+    """``write(folder)`` the run's files into a staging folder and publish it as ``final`` (see
+    :func:`place_stage`); returns the folder the run is in. When the disk filled up during a long
+    training, the run goes to the temporary folder instead (:func:`training.outputs.publish_or_rescue`:
+    the error says where).
 
     Raises:
         UserError: the run could not be published at ``final``.
     """
+    published = [final]
+
     def publish() -> None:
         with staged_run_dir(final) as stage:
             write(stage)
+            published[0] = place_stage(stage, Path(final), overwrite)
 
     publish_or_rescue(publish, write, f"the run to '{final}'", "The trained run was", f"{final.name}-rescued-")
+    return published[0]
 
 
 def point_latest(run_dir: Path) -> Path | None:

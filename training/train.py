@@ -248,7 +248,10 @@ def train(config: TrainConfig, echo=print, progress: bool = True, distributed: D
                        "skipped_clips": {k: len(v) for k, v in data.skipped.items()}},
                       kept=[m.best_epoch for m in members])
 
-    publish_run(final_dir, write_run)
+    wanted, final_dir = final_dir, publish_run(final_dir, write_run, overwrite=config.overwrite)
+    if final_dir != wanted:
+        echo(f"note: '{wanted}' was filled by another run while this one trained; this run is in '{final_dir}' "
+             "(nothing was replaced)")
     point_latest(final_dir)
     group.barrier()
     which = (f"epochs {', '.join(str(m.best_epoch) for m in members)}" if len(members) > 1 else f"epoch {best_epoch}")
