@@ -7,12 +7,9 @@ training features -> model -> overlay. Keys in the window: q/Esc quit, r reset, 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import signal
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -35,7 +32,7 @@ from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_
 from training.cli_types import number, path_text, path_value, positive
 from training.decision import NO_ACTION, DecisionSpec, add_decision_arguments, decision_from_arguments
 from training.device import add_device_argument, resolve_device
-from training.errors import UserError, run_cli
+from training.errors import Terminated, UserError, run_cli, sigterm_interrupts
 from training.outputs import check_output_dir, check_output_file, check_outputs_apart
 from training.inference import torch_threads
 
@@ -75,26 +72,6 @@ class LiveOptions:
     stall_s: float = 5.0              # a live source that delivers nothing this long ends the run
     report: Callable[["LiveSummary", float], None] | None = None   # called with (summary so far, elapsed s) ...
     report_every_s: float = 60.0      # ... this often (soak tests)
-
-
-class Terminated(BaseException):
-    """SIGTERM, turned into an exception so the loop can finish its outputs (like Ctrl-C)."""
-
-
-@contextlib.contextmanager
-def graceful_stop() -> Iterator[None]:
-    """While active, SIGTERM raises :class:`Terminated` in the main thread (Ctrl-C raises
-    KeyboardInterrupt as always), so the live loop can close its video and print its summary."""
-    def raise_terminated(signum, frame):  # noqa: ARG001 (signal handler signature)
-        raise Terminated()
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, raise_terminated)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 @dataclass
@@ -284,10 +261,10 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
                             f"collecting poses ({len(recognizer.window)}/{recognizer.min_frames})")
                     print(f"t={frame.timestamp_s:7.2f}s  {said}  [{meter.fps:.1f} fps, window "
                           f"{len(recognizer.window)}/{ckpt.spec.window_frames}, dropped {stage.dropped}]", flush=True)
-        except KeyboardInterrupt:
-            summary.stopped_because, summary.interrupted = "interrupted (Ctrl-C)", 130
         except Terminated:
             summary.stopped_because, summary.interrupted = "terminated (SIGTERM)", 143
+        except KeyboardInterrupt:
+            summary.stopped_because, summary.interrupted = "interrupted (Ctrl-C)", 130
         finally:
             if sink is not None:
                 try:
@@ -369,7 +346,7 @@ def main(argv: list[str] | None = None) -> list[LiveSummary]:
                           duration_s=a.duration, loop=a.loop,
                           verbose=a.verbose)
     summaries, failed = [], 0
-    with graceful_stop():
+    with sigterm_interrupts():
         for source in sources:
             try:
                 summary = run_live(source, ckpt, options)

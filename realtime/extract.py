@@ -152,13 +152,16 @@ def class_names(videos: list[str], label: str | None, labels_from_folders: bool)
 
 def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders: bool, fps: float,
             pose_model: str | None = None, overwrite: bool = False, verbose: bool = False,
-            max_people: int = 1, pose_threads: int | None = None) -> tuple[dict, list[tuple[str, str]], list[str]]:
+            max_people: int = 1, pose_threads: int | None = None
+            ) -> tuple[dict, list[tuple[str, str]], list[str], KeyboardInterrupt | None]:
     """Extract every video; write ``out`` and ``out.labels.txt``.
 
-    Ctrl-C stops after the video being read: the videos finished so far are written as usual.
+    Ctrl-C (or SIGTERM) stops after the video being read: the videos finished so far are written
+    as usual.
 
     Returns:
-        The data written, the failures (video, reason) and the videos not reached (Ctrl-C).
+        The data written, the failures (video, reason), the videos not reached and what stopped
+        the work (the Ctrl-C or SIGTERM interruption; None when every video was read).
     """
     check_pose_options(pose_model, max_people)
     check_pose_model(pose_model)
@@ -169,7 +172,7 @@ def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders
     check_outputs_apart([("--out", out), ("--out (its label map)", labels_path)], videos)
     class_of = class_names(videos, label, labels_from_folders)
     classes = sorted(set(class_of.values()))
-    annotations, failed, not_reached = [], [], []
+    annotations, failed, not_reached, stopped_by = [], [], [], None
     for i, video in enumerate(tqdm(videos, desc="extracting", unit="video")):
         try:
             if max_people > 1:
@@ -181,10 +184,10 @@ def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders
             failed.append((video, str(exc)))
             tqdm.write(f"skipped {video}: {exc}")
             continue
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as stop:     # Ctrl-C or SIGTERM (training.errors.Terminated)
             if not annotations:
                 raise
-            not_reached = videos[i:]
+            not_reached, stopped_by = videos[i:], stop
             break
         annotations.append({"frame_dir": Path(video).stem, "label": classes.index(class_of[video]),
                             "img_shape": (h, w), "original_shape": (h, w), "total_frames": keypoint.shape[1],
@@ -195,7 +198,7 @@ def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders
     publish_or_rescue(lambda: write_extracted(out, labels_path, data, classes),   # a full disk: keep the poses
                       lambda folder: write_extracted(folder / out.name, folder / labels_path.name, data, classes),
                       f"'{out}'", "The extracted poses were", "extract-rescued-")
-    return data, failed, not_reached
+    return data, failed, not_reached, stopped_by
 
 
 def write_extracted(out: Path, labels_path: Path, data: dict, classes: list[str]) -> None:
@@ -225,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--verbose", action="store_true", help="show MediaPipe/TFLite/OpenCV log lines")
     a = p.parse_args(argv)
     quiet_native_libraries(a.verbose)
-    data, failed, not_reached = extract(a.inputs, a.out, a.label, a.labels_from_folders, a.fps, a.pose_model,
+    data, failed, not_reached, stopped_by = extract(a.inputs, a.out, a.label, a.labels_from_folders, a.fps, a.pose_model,
                                         a.overwrite, a.verbose, a.max_people,
                                         chosen_pose_threads(a.pose_threads))
     n = len(data["annotations"])
@@ -239,8 +242,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(failed)} video(s) failed:")
         for path, why in failed:
             print(f"  {path}: {why}")
-    if not_reached:
-        raise KeyboardInterrupt            # written; the exit status (130) still says it was interrupted
+    if stopped_by is not None:
+        raise stopped_by                   # written; the exit status (130 / 143) still says it was stopped
     return 1 if failed else 0
 
 

@@ -36,7 +36,7 @@ from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_
 from training.cli_types import number, path_text, path_value, positive
 from training.decision import DecisionSpec, add_decision_arguments, decision_from_arguments
 from training.device import add_device_argument, resolve_device
-from training.errors import UserError, run_cli
+from training.errors import Terminated, UserError, raise_terminated_on_sigterm, run_cli
 from training.outputs import (atomic_path, check_output_dir, check_output_file, check_outputs_apart, sha256,
                               write_text_atomic)
 from training.inference import torch_threads
@@ -257,6 +257,7 @@ class JobOutcomes:
 
     outcomes: list[VideoResult | str | None]
     interrupted: bool = False
+    terminated: bool = False      # the interruption was SIGTERM (exit status 143 instead of 130)
 
 
 def longest_first(videos: list[str]) -> list[int]:
@@ -304,21 +305,22 @@ def run_jobs(jobs: list[VideoJob], workers: int, ckpt: LoadedCheckpoint, progres
     """
     jobs = for_workers(jobs, workers)
     done: dict[int, VideoResult | str] = {}
-    interrupted = False
+    interrupted = terminated = False
     if workers <= 1:
         try:
             for index, job in enumerate(tqdm(jobs, desc="videos", unit="video", disable=not progress or len(jobs) < 2)):
                 done[index] = classify_here(job, ckpt)
                 _report(job.video, done[index])
-        except KeyboardInterrupt:
-            interrupted = True
-        return JobOutcomes([done.get(i) for i in range(len(jobs))], interrupted)
+        except KeyboardInterrupt as stop:    # Ctrl-C or SIGTERM (training.errors.Terminated)
+            interrupted, terminated = True, isinstance(stop, Terminated)
+        return JobOutcomes([done.get(i) for i in range(len(jobs))], interrupted, terminated)
     # This process is one of the workers: it starts at once while the others start up. Every
     # process takes the longest video nobody has taken yet when it is free (longest first: no long
     # video is left for the end while the other workers idle); a spawned worker is handed its
     # next video when it finishes one, so none waits on another's queue.
     queue = JobQueue(longest_first([job.video for job in jobs]))
-    pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=raise_terminated_on_sigterm)   # a scheduler's SIGTERM: like Ctrl-C
     pending: dict[int, Future] = {}         # videos handed to a spawned worker and not yet kept
     bar = tqdm(total=len(jobs), desc=f"videos ({workers} workers)", unit="video", disable=not progress)
 
@@ -365,15 +367,15 @@ def run_jobs(jobs: list[VideoJob], workers: int, ckpt: LoadedCheckpoint, progres
                 wait(list(pending.values()), return_when=FIRST_COMPLETED)
             else:
                 time.sleep(0.01)             # a worker's next video is being handed out
-    except KeyboardInterrupt:
-        interrupted = True                   # the workers got the same Ctrl-C and stop their current video
+    except KeyboardInterrupt as stop:        # the workers got the same Ctrl-C and stop their current video
+        interrupted, terminated = True, isinstance(stop, Terminated)
     finally:
         queue.close()
         pool.shutdown(wait=True, cancel_futures=True)
         if interrupted:
             collect_finished(stopping=True)  # videos the workers finished while stopping are kept too
         bar.close()
-    return JobOutcomes([done.get(i) for i in range(len(jobs))], interrupted)
+    return JobOutcomes([done.get(i) for i in range(len(jobs))], interrupted, terminated)
 
 
 def _report(video: str, outcome: VideoResult | str) -> None:
@@ -508,7 +510,7 @@ def main(argv: list[str] | None = None) -> int:
             write_csv(tmp, results, ckpt.classes)
         print(f"wrote {a.csv}")
     if run.interrupted:
-        raise SystemExit(130)
+        raise SystemExit(143 if run.terminated else 130)
     unsaved = [r.path for r in results if r.path in saves and r.annotated is None]
     if unsaved:
         print(f"{len(unsaved)} annotated cop{'y was' if len(unsaved) == 1 else 'ies were'} not written (see the "

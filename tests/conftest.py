@@ -94,3 +94,19 @@ def trained_checkpoint(tmp_path_factory) -> Path:
     data = write_pickle(folder / "motion.pkl", make_synthetic_dataset(clips_per_class=12, lengths=(30, 200), seed=5))
     result = train(TrainConfig(data=str(data), out=str(folder / "run"), epochs=3), echo=lambda *a: None, progress=False)
     return result.run_dir / "model.pt"
+
+
+def stop_like(kind: str) -> None:
+    """Stop the work the way a user or a scheduler does: ``"ctrl-c"`` raises KeyboardInterrupt (what
+    Ctrl-C does), ``"sigterm"`` sends this process a real SIGTERM (a time limit, ``kill``, ``docker
+    stop``), which the command must turn into the same clean stop (training.errors.run_cli)."""
+    import signal
+    import time
+    if kind == "ctrl-c":
+        raise KeyboardInterrupt
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(5)                     # the handler raises here
+    raise AssertionError("SIGTERM did not stop the work")
+
+
+EXIT_STATUS = {"ctrl-c": 130, "sigterm": 143}

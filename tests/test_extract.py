@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import assert_clean_error, run_module, shared_file
+from tests.conftest import EXIT_STATUS, assert_clean_error, run_module, shared_file, stop_like
 from training.dataset import load_skeleton_file
 from training.labels import read_label_map
 
@@ -65,30 +65,31 @@ def test_extract_needs_a_label_rule(tmp_path: Path) -> None:
     assert_clean_error(proc, "--label NAME.*--labels-from-folders")
 
 
-def interrupt_on_call(monkeypatch: pytest.MonkeyPatch, n: int) -> None:
-    """The n-th video read by realtime.extract raises KeyboardInterrupt (as Ctrl-C would); the others are real."""
+def interrupt_on_call(monkeypatch: pytest.MonkeyPatch, n: int, kind: str = "ctrl-c") -> None:
+    """The n-th video read by realtime.extract is stopped by Ctrl-C or SIGTERM (``kind``); the others are real."""
     from realtime import extract as extract_module
     real, calls = extract_module.extract_video, []
 
     def extract_video(*args, **kwargs):
         calls.append(args[0])
         if len(calls) == n:
-            raise KeyboardInterrupt
+            stop_like(kind)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(extract_module, "extract_video", extract_video)
 
 
+@pytest.mark.parametrize("kind", ["ctrl-c", "sigterm"])
 def test_ctrl_c_writes_the_videos_already_extracted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                     capsys: pytest.CaptureFixture) -> None:
+                                                     capsys: pytest.CaptureFixture, kind: str) -> None:
     from realtime.extract import main
     from training.errors import run_cli
     videos = [str(shared_file(f"videos/{n}")) for n in ("pose_squats.mp4", "pose_1.mp4", "ta_chi.mp4")]
-    interrupt_on_call(monkeypatch, 2)
+    interrupt_on_call(monkeypatch, 2, kind)
     out = tmp_path / "mine.pkl"
     with pytest.raises(SystemExit) as stopped:
         run_cli(lambda: main([*videos, "--label", "exercise", "--out", str(out)]))
-    assert stopped.value.code == 130
+    assert stopped.value.code == EXIT_STATUS[kind]
     assert [c.frame_dir for c in load_skeleton_file(out).clips] == ["pose_squats"]
     assert "2 not extracted (from " in capsys.readouterr().out
     interrupt_on_call(monkeypatch, 1)                  # nothing finished: nothing written

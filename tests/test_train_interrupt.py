@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 import training.train as train_module
-from tests.conftest import write_pickle
+from tests.conftest import EXIT_STATUS, stop_like, write_pickle
 from training.checkpoint import load_checkpoint
 from training.errors import run_cli
 from training.synthetic import make_synthetic_dataset
@@ -17,28 +17,30 @@ def small_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_pickle(folder / "small.pkl", make_synthetic_dataset(clips_per_class=6, lengths=(20, 40), seed=3))
 
 
-def ctrl_c_on_call(monkeypatch: pytest.MonkeyPatch, n: int) -> list[int]:
-    """Make the n-th call of one member's training epoch raise KeyboardInterrupt (as Ctrl-C would)."""
+def ctrl_c_on_call(monkeypatch: pytest.MonkeyPatch, n: int, kind: str = "ctrl-c") -> list[int]:
+    """Stop the n-th call of one member's training epoch with Ctrl-C or a real SIGTERM (``kind``)."""
     real, calls = train_module.train_epoch, []
 
     def train_epoch(*args, **kwargs):
         calls.append(1)
         if len(calls) == n:
-            raise KeyboardInterrupt
+            stop_like(kind)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(train_module, "train_epoch", train_epoch)
     return calls
 
 
+@pytest.mark.parametrize("kind", ["ctrl-c", "sigterm"])
 def test_ctrl_c_keeps_the_finished_epochs_and_exits_130(small_file: Path, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    ctrl_c_on_call(monkeypatch, 3)                   # during epoch 3 of 6
+                                                        monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    # SIGTERM (a scheduler's time limit) keeps them too, and exits with 143.
+    ctrl_c_on_call(monkeypatch, 3, kind)             # during epoch 3 of 6
     out = tmp_path / "run"
     with pytest.raises(SystemExit) as stopped:
         run_cli(lambda: train_module.main(["--data", str(small_file), "--out", str(out), "--epochs", "6",
                                            "--max-frames", "48", "--keep-best"]))
-    assert stopped.value.code == 130
+    assert stopped.value.code == EXIT_STATUS[kind]
     run = json.loads((out / "run.json").read_text())
     metrics = json.loads((out / "metricas_entrenamiento.json").read_text())
     assert run["stopped_early_after_epoch"] == 2 and [e["epoch"] for e in metrics["epochs"]] == [1, 2]

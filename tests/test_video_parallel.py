@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import assert_clean_error, run_module, shared_file
+from tests.conftest import EXIT_STATUS, assert_clean_error, run_module, shared_file, stop_like
 
 pytestmark = pytest.mark.slow
 SOURCES = ("pose_squats.mp4", "v_Archery_g01_c01.avi", "ta_chi.mp4", "clean_and_jerk.mp4")
@@ -119,23 +119,28 @@ def test_merge_needs_an_output_and_real_result_files(tmp_path: Path) -> None:
                                   str(tmp_path / "o.json")), "not a results file")
 
 
+@pytest.mark.parametrize("kind", ["ctrl-c", "sigterm"])
 def test_an_interrupt_keeps_the_videos_already_classified(collection: Path, trained_checkpoint: Path,
-                                                          tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+                                                          tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          kind: str) -> None:
+    # SIGTERM is how a Slurm time limit, `timeout` or `docker stop` ends a run: before, it lost
+    # every video already classified.
     from realtime import video as video_module
+    from training.errors import run_cli
     real, calls = video_module.classify_video, []
 
-    def ctrl_c_on_the_third(*args, **kwargs):
+    def stop_on_the_third(*args, **kwargs):
         calls.append(args[0])
         if len(calls) == 3:
-            raise KeyboardInterrupt
+            stop_like(kind)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(video_module, "classify_video", ctrl_c_on_the_third)
+    monkeypatch.setattr(video_module, "classify_video", stop_on_the_third)
     out = tmp_path / "r.json"
     with pytest.raises(SystemExit) as stopped:
-        video_module.main([str(collection), "--checkpoint", str(trained_checkpoint), "--json", str(out),
-                           "--no-progress"])
-    assert stopped.value.code == 130
+        run_cli(lambda: video_module.main([str(collection), "--checkpoint", str(trained_checkpoint), "--json",
+                                           str(out), "--no-progress"]))
+    assert stopped.value.code == EXIT_STATUS[kind]
     report = json.loads(out.read_text())
     assert report["interrupted"] and [v["path"] for v in report["videos"]] == calls[:2]
     assert len(report["not_classified"]) == len(SOURCES) - 2 and calls[2] in report["not_classified"]

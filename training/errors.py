@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -16,8 +19,37 @@ class UserError(Exception):
     """
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a batch scheduler's time limit, ``timeout``, ``docker stop``, ``kill``) raised in the
+    main thread. It is a KeyboardInterrupt, so every path that keeps finished work on Ctrl-C
+    (trained epochs, classified or extracted videos, a live recording) keeps it on SIGTERM too."""
+
+
+def raise_terminated(signum, frame) -> None:  # noqa: ARG001 (a signal handler's signature)
+    raise Terminated()
+
+
+def raise_terminated_on_sigterm() -> None:
+    """From now on SIGTERM raises :class:`Terminated` (a worker process's initializer)."""
+    signal.signal(signal.SIGTERM, raise_terminated)
+
+
+@contextlib.contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """While active, SIGTERM raises :class:`Terminated` in the main thread (outside it: unchanged)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_cli(main: Callable[[], T]) -> T:
-    """Run a CLI ``main``; print ``UserError`` as ``error: ...`` and exit 2.
+    """Run a CLI ``main``; print ``UserError`` as ``error: ...`` and exit 2; Ctrl-C exits with 130
+    and SIGTERM with 143, each after the command kept what it had finished.
 
     Standard output never fails on a file name: on a UTF-8 terminal a name that is not UTF-8 is
     written with its own bytes (a strict locale raised UnicodeEncodeError at the first table row
@@ -29,13 +61,17 @@ def run_cli(main: Callable[[], T]) -> T:
         utf8 = codecs.lookup(sys.stdout.encoding or "ascii").name == "utf-8"
         sys.stdout.reconfigure(errors="surrogateescape" if utf8 else "backslashreplace")
     try:
-        return main()
+        with sigterm_interrupts():
+            return main()
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     except BrokenPipeError:  # output piped into `head`: not an error
         sys.stderr.close()
         raise SystemExit(0) from None
+    except Terminated:
+        print("terminated (SIGTERM)", file=sys.stderr)
+        raise SystemExit(143) from None
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         raise SystemExit(130) from None

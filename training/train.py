@@ -24,7 +24,7 @@ from training.config import RECIPES, TrainConfig, check_config, resolve_config
 from training.dataset import load_skeleton_file
 from training.device import add_device_argument, available_cores
 from training.distributed import Distributed, distributed_from_environment
-from training.errors import UserError, run_cli
+from training.errors import Terminated, UserError, run_cli
 from training.features import FeatureSpec, joints_seen, person_present
 from training.loop import UNKNOWN_LABEL, encode_clips, evaluate, make_batches, train_epoch
 from training.metrics import classification_metrics
@@ -49,13 +49,15 @@ TABLE_HEADER = f"{'epoch':>5} {'train_loss':>10} {'val_loss':>9} {'val_acc':>8} 
 
 @dataclass
 class TrainResult:
-    """A published run. ``stopped_early``: Ctrl-C ended the training after ``len(epochs)`` epochs."""
+    """A published run. ``stopped_early``: Ctrl-C (``terminated``: SIGTERM) ended the training after
+    ``len(epochs)`` epochs."""
 
     run_dir: Path
     epochs: list[dict]
     best_epoch: int
     seconds: float
     stopped_early: bool = False
+    terminated: bool = False
 
 
 def _format_row(row: dict) -> str:
@@ -202,17 +204,17 @@ def train(config: TrainConfig, echo=print, progress: bool = True, distributed: D
 
     epochs: list[dict] = []
     echo(TABLE_HEADER)
-    stopped_early = False
+    stopped_early = terminated = False
     try:
         for epoch in range(1, config.epochs + 1):
             epochs.append(train_one_epoch(epoch, members, config, n_classes, group, progress))
             echo(_format_row(epochs[-1]))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:              # Ctrl-C or SIGTERM (training.errors.Terminated)
         if group.active or not epochs:
             raise                                  # nothing finished yet (or ranks to keep in step): nothing kept
-        stopped_early = True
-        echo(f"stopped by Ctrl-C during epoch {len(epochs) + 1} of {config.epochs}: keeping the {len(epochs)} "
-             "finished epoch(s) (Ctrl-C again to abandon the run)")
+        stopped_early, terminated = True, isinstance(stop, Terminated)
+        echo(f"stopped by {'SIGTERM' if terminated else 'Ctrl-C'} during epoch {len(epochs) + 1} of {config.epochs}: "
+             f"keeping the {len(epochs)} finished epoch(s) (Ctrl-C again to abandon the run)")
     model = build_model(model_config)
     for target, member in zip(model.members if config.ensemble > 1 else [model], members):
         target.load_state_dict(member.best_state)
@@ -258,7 +260,7 @@ def train(config: TrainConfig, echo=print, progress: bool = True, distributed: D
     echo(f"kept {which}: val accuracy {kept['val_accuracy']:.3f}, F1 {kept['val_f1']:.3f}; "
          f"{seconds:.1f} s; outputs in {final_dir}/" + (f" (stopped after {len(epochs)} of {config.epochs} epochs)"
                                                       if stopped_early else ""))
-    return TrainResult(final_dir, epochs, best_epoch, seconds, stopped_early)
+    return TrainResult(final_dir, epochs, best_epoch, seconds, stopped_early, terminated)
 
 
 def train_one_epoch(epoch: int, members: list, config: TrainConfig, n_classes: int, group: Distributed,
@@ -376,8 +378,8 @@ def main(argv: list[str] | None = None) -> TrainResult:
         download_file(UCF101_URL, Path(config.data))
     with distributed_from_environment(config.device) as group:
         result = train(config, distributed=group)
-    if result.stopped_early:
-        raise KeyboardInterrupt            # the run is saved; the exit status still says it was interrupted
+    if result.stopped_early:               # the run is saved; the exit status (130 / 143) still says it was stopped
+        raise Terminated() if result.terminated else KeyboardInterrupt()
     return result
 
 
