@@ -1,4 +1,5 @@
-"""The one exception type for user mistakes, and a helper that turns it into a clean exit."""
+"""The one exception type for user mistakes, SIGTERM as an interruption, and the helper that turns
+both (and Ctrl-C) into a clean exit."""
 from __future__ import annotations
 
 import codecs
@@ -54,7 +55,7 @@ def run_cli(main: Callable[[], T]) -> T:
     Standard output never fails on a file name: on a UTF-8 terminal a name that is not UTF-8 is
     written with its own bytes (a strict locale raised UnicodeEncodeError at the first table row
     naming it), on any other (``PYTHONIOENCODING=ascii``, a Latin-1 console) what it cannot show is
-    written as ``\xe9``-style escapes; before, the table row of ``café.mp4`` stopped the command
+    written as ``\\xe9``-style escapes; before, the table row of ``café.mp4`` stopped the command
     before its --json was written.
     """
     if getattr(sys.stdout, "errors", None) == "strict" and hasattr(sys.stdout, "reconfigure"):
