@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.pose_cache import PoseTrack, cached_track
-from bench.trust import SHARED, in_class_videos, replay
+from bench.trust import SHARED, in_class_videos, replay, settled_after
 from training.checkpoint import load_checkpoint, resolve_checkpoint
 from training.errors import UserError, run_cli
 from training.features import ORIGIN_EPS_PX
@@ -50,14 +50,6 @@ def joined(first: PoseTrack, second: PoseTrack) -> tuple[PoseTrack, float]:
                      np.concatenate([first.found, second.found]), first.fps, first.size), start
 
 
-def delay_until(labels: list[str], times: list[float], start_s: float, target: str) -> float | None:
-    """Seconds from ``start_s`` until every later label is ``target``; None if that never happens."""
-    for i, t in enumerate(times):
-        if t >= start_s and all(label == target for label in labels[i:]):
-            return t - start_s
-    return None
-
-
 def measure(checkpoint: Path, videos: Path) -> dict:
     """{'pairs', 'followed', 'median_delay_s', 'classes'} for one checkpoint."""
     ckpt = load_checkpoint(checkpoint)
@@ -71,7 +63,7 @@ def measure(checkpoint: Path, videos: Path) -> dict:
         for (_, first), (second_class, second) in itertools.permutations(clips.items(), 2):
             track, start = joined(first, second)
             _, labels, times = replay(track, ckpt)
-            delays.append(delay_until(labels, times, start, second_class))
+            delays.append(settled_after(labels, times, start, second_class.__eq__))
     followed = [d for d in delays if d is not None]
     return {"classes": sorted(clips), "pairs": len(delays), "followed": len(followed) / max(1, len(delays)),
             "median_delay_s": float(np.median(followed)) if followed else None}

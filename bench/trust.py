@@ -19,6 +19,7 @@ import argparse
 import json
 import math
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,13 +102,19 @@ def in_class_videos(videos: Path, classes: list[str]) -> list[tuple[Path, str]]:
             and p.is_file()]
 
 
+def settled_after(labels: list[str], times: list[float], start_s: float, holds: Callable[[str], bool]) -> float | None:
+    """Seconds from ``start_s`` until every later label ``holds``; None if that never happens."""
+    for i, t in enumerate(times):
+        if t >= start_s and all(holds(lab) for lab in labels[i:]):
+            return max(0.0, t - start_s)
+    return None
+
+
 def time_to_rejection(labels: list[str], times: list[float], start_s: float, classes: list[str]) -> float:
     """Seconds from ``start_s`` until every later label is not a class (inf if never)."""
     known = set(classes)
-    for i, t in enumerate(times):
-        if t >= start_s and all(lab not in known for lab in labels[i:]):
-            return max(0.0, t - start_s)
-    return float("inf")
+    seconds = settled_after(labels, times, start_s, lambda lab: lab not in known)
+    return float("inf") if seconds is None else seconds
 
 
 def measure(ckpt: LoadedCheckpoint, videos: Path, decision: DecisionSpec | None = None, progress=print) -> TrustReport:

@@ -2,7 +2,8 @@
 import numpy as np
 
 from bench.pose_cache import PoseTrack
-from bench.switches import BODY_HEIGHT_PX, FRAME_CENTRE_PX, delay_until, joined, onto_one_frame
+from bench.switches import BODY_HEIGHT_PX, FRAME_CENTRE_PX, joined, onto_one_frame
+from bench.trust import settled_after
 
 
 def _track(n: int, fps: float, offset: tuple[float, float], scale: float, start_s: float = 3.0) -> PoseTrack:
@@ -36,6 +37,7 @@ def test_the_second_clip_follows_the_first_in_time() -> None:
 
 def test_the_delay_counts_only_a_label_that_stays() -> None:
     times = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
-    assert delay_until(["a", "a", "b", "a", "b", "b"], times, 1.5, "b") == 2.5
-    assert delay_until(["a", "a", "b", "b", "b", "b"], times, 1.5, "b") == 0.5
-    assert delay_until(["a", "a", "b", "b", "b", "a"], times, 1.5, "b") is None
+    is_b = "b".__eq__
+    assert settled_after(["a", "a", "b", "a", "b", "b"], times, 1.5, is_b) == 2.5
+    assert settled_after(["a", "a", "b", "b", "b", "b"], times, 1.5, is_b) == 0.5
+    assert settled_after(["a", "a", "b", "b", "b", "a"], times, 1.5, is_b) is None
