@@ -43,13 +43,19 @@ def bad_checkpoint(kind: str, tmp_path: Path) -> Path:
             payload["model_args"]["hidden_size"] = -4
         elif kind == "nan_weights":
             payload["state_dict"] = {k: torch.full_like(v, float("nan")) for k, v in payload["state_dict"].items()}
+        elif kind.startswith("fps_"):        # before: a ValueError traceback (0, NaN) or a resampler that never ends (1e9)
+            payload["features"]["fps"] = {"fps_zero": 0.0, "fps_nan": float("nan"), "fps_huge": 1e9}[kind]
+        elif kind == "huge_max_frames":
+            payload["features"]["max_frames"] = 10**9
         torch.save(payload, path)
     return path
 
 
 KINDS = {"text": "not a model file", "folder": "is a folder", "truncated": "damaged or truncated",
          "hostile": "could run code", "no_state_dict": "no weights", "negative_hidden_size": "hidden_size=-4",
-         "nan_weights": "NaN or infinite weights"}
+         "nan_weights": "NaN or infinite weights", "fps_zero": "fps must be in 1..1000, got 0.0",
+         "fps_nan": "fps must be in 1..1000, got nan", "fps_huge": "fps must be in 1..1000, got 1000000000.0",
+         "huge_max_frames": "max_frames must be in 1..10000"}
 
 
 @pytest.mark.parametrize("kind", list(KINDS))

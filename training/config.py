@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields
 
+from training.features import FPS_RANGE, MAX_FRAMES_LIMIT
 from training.labels import DEFAULT_CLASSES
 
 
@@ -94,15 +95,11 @@ def resolve_config(cli: dict) -> TrainConfig:
     return TrainConfig(**merged)
 
 
-# Longest training sequence and live window accepted: 5.5 minutes at 30 fps (UCF101's clips last
-# about 7 s). Beyond it a typo such as --max-frames 100000000 would only exhaust memory.
-MAX_FRAMES_LIMIT = 10_000
-
 # Each numeric option: (flag, lowest allowed, highest allowed, lowest excluded). The command line
 # checks the same ranges with training.cli_types; this guards configs built in code or by recipes.
 _RANGES = {
     "val_fraction": ("--val-fraction", 0.0, 1.0, True), "seed": ("--seed", 0, None, False),
-    "max_frames": ("--max-frames", 1, MAX_FRAMES_LIMIT, False), "fps": ("--fps", 1.0, 1000.0, False),
+    "max_frames": ("--max-frames", 1, MAX_FRAMES_LIMIT, False), "fps": ("--fps", *FPS_RANGE, False),
     "hidden_size": ("--hidden-size", 1, None, False), "num_layers": ("--num-layers", 1, None, False),
     "dropout": ("--dropout", 0.0, 1.0, False), "ensemble": ("--ensemble", 1, 20, False),
     "batch_size": ("--batch-size", 1, None, False), "epochs": ("--epochs", 1, None, False),

@@ -34,6 +34,12 @@ import numpy as np
 
 from mapping.layouts import COCO17, flip_permutation, index_of
 
+# The ranges a feature spec must lie in (training's options and every checkpoint read back):
+# sequences up to 5.5 minutes at 30 fps (beyond, a typo such as --max-frames 100000000 only
+# exhausts memory), frame rates a camera or a video can have.
+MAX_FRAMES_LIMIT = 10_000
+FPS_RANGE = (1.0, 1000.0)
+
 STD_EPS = 1e-6
 ORIGIN_EPS_PX = 2.0
 VISIBLE_SCORE = 0.5   # a joint scored at least this counts as visible (HRNet confidence, Penn's 0/1, MediaPipe's visibility)
@@ -64,6 +70,10 @@ class FeatureSpec:
     def __post_init__(self) -> None:
         if self.window_frames is None:
             object.__setattr__(self, "window_frames", self.max_frames)
+        if not 1 <= self.max_frames <= MAX_FRAMES_LIMIT:
+            raise ValueError(f"max_frames must be in 1..{MAX_FRAMES_LIMIT}, got {self.max_frames}")
+        if not FPS_RANGE[0] <= self.fps <= FPS_RANGE[1]:     # also false for NaN
+            raise ValueError(f"fps must be in {FPS_RANGE[0]:g}..{FPS_RANGE[1]:g}, got {self.fps}")
         if not 1 <= self.window_frames <= self.max_frames:
             raise ValueError(f"window_frames must be in 1..max_frames ({self.max_frames}), got {self.window_frames}")
 

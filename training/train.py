@@ -25,7 +25,7 @@ from training.dataset import load_skeleton_file
 from training.device import add_device_argument, available_cores
 from training.distributed import Distributed, distributed_from_environment
 from training.errors import Terminated, UserError, run_cli
-from training.features import FeatureSpec, joints_seen, person_present
+from training.features import FPS_RANGE, FeatureSpec, joints_seen, person_present
 from training.loop import UNKNOWN_LABEL, encode_clips, evaluate, make_batches, train_epoch
 from training.metrics import classification_metrics
 from training.model import ActionLSTM, ModelConfig, build_model
@@ -334,7 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     flag("--window-frames", help="live window: 'max' (= --max-frames, default), 'auto' (the 75th percentile of "
                                  "training clip lengths), a number of frames or seconds such as '5s' (the trust "
                                  "recipe's)")
-    flag("--fps", type=number(float, 1.0, 1000.0), help=f"frame rate of the training clips, used to resample live video (default {d.fps:g})")
+    flag("--fps", type=number(float, *FPS_RANGE), help=f"frame rate of the training clips, used to resample live video (default {d.fps:g})")
     flag("--velocity", action=argparse.BooleanOptionalAction, help="add frame-difference features")
     flag("--hidden-size", type=positive(int), help=f"LSTM units (default {d.hidden_size})")
     flag("--num-layers", type=positive(int), help=f"LSTM layers (default {d.num_layers})")
