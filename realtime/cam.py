@@ -32,7 +32,7 @@ from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_
 from training.cli_types import number, path_text, path_value, positive
 from training.decision import NO_ACTION, DecisionSpec, add_decision_arguments, decision_from_arguments
 from training.device import add_device_argument, resolve_device
-from training.errors import Terminated, UserError, run_cli, sigterm_interrupts
+from training.errors import Terminated, UserError, run_cli
 from training.outputs import check_output_dir, check_output_file, check_outputs_apart
 from training.inference import torch_threads
 
@@ -346,20 +346,19 @@ def main(argv: list[str] | None = None) -> list[LiveSummary]:
                           duration_s=a.duration, loop=a.loop,
                           verbose=a.verbose)
     summaries, failed = [], 0
-    with sigterm_interrupts():
-        for source in sources:
-            try:
-                summary = run_live(source, ckpt, options)
-            except UserError as exc:     # one bad file in a folder: say so and go on with the rest
-                if len(sources) == 1:
-                    raise
-                failed += 1
-                print(f"skipped {describe_source(source)}: {exc}", file=sys.stderr, flush=True)
-                continue
-            summaries.append(summary)
-            print(f"{describe_source(source)}: {summary.describe()}", flush=True)
-            if summary.interrupted or summary.stopped_because.startswith(("user quit", "window closed")):
-                break
+    for source in sources:               # SIGTERM ends a run like Ctrl-C: training.errors.run_cli
+        try:
+            summary = run_live(source, ckpt, options)
+        except UserError as exc:         # one bad file in a folder: say so and go on with the rest
+            if len(sources) == 1:
+                raise
+            failed += 1
+            print(f"skipped {describe_source(source)}: {exc}", file=sys.stderr, flush=True)
+            continue
+        summaries.append(summary)
+        print(f"{describe_source(source)}: {summary.describe()}", flush=True)
+        if summary.interrupted or summary.stopped_because.startswith(("user quit", "window closed")):
+            break
     if summaries and summaries[-1].interrupted:
         raise SystemExit(summaries[-1].interrupted)
     if failed or any(s.save_error for s in summaries):
