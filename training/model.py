@@ -41,10 +41,9 @@ class ModelConfig:
         """Weights of the whole model (every member): recurrent layers plus the linear head."""
         gates = 4 if self.cell == "lstm" else 3
         directions = 2 if self.bidirectional else 1
-        rnn = 0
-        for layer in range(self.num_layers):
-            inputs = self.input_size if layer == 0 else self.hidden_size * directions
-            rnn += directions * gates * self.hidden_size * (inputs + self.hidden_size + 2)
+        def layer(inputs: int) -> int:   # weights from the inputs and the state, two biases, per direction
+            return directions * gates * self.hidden_size * (inputs + self.hidden_size + 2)
+        rnn = layer(self.input_size) + (self.num_layers - 1) * layer(self.hidden_size * directions)
         head = self.hidden_size * directions * self.num_classes + self.num_classes
         return self.ensemble * (rnn + head)
 
