@@ -278,6 +278,9 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
                     window.hold()
                 window.close()
         summary.dropped = stage.dropped
+        nothing_arrived = capture.error if capture.frames_read == 0 and not summary.interrupted else None
+    if nothing_arrived:                     # a busy camera, a stream or file with no frame: an error, not a summary
+        raise UserError(nothing_arrived[0].upper() + nothing_arrived[1:] + ".")
     summary.seconds = time.monotonic() - started
     summary.model_runs = crowd.model_runs if crowd is not None else recognizer.model_runs
     return summary

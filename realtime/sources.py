@@ -273,6 +273,23 @@ class ThreadedCapture:
             time.sleep(0.5)
         return False
 
+    def _ended_why(self) -> str | None:
+        """Why the source stopped giving frames (None: a file that simply ended)."""
+        if self.is_camera:
+            if self.frames_read == 0:
+                return (f"camera {self.source} opened but delivered no frame: another program (a video call, "
+                        "a browser tab) may be using it; close it, or try another --source index")
+            return f"camera {self.source} stopped delivering frames"
+        if is_stream(self.source):
+            if self.frames_read == 0:
+                return (f"stream {self.source} delivered no frame (reconnected {self.reconnects} time(s)): check that "
+                        "it plays in VLC or ffplay; a video file on a web server needs a server that answers range "
+                        "requests, or download it and pass the file")
+            return f"stream {self.source} stopped delivering frames (reconnected {self.reconnects} time(s))"
+        if self.frames_read == 0:
+            return f"no frame could be decoded from '{self.source}'"
+        return None
+
     def _run(self) -> None:
         started = time.monotonic()
         failures = 0
@@ -295,13 +312,7 @@ class ThreadedCapture:
                         in_pass = 0
                         self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
                         continue
-                    if self.is_camera:
-                        self.error = f"camera {self.source} stopped delivering frames"
-                    elif is_stream(self.source):
-                        self.error = (f"stream {self.source} stopped delivering frames (reconnected "
-                                      f"{self.reconnects} time(s))")
-                    elif self.frames_read == 0:
-                        self.error = f"no frame could be decoded from '{self.source}'"
+                    self.error = self._ended_why()
                     break
                 failures = 0
                 now = time.monotonic() - started

@@ -100,6 +100,32 @@ def test_camera_that_stops_mid_run_is_reported(monkeypatch) -> None:
         assert got + capture.dropped == 5
 
 
+def test_a_camera_that_opens_but_delivers_nothing_says_it_may_be_busy(monkeypatch) -> None:
+    monkeypatch.setattr("realtime.sources.open_capture", lambda source: _FakeCapture(0))
+    with ThreadedCapture(0) as capture:
+        assert capture.latest(timeout=3.0) is None
+        assert capture.finished and "delivered no frame" in capture.error and "another program" in capture.error
+
+
+def test_a_stream_with_no_frame_is_an_error_not_an_empty_summary(trained_checkpoint: Path, tmp_path: Path) -> None:
+    """A video file on a web server that cannot seek (Python's http.server answers no range
+    requests, and this mp4 keeps its index at the end): OpenCV opens it, then no frame comes."""
+    import functools
+    import http.server
+    import threading
+    (tmp_path / "squats.mp4").symlink_to(shared_file("videos/pose_squats.mp4"))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/squats.mp4"
+        proc = run_module("realtime.cam", "--source", url, "--no-show", "--checkpoint", str(trained_checkpoint))
+    finally:
+        server.shutdown()
+    assert_clean_error(proc, "delivered no frame.*range requests, or download it")
+
+
 def test_slow_consumer_drops_frames_but_never_blocks_capture(monkeypatch) -> None:
     import time
     monkeypatch.setattr("realtime.sources.open_capture", lambda source: _FakeCapture(40, delay_s=0.002))

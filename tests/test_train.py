@@ -1,4 +1,5 @@
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ from training.config import TrainConfig, resolve_config
 from training.errors import UserError
 from training.selection import stratified_split
 from training.synthetic import make_synthetic_dataset
+from training.run_dir import point_latest
 from training.train import train
 
 EPOCH_KEYS = {"epoch", "train_loss", "val_loss", "val_accuracy", "val_precision", "val_recall", "val_f1"}
@@ -45,6 +47,23 @@ def test_train_writes_every_output(skeleton_file: Path, tmp_path: Path) -> None:
     assert ckpt.data["file"] == skeleton_file.name and ckpt.data["size_bytes"] == skeleton_file.stat().st_size
     assert (tmp_path / "runs" / "latest").resolve() == out.resolve()
     assert result.best_epoch == 2
+
+
+def test_latest_link_moves_between_runs_but_never_replaces_a_users_own_link(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "model.pt").write_bytes(b"x")
+    assert point_latest(tmp_path / "a") == tmp_path / "latest"
+    assert point_latest(tmp_path / "b") and (tmp_path / "latest").resolve() == (tmp_path / "b").resolve()
+    (tmp_path / "b").rename(tmp_path / "b-deleted")                  # the run it named is gone
+    assert point_latest(tmp_path / "a") and (tmp_path / "latest").resolve() == (tmp_path / "a").resolve()
+    (tmp_path / "latest").unlink()
+    (tmp_path / "latest").symlink_to("/usr/share")                   # the user's own links
+    assert point_latest(tmp_path / "a") is None and os.readlink(tmp_path / "latest") == "/usr/share"
+    (tmp_path / "latest").unlink()
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "latest").symlink_to("notes")
+    assert point_latest(tmp_path / "a") is None and os.readlink(tmp_path / "latest") == "notes"
 
 
 def test_same_seed_same_result(skeleton_file: Path, tmp_path: Path) -> None:

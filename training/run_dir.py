@@ -108,9 +108,19 @@ def publish_run(final: Path, write: Callable[[Path], None], overwrite: bool = Fa
 
 
 def point_latest(run_dir: Path) -> Path | None:
-    """Make ``<parent>/latest`` a symlink to ``run_dir`` (atomically); None where links fail."""
+    """Make ``<parent>/latest`` a symlink to ``run_dir`` (atomically); None where links fail.
+
+    Only a link this function could have made is replaced: one naming a sibling folder that is a
+    run (holds ``model.pt``) or is gone. A user's own file, folder or link called ``latest`` (in a
+    folder given as ``--out``'s parent) is left alone.
+    """
     link = run_dir.parent / "latest"
-    if link.exists() and not link.is_symlink():
+    if link.is_symlink():
+        target = os.readlink(link)
+        sibling = link.parent / target
+        if os.sep in target or (sibling.exists() and not (sibling / "model.pt").is_file()):
+            return None  # the user's own link
+    elif link.exists():
         return None  # a real file or folder called 'latest': leave it alone
     tmp = run_dir.parent / f".latest-{os.getpid()}"
     try:
