@@ -121,7 +121,8 @@ def class_names(videos: list[str], label: str | None, labels_from_folders: bool)
 
     Raises:
         UserError: neither or both given, a class named like the rejection outcome, a name that
-            is not valid text, or folders that do not tell classes apart.
+            is not valid text, not one line of the label map, with a comma or spaces at its ends,
+            or folders that do not tell classes apart.
     """
     if (label is None) == (not labels_from_folders):
         raise UserError("Give either --label NAME (one class for every video) or --labels-from-folders.")
@@ -137,6 +138,14 @@ def class_names(videos: list[str], label: str | None, labels_from_folders: bool)
         raise UserError(f"The class name {unwritable[0]!r} cannot be a line of the label map (empty, or a line "
                         f"break or another control character in it); "
                         f"{'pass a plain name to --label' if label is not None else 'rename that folder'}.")
+    fix = "pass another --label" if label is not None else "rename that folder"
+    for name in sorted(set(names.values())):
+        if "," in name:
+            raise UserError(f"The class name '{name}' has a comma: --classes separates class names with commas, "
+                            f"so it could never be chosen by name; {fix} (e.g. with '_' for the comma).")
+        if name != name.strip():
+            raise UserError(f"The class name '{name}' starts or ends with a space, which the label map does not "
+                            f"keep (it would read as '{name.strip()}'); {fix}.")
     reserved = sorted({n for n in names.values() if n.strip().lower() == NO_ACTION})
     if reserved:
         raise UserError(f"The class name '{reserved[0]}' is reserved for the recogniser's \"no known action\" "

@@ -120,3 +120,15 @@ def test_a_class_name_that_is_not_one_line_of_the_label_map_is_refused(label: st
     if label:   # a folder cannot be named ""
         with pytest.raises(UserError, match="rename that folder"):
             class_names([f"v/{label}/a.mp4", "v/idle/b.mp4"], None, True)
+
+
+@pytest.mark.parametrize("label", ["push,up", " squat", "squat "])
+def test_a_class_name_that_training_could_not_choose_or_read_back_is_refused(label: str) -> None:
+    # Before: --label 'push,up' extracted fine, then --classes push,up asked for two classes
+    # that do not exist; ' squat' was read back from the label map as 'squat'.
+    from realtime.extract import class_names
+    from training.errors import UserError
+    with pytest.raises(UserError, match="comma.*pass another --label|space.*pass another --label"):
+        class_names(["a.mp4"], label, False)
+    with pytest.raises(UserError, match="rename that folder"):
+        class_names([f"v/{label}/a.mp4", "v/idle/b.mp4"], None, True)
