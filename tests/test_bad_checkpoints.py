@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.conftest import assert_clean_error, run_modules_together, shared_file
+from tests.conftest import assert_clean_error, run_main_here, shared_file
 from training.checkpoint import load_checkpoint, save_checkpoint
 from training.errors import UserError
 from training.features import FeatureSpec
@@ -76,6 +76,6 @@ def test_every_command_refuses_a_bad_checkpoint_cleanly(kind: str, tmp_path: Pat
                 ("training.evaluate", ["--data", str(skeleton_file)]),
                 ("realtime.video", [video, "--no-progress"]),
                 ("realtime.cam", ["--source", video, "--no-show"])]
-    for proc in run_modules_together([(module, [*args, "--checkpoint", path]) for module, args in commands]):
+    for proc in [run_main_here(module, *args, "--checkpoint", path) for module, args in commands]:
         assert_clean_error(proc, KINDS[kind])
         assert "weights_only=False" not in proc.stderr + proc.stdout

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import assert_clean_error, run_module, write_pickle
+from tests.conftest import assert_clean_error, run_main_here, run_module, write_pickle
 from training.config import TrainConfig
 from training.errors import UserError
 from training.synthetic import make_synthetic_dataset
@@ -39,9 +39,15 @@ def small_file(tmp_path_factory) -> Path:
 ])
 def test_bad_options_fail_before_any_work_and_leave_nothing(small_file: Path, tmp_path: Path, args, pattern) -> None:
     out = tmp_path / "run"
-    proc = run_module("training.train", "--data", str(small_file), "--out", str(out), *args)
+    proc = run_main_here("training.train", "--data", str(small_file), "--out", str(out), *args)
     assert_clean_error(proc, pattern)
     assert not out.exists() and not list(tmp_path.glob(".*partial*"))
+
+
+def test_a_bad_option_from_the_shell_is_one_error_line(small_file: Path, tmp_path: Path) -> None:
+    proc = run_module("training.train", "--data", str(small_file), "--out", str(tmp_path / "run"), "--lr", "nan")
+    assert_clean_error(proc, "--lr: expected a number between 0 and 10")
+    assert not (tmp_path / "run").exists()
 
 
 @pytest.fixture

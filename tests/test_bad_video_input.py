@@ -9,7 +9,7 @@ import pytest
 
 from realtime.sources import resolve_sources
 from realtime.video import annotated_names, classify_video
-from tests.conftest import assert_clean_error, run_module, run_modules_together, shared_file
+from tests.conftest import assert_clean_error, run_main_here, run_module, run_modules_together, shared_file
 from training.checkpoint import load_checkpoint
 from training.errors import UserError
 
@@ -22,7 +22,7 @@ from training.errors import UserError
 def test_numeric_options_are_checked(trained_checkpoint: Path, flag: str, value: str, pattern: str) -> None:
     for module, args in (("realtime.video", [str(shared_file("videos/pose_1.mp4"))]),
                          ("realtime.cam", ["--no-show", "--source", str(shared_file("videos/pose_1.mp4"))])):
-        assert_clean_error(run_module(module, *args, "--checkpoint", str(trained_checkpoint), flag, value), pattern)
+        assert_clean_error(run_main_here(module, *args, "--checkpoint", str(trained_checkpoint), flag, value), pattern)
 
 
 def test_outputs_are_checked_before_the_work(trained_checkpoint: Path, tmp_path: Path) -> None:
