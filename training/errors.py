@@ -48,6 +48,26 @@ def sigterm_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _leave_quietly(signum, frame) -> None:  # noqa: ARG001 (a signal handler's signature)
+    print("interrupted while starting", file=sys.stderr, flush=True)
+    raise SystemExit(130)
+
+
+def quiet_interrupts_while_starting() -> None:
+    """``python -m <command>``: a Ctrl-C while the command still imports its libraries (PyTorch,
+    OpenCV, MediaPipe: a few seconds in which nothing has started) ends it with one line and
+    status 130 instead of a traceback from inside an import.
+
+    Called by the package ``__init__`` files, which Python runs before the command's module; it
+    acts only then (``sys.argv[0]`` is ``-m`` while Python locates the module), never when the
+    packages are imported as a library. :func:`run_cli` gives Ctrl-C back to the command, whose
+    KeyboardInterrupt paths keep finished work.
+    """
+    if (sys.argv[:1] == ["-m"] and threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+        signal.signal(signal.SIGINT, _leave_quietly)
+
+
 def run_cli(main: Callable[[], T]) -> T:
     """Run a CLI ``main``; print ``UserError`` as ``error: ...`` and exit 2; Ctrl-C exits with 130
     and SIGTERM with 143, each after the command kept what it had finished.
@@ -58,6 +78,8 @@ def run_cli(main: Callable[[], T]) -> T:
     written as ``\\xe9``-style escapes; before, the table row of ``café.mp4`` stopped the command
     before its --json was written.
     """
+    if signal.getsignal(signal.SIGINT) is _leave_quietly:     # start-up is over: Ctrl-C keeps work again
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     if getattr(sys.stdout, "errors", None) == "strict" and hasattr(sys.stdout, "reconfigure"):
         utf8 = codecs.lookup(sys.stdout.encoding or "ascii").name == "utf-8"
         sys.stdout.reconfigure(errors="surrogateescape" if utf8 else "backslashreplace")
