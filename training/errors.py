@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import os
 import signal
 import sys
 import threading
@@ -49,8 +50,11 @@ def sigterm_interrupts() -> Iterator[None]:
 
 
 def _leave_quietly(signum, frame) -> None:  # noqa: ARG001 (a signal handler's signature)
+    """Leave at once: nothing has started, and an exception raised inside a C extension's import
+    (MediaPipe's pybind11 module) would abort the process with a C++ error instead."""
     print("interrupted while starting", file=sys.stderr, flush=True)
-    raise SystemExit(130)
+    sys.stdout.flush()
+    os._exit(130)
 
 
 def quiet_interrupts_while_starting() -> None:

@@ -3,16 +3,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")  # files only; never opens a window
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import seaborn as sns  # noqa: E402
+
+def _pyplot():
+    """matplotlib's pyplot on the file-only Agg backend (never opens a window), imported on first
+    use: with seaborn about a second that a command refusing an option should not make you wait."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
 
 
 def plot_loss(epochs: list[dict], path: Path, kept: list[int] | None = None) -> None:
     """Train and val loss per epoch; the kept epoch is marked (one line per ensemble member)."""
+    plt = _pyplot()
     x = [e["epoch"] for e in epochs]
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
     ax.plot(x, [e["train_loss"] for e in epochs], "o-", label="train loss", color="#1f77b4")
@@ -32,6 +37,7 @@ def plot_loss(epochs: list[dict], path: Path, kept: list[int] | None = None) -> 
 
 def plot_metrics(epochs: list[dict], path: Path) -> None:
     """Val accuracy and weighted precision/recall/F1 per epoch, on a 0-1 axis."""
+    plt = _pyplot()
     x = [e["epoch"] for e in epochs]
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
     for key, label, marker in (("val_accuracy", "accuracy", "o"), ("val_precision", "precision (weighted)", "^"),
@@ -50,6 +56,8 @@ def plot_metrics(epochs: list[dict], path: Path) -> None:
 
 def plot_confusion(matrix: list[list[int]], classes: list[str], path: Path, title: str) -> None:
     """Heatmap of counts, coloured by the share of each true class (rows sum to 100%)."""
+    plt = _pyplot()
+    import seaborn as sns
     counts = np.asarray(matrix)
     shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     size = max(5.0, 0.55 * len(classes) + 2.5)

@@ -12,7 +12,6 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 from tqdm import tqdm
 
@@ -307,6 +306,7 @@ def write_outputs(run_dir: Path, config: TrainConfig, classes: list[str], epochs
     """The metrics JSON and CSV, run.json and the three plots (into the staging folder)."""
     metrics = {"config": config.to_dict(), "classes": classes, "epochs": epochs, "confusion_matrix": confusion}
     (run_dir / "metricas_entrenamiento.json").write_text(json.dumps(metrics, indent=2, allow_nan=False))
+    import pandas as pd     # imported here, as the plots' libraries: a refused option need not wait for it
     pd.DataFrame(epochs).to_csv(run_dir / "metrics.csv", index=False)
     (run_dir / "run.json").write_text(json.dumps(run_info, indent=2, allow_nan=False))
     plot_loss(epochs, run_dir / "loss.png", (kept or [best_epoch]) if config.keep_best else None)
