@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import dataclasses
 import json
 import multiprocessing
+import os
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -37,8 +39,8 @@ from training.cli_types import number, path_text, path_value, positive
 from training.decision import DecisionSpec, add_decision_arguments, decision_from_arguments
 from training.device import add_device_argument, resolve_device
 from training.errors import Terminated, UserError, raise_terminated_on_sigterm, run_cli
-from training.outputs import (atomic_path, check_output_dir, check_output_file, check_outputs_apart, sha256,
-                              write_text_atomic)
+from training.outputs import (atomic_path, check_output_dir, check_output_file, check_outputs_apart, cut_to_bytes,
+                              name_max, sha256, write_text_atomic)
 from training.inference import torch_threads
 
 MIN_USEFUL_FPS = 5.0
@@ -170,12 +172,23 @@ def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, 
                        [p.to_json() for p in people] if people is not None else None)
 
 
+ANNOTATED_SUFFIX = "_annotated.mp4"
+
+
 def annotated_names(videos: list[str], save_dir: Path) -> dict[str, Path]:
     """Each video's annotated copy in ``save_dir``: ``<stem>_annotated.mp4``, or with its parent
-    folders' names prefixed when two videos share a file name (nothing is written twice)."""
+    folders' names prefixed when two videos share a file name (nothing is written twice). A name
+    longer than the file system takes (a 250-byte video name is legal, its copy's name is not) is
+    cut, and a short hash of the whole name keeps cut names apart."""
+    limit = name_max(save_dir)
+
     def name(video: str, depth: int) -> str:
         parts = Path(video).resolve().parts[-1 - depth:-1]
-        return "_".join([*parts, Path(video).stem]) + "_annotated.mp4"
+        stem = "_".join([*parts, Path(video).stem])
+        if len(os.fsencode(stem + ANNOTATED_SUFFIX)) > limit:
+            digest = hashlib.sha1(os.fsencode(stem)).hexdigest()[:8]
+            stem = cut_to_bytes(stem, limit - len(ANNOTATED_SUFFIX) - len(digest) - 1) + "~" + digest
+        return stem + ANNOTATED_SUFFIX
     out: dict[str, Path] = {}
     depth = 0
     while True:

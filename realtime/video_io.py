@@ -13,7 +13,7 @@ import numpy as np
 from realtime.opencv_paths import opencv_path
 from realtime.sources import frame_count_hint
 from training.errors import UserError
-from training.outputs import check_output_file, publish, through_link
+from training.outputs import check_output_file, publish, temporary_prefix, through_link
 
 FOURCC_BY_SUFFIX = {".mp4": "mp4v", ".avi": "MJPG"}
 
@@ -38,8 +38,9 @@ class VideoSink:
     def write(self, frame: np.ndarray) -> None:
         if self._writer is None:
             h, w = frame.shape[:2]
-            fd, name = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=f".partial{self.path.suffix}",
-                                        dir=self.path.parent)
+            suffix = f".partial{self.path.suffix}"
+            fd, name = tempfile.mkstemp(prefix=temporary_prefix(self.path, 8 + len(os.fsencode(suffix))),
+                                        suffix=suffix, dir=self.path.parent)
             os.close(fd)
             self._tmp = Path(name)
             fourcc = cv2.VideoWriter_fourcc(*FOURCC_BY_SUFFIX[self.path.suffix.lower()])

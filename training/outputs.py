@@ -17,6 +17,41 @@ from pathlib import Path
 from training.errors import UserError
 
 
+NAME_MAX_FALLBACK = 255   # bytes in one file name on ext4, XFS, Btrfs, APFS, NTFS
+
+
+def name_max(folder: Path) -> int:
+    """The longest file name (bytes) the file system of ``folder`` (or its nearest existing parent) takes."""
+    existing = next((p for p in [Path(folder), *Path(folder).parents] if p.is_dir()), Path("."))
+    try:
+        return int(os.pathconf(existing, "PC_NAME_MAX"))
+    except (OSError, ValueError):
+        return NAME_MAX_FALLBACK
+
+
+def cut_to_bytes(text: str, limit: int) -> str:
+    """``text`` without its last characters until its file-system encoding is at most ``limit`` bytes."""
+    while text and len(os.fsencode(text)) > limit:
+        text = text[:-1]
+    return text
+
+
+def temporary_prefix(path: Path, extra: int) -> str:
+    """``.<stem>.`` for a temporary file beside ``path``, the stem cut so that the prefix and ``extra``
+    more bytes (a random part, a suffix) make one valid file name: a legal 250-byte result name
+    must not fail at the end of the work because its temporary name is longer."""
+    return f".{cut_to_bytes(Path(path).stem, max(0, name_max(Path(path).parent) - extra - 2))}."
+
+
+def check_name_length(path: Path, flag: str) -> None:
+    """Refuse a path whose last part is longer than its file system takes (a traceback before)."""
+    path = Path(path)
+    limit, size = name_max(path.parent), len(os.fsencode(path.name))
+    if size > limit:
+        raise UserError(f"{flag}: the name '{path.name[:40]}...' is {size} bytes long; this file system takes at "
+                        f"most {limit} in one name. Choose a shorter name.")
+
+
 def check_output_file(path: Path | None, flag: str, overwrite: bool = False, suffixes: tuple[str, ...] = ()) -> None:
     """Refuse an output file that cannot or must not be written, before any work is done.
 
@@ -28,10 +63,11 @@ def check_output_file(path: Path | None, flag: str, overwrite: bool = False, suf
 
     Raises:
         UserError: an existing file without ``overwrite``, a folder, a missing or unwritable
-            parent folder, or a wrong suffix; the message says how to fix it.
+            parent folder, a wrong suffix or a name too long; the message says how to fix it.
     """
     if path is None:
         return
+    check_name_length(Path(path), flag)
     path = through_link(Path(path), flag)
     if suffixes and path.suffix.lower() not in suffixes:
         raise UserError(f"{flag} '{path}': use a file name ending in {' or '.join(suffixes)}.")
@@ -132,7 +168,13 @@ def atomic_path(path: Path) -> Iterator[Path]:
     path = through_link(Path(path))
     if path.exists() and not path.is_file():
         raise UserError(not_a_regular_file(path))
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".partial{path.suffix}", dir=path.parent)
+    suffix = f".partial{path.suffix}"
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=temporary_prefix(path, 8 + len(os.fsencode(suffix))), suffix=suffix,
+                                        dir=path.parent)
+    except OSError as exc:   # the folder went away or became read-only during the work
+        raise UserError(f"Cannot write '{path}': {exc.strerror or exc}. Nothing was written under that name; "
+                        "choose another path.") from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -206,7 +248,7 @@ def publish_or_rescue(publish: Callable[[], None], write_into: Callable[[Path], 
         lead = f"Cannot write {target} ({exc.strerror or exc})."
     except RuntimeError as exc:              # torch.save says "unexpected pos ..." when the disk is full
         lead = f"Cannot write {target} ({str(exc).splitlines()[0]}: is the disk full?)."
-    rescue = Path(tempfile.mkdtemp(prefix=prefix))
+    rescue = Path(tempfile.mkdtemp(prefix=cut_to_bytes(prefix, name_max(Path(tempfile.gettempdir())) - 20)))
     try:
         write_into(rescue)
     except (OSError, RuntimeError, UserError):

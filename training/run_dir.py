@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from training.errors import UserError
-from training.outputs import can_create_in, publish_or_rescue, through_link
+from training.outputs import can_create_in, check_name_length, cut_to_bytes, name_max, publish_or_rescue, through_link
 
 
 def choose_run_dir(out: str | None, overwrite: bool, runs_root: str = "runs") -> Path:
@@ -24,8 +24,8 @@ def choose_run_dir(out: str | None, overwrite: bool, runs_root: str = "runs") ->
     ``out=None`` means ``runs/<YYYYmmdd-HHMMSS>`` (with a suffix if taken).
 
     Raises:
-        UserError: ``--out`` is a file, a non-empty folder without ``overwrite``, or its parent
-            cannot be written.
+        UserError: ``--out`` is a file, a non-empty folder without ``overwrite``, a name longer than
+            its file system takes, or its parent cannot be written.
     """
     if out is None:
         stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -34,6 +34,7 @@ def choose_run_dir(out: str | None, overwrite: bool, runs_root: str = "runs") ->
             n += 1
             path = Path(runs_root) / f"{stamp}-{n}"
     else:
+        check_name_length(Path(out), "--out")
         path = through_link(Path(out), "--out")
     if path.exists() and not path.is_dir():
         raise UserError(f"--out '{path}' is a file; pass a directory.")
@@ -52,7 +53,8 @@ def staged_run_dir(final: Path) -> Iterator[Path]:
     final = Path(final)
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
+        name = cut_to_bytes(final.name, name_max(final.parent) - len(".") - len(".partial-") - 8)
+        stage = Path(tempfile.mkdtemp(prefix=f".{name}.partial-", dir=final.parent))
     except OSError as exc:
         raise UserError(f"Cannot write to --out '{final}' ({exc.strerror or exc}). Choose a writable directory.") from None
     try:
