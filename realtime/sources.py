@@ -16,6 +16,7 @@ import numpy as np
 from realtime.handoff import Handoff
 from realtime.opencv_paths import is_valid_unicode, opencv_path
 from realtime.pose import native_logs_silenced
+from training.cli_types import path_too_long
 from training.errors import UserError
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
@@ -69,6 +70,9 @@ def resolve_sources(source: str | int) -> list[str | int]:
         return [int(text)]
     if is_stream(text):
         return [text]
+    problem = path_too_long(text)
+    if problem:
+        raise UserError(f"Cannot open '{text[:60]}...': {problem}. " + SOURCE_FORMS)
     path = Path(text).expanduser()
     if path.is_dir():
         videos = sorted(str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES

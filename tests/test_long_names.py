@@ -30,7 +30,7 @@ def test_a_name_beyond_the_limit_is_refused_before_the_work(tmp_path: Path) -> N
         choose_run_dir(str(tmp_path / ("r" * 300)), overwrite=False)
     proc = run_main_here("realtime.video", str(shared_file("videos/pose_squats.mp4")), "--checkpoint", "default",
                          "--json", str(too_long))
-    assert_clean_error(proc, "--json: the name 'k+\\.\\.\\.' is 305 bytes long")
+    assert_clean_error(proc, "argument --json: the name 'k+\\.\\.\\.' in it is 305 bytes long")
 
 
 def test_a_run_folder_and_a_video_with_long_names_are_staged_and_written(tmp_path: Path) -> None:
@@ -52,3 +52,26 @@ def test_annotated_copies_of_long_named_videos_fit_and_stay_apart(tmp_path: Path
     assert len({p.name for p in names.values()}) == 3
     assert all(len(p.name.encode()) <= limit and p.name.endswith("_annotated.mp4") for p in names.values())
     assert names[videos[2]].name == "short_annotated.mp4"
+
+
+def test_input_paths_no_file_system_takes_are_refused_with_the_option_named(skeleton_file: Path) -> None:
+    # Before: Python's exists() raised "File name too long" as a traceback in every command.
+    from realtime.sources import resolve_sources
+    too_long = "k" * 300 + ".pkl"
+    proc = run_main_here("training.train", "--data", too_long, "--epochs", "1")
+    assert_clean_error(proc, "argument --data: the name 'k+\\.\\.\\.' in it is 304 bytes long")
+    proc = run_main_here("training.evaluate", "--checkpoint", "/".join(["d" * 200] * 25), "--data", str(skeleton_file))
+    assert_clean_error(proc, "argument --checkpoint: the path is 5024 bytes long")
+    with pytest.raises(UserError, match="Cannot open 'k+\\.\\.\\.': the name .* 304 bytes long"):
+        resolve_sources(too_long)
+
+
+def test_a_name_too_long_from_anywhere_else_is_one_error_line() -> None:
+    import errno
+    from training.errors import run_cli
+
+    def fails() -> None:
+        raise OSError(errno.ENAMETOOLONG, "File name too long", "x" * 300)
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(fails)
+    assert exit_info.value.code == 2

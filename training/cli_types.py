@@ -58,11 +58,34 @@ def fraction(low_inclusive: bool = True, high_inclusive: bool = True) -> Callabl
     return number(float, 0.0, 1.0, low_inclusive, high_inclusive)
 
 
+NAME_BYTES_MAX = 255     # one name in a path, on every common file system (ext4, XFS, Btrfs, APFS, NTFS)
+PATH_BYTES_MAX = 4095    # a whole path, as Linux takes it
+
+
+def path_too_long(text: str) -> str | None:
+    """Why no file system could hold ``text`` as a path (a name over 255 bytes, a path over 4095),
+    or None. Checked before the path is used: Python's ``exists()`` raises for such a path."""
+    import os
+    size = len(os.fsencode(text))
+    if size > PATH_BYTES_MAX:
+        return f"the path is {size} bytes long; file systems take at most {PATH_BYTES_MAX}"
+    longest = max(text.split("/"), key=lambda part: len(os.fsencode(part)))
+    size = len(os.fsencode(longest))
+    if size > NAME_BYTES_MAX:
+        return (f"the name '{longest[:40]}...' in it is {size} bytes long; file systems take at most "
+                f"{NAME_BYTES_MAX} in one name")
+    return None
+
+
 def path_text(text: str) -> str:
     """An argparse ``type`` for a file or folder name: refuses an empty one, which would otherwise
-    mean the current folder or "not given" (``--out "$DIR"`` with DIR unset)."""
+    mean the current folder or "not given" (``--out "$DIR"`` with DIR unset), and one too long
+    for any file system."""
     if not text.strip():
         raise argparse.ArgumentTypeError("empty path (an unset shell variable?); give a file or folder name")
+    problem = path_too_long(text)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{problem}. Check the path (a pasted text instead of a file name?)")
     return text
 
 

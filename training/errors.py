@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import errno
 import os
 import signal
 import sys
@@ -96,6 +97,13 @@ def run_cli(main: Callable[[], T]) -> T:
     except BrokenPipeError:  # output piped into `head`: not an error
         sys.stderr.close()
         raise SystemExit(0) from None
+    except OSError as exc:
+        if exc.errno != errno.ENAMETOOLONG:
+            raise
+        # a path no file system takes, from wherever it came (the options are checked first)
+        print(f"error: '{str(exc.filename)[:60]}...' is too long for the file system ({exc.strerror}): at most 255 "
+              "bytes in one name, 4095 in a path. Use a shorter name.", file=sys.stderr)
+        raise SystemExit(2) from None
     except Terminated:
         print("terminated (SIGTERM)", file=sys.stderr)
         raise SystemExit(143) from None

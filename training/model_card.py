@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 from training.checkpoint import BUNDLED_MODEL, load_checkpoint
+from training.cli_types import path_value
 from training.errors import UserError, run_cli
 from training.outputs import sha256, write_text_atomic
 
@@ -73,8 +74,8 @@ def main(argv: list[str] | None = None) -> dict:
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="examples:\n  python -m training.model_card\n"
                                        "  python -m training.model_card --write   # after replacing the bundled model\n")
-    p.add_argument("--checkpoint", type=Path, default=BUNDLED_MODEL, help="model file (default: the bundled one)")
-    p.add_argument("--card", type=Path, default=CARD, help="card to update with --write")
+    p.add_argument("--checkpoint", type=path_value, default=BUNDLED_MODEL, help="model file (default: the bundled one)")
+    p.add_argument("--card", type=path_value, default=CARD, help="card to update with --write")
     p.add_argument("--write", action="store_true", help="replace the card's metadata block")
     a = p.parse_args(argv)
     metadata = card_metadata(a.checkpoint)
