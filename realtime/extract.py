@@ -169,8 +169,9 @@ def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders
     as usual.
 
     Returns:
-        The data written, the failures (video, reason), the videos not reached and what stopped
-        the work (the Ctrl-C or SIGTERM interruption; None when every video was read).
+        The data written, the failures (video, reason), the videos not reached, what stopped the
+        work (the Ctrl-C or SIGTERM interruption; None when every video was read) and the file
+        written (``out``, or ``<out>-2.pkl`` when another process created ``out`` meanwhile).
     """
     check_pose_options(pose_model, max_people)
     check_pose_model(pose_model)
@@ -204,18 +205,27 @@ def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders
     if not annotations:
         raise UserError(f"No video could be read ({len(failed)} failed); nothing was written.")
     data = {"split": {"all": [a["frame_dir"] for a in annotations]}, "annotations": annotations}
-    publish_or_rescue(lambda: write_extracted(out, labels_path, data, classes),   # a full disk: keep the poses
+    written = [out]
+
+    def publish() -> None:
+        written[0] = write_extracted(out, labels_path, data, classes, replace=overwrite)
+    publish_or_rescue(publish,                                                     # a full disk: keep the poses
                       lambda folder: write_extracted(folder / out.name, folder / labels_path.name, data, classes),
                       f"'{out}'", "The extracted poses were", "extract-rescued-")
-    return data, failed, not_reached, stopped_by
+    return data, failed, not_reached, stopped_by, written[0]
 
 
-def write_extracted(out: Path, labels_path: Path, data: dict, classes: list[str]) -> None:
-    """The skeleton file and its label map, each written atomically."""
-    with atomic_path(out) as tmp:
+def write_extracted(out: Path, labels_path: Path, data: dict, classes: list[str], replace: bool = True) -> Path:
+    """The skeleton file and its label map, each written atomically; returns where the file went
+    (``replace=False``: beside ``out`` when another process created it meanwhile, with its own
+    label map)."""
+    writer = atomic_path(out, replace)
+    with writer as tmp:
         with tmp.open("wb") as f:
             pickle.dump(data, f, protocol=4)
-    write_text_atomic(labels_path, "\n".join(classes) + "\n")
+    write_text_atomic(labels_path if writer.final == out else writer.final.with_suffix(".labels.txt"),
+                      "\n".join(classes) + "\n", replace)
+    return writer.final
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -237,15 +247,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--verbose", action="store_true", help="show MediaPipe/TFLite/OpenCV log lines")
     a = p.parse_args(argv)
     quiet_native_libraries(a.verbose)
-    data, failed, not_reached, stopped_by = extract(a.inputs, a.out, a.label, a.labels_from_folders, a.fps,
-                                                    a.pose_model, a.overwrite, a.verbose, a.max_people,
-                                                    chosen_pose_threads(a.pose_threads))
+    data, failed, not_reached, stopped_by, out = extract(a.inputs, a.out, a.label, a.labels_from_folders, a.fps,
+                                                         a.pose_model, a.overwrite, a.verbose, a.max_people,
+                                                         chosen_pose_threads(a.pose_threads))
     n = len(data["annotations"])
-    print(f"wrote {a.out} ({n} clips at {a.fps:g} fps) and {a.out.with_suffix('.labels.txt')}")
+    print(f"wrote {out} ({n} clips at {a.fps:g} fps) and {out.with_suffix('.labels.txt')}")
     if not_reached:
         print(f"interrupted: the {n} video(s) finished are written; {len(not_reached)} not extracted (from "
               f"{not_reached[0]} on)")
-    print(f"train with: python -m training.train --data {a.out} --label-map {a.out.with_suffix('.labels.txt')} "
+    print(f"train with: python -m training.train --data {out} --label-map {out.with_suffix('.labels.txt')} "
           f"--classes all --fps {a.fps:g}")
     if failed:
         print(f"{len(failed)} video(s) failed:")

@@ -148,10 +148,10 @@ def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, 
             raise
         finally:
             bar.close()
-        annotated_error = None
+        annotated_error, annotated = None, None
         if sink is not None:
             try:
-                sink.close(keep=not capture.error and frames > 0)
+                annotated = sink.close(keep=not capture.error and frames > 0)
             except UserError as exc:          # the annotated copy failed (a full disk): the labels stand
                 annotated_error = str(exc)
         if capture.error or frames == 0:
@@ -168,7 +168,7 @@ def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, 
     return VideoResult(path, summary.label, summary.probability, summary.raw_label, summary.rejected_share, frames,
                        with_person, fps, summary.timeline, summary.mean_probabilities,
                        {k: round(v, 4) for k, v in seconds.items()},
-                       str(save_path) if save_path and not annotated_error else None, warnings,
+                       str(annotated) if annotated else None, warnings,
                        [p.to_json() for p in people] if people is not None else None)
 
 
@@ -440,17 +440,18 @@ def merge_main(a: argparse.Namespace) -> int:
     check_output_file(a.csv, "--csv", a.overwrite)
     check_outputs_apart([("--json", a.json), ("--csv", a.csv)], a.paths)
     merged = merge_result_files(a.paths)
-    write_text_atomic(a.json, json.dumps(merged, indent=2, allow_nan=False))
+    written = write_text_atomic(a.json, json.dumps(merged, indent=2, allow_nan=False), replace=a.overwrite)
     print(f"merged {len(a.paths)} file(s): {len(merged['videos'])} videos, {len(merged['failed'])} failed; "
-          f"wrote {a.json}")
+          f"wrote {written}")
     if merged.get("missing_shards"):
         print(f"warning: shards {', '.join(merged['missing_shards'])} are missing")
     if merged["not_classified"]:
         print(f"warning: {len(merged['not_classified'])} video(s) were not classified (an interrupted part)")
     if a.csv:
-        with atomic_path(a.csv) as tmp:
+        writer = atomic_path(a.csv, replace=a.overwrite)
+        with writer as tmp:
             write_csv(tmp, [VideoResult(**v) for v in merged["videos"]], merged["classes"])
-        print(f"wrote {a.csv}")
+        print(f"wrote {writer.final}")
     return 1 if merged["failed"] or merged.get("missing_shards") or merged["not_classified"] else 0
 
 
@@ -510,18 +511,20 @@ def main(argv: list[str] | None = None) -> int:
     for f in failed:
         print(f"FAILED {f['path']}: {f['error']}")
     if a.json:
-        write_text_atomic(a.json, json.dumps({"checkpoint": str(checkpoint_path),
+        written = write_text_atomic(a.json, json.dumps({"checkpoint": str(checkpoint_path),
                                               "checkpoint_sha256": sha256(checkpoint_path), "classes": ckpt.classes,
                                               "decision": decision.to_dict(),
                                               "shard": list(a.shard) if a.shard else None,
                                               "videos": [r.to_json() for r in results],
                                               "failed": failed, "interrupted": run.interrupted,
-                                              "not_classified": not_done}, indent=2, allow_nan=False))
-        print(f"wrote {a.json}")
+                                              "not_classified": not_done}, indent=2, allow_nan=False),
+                                     replace=a.overwrite)
+        print(f"wrote {written}")
     if a.csv:
-        with atomic_path(a.csv) as tmp:
+        writer = atomic_path(a.csv, replace=a.overwrite)
+        with writer as tmp:
             write_csv(tmp, results, ckpt.classes)
-        print(f"wrote {a.csv}")
+        print(f"wrote {writer.final}")
     if run.interrupted:
         raise SystemExit(143 if run.terminated else 130)
     unsaved = [r.path for r in results if r.path in saves and r.annotated is None]

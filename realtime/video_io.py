@@ -24,12 +24,15 @@ class VideoSink:
     The path is checked when the sink is made (before any work): suffix, an existing file
     (refused unless ``overwrite``), a missing or unwritable folder. Frames go to a temporary file
     beside it, opened at the first frame; :meth:`close` renames it to ``path`` (``keep=False``
-    deletes it instead), so the final name never holds a half-written or unplayable video.
+    deletes it instead), so the final name never holds a half-written or unplayable video; without
+    ``overwrite``, a file another process made at ``path`` meanwhile is kept and the video goes
+    beside it (:func:`training.outputs.publish`).
     """
 
     def __init__(self, path: str | Path, fps: float, overwrite: bool = False, flag: str = "--save") -> None:
         check_output_file(Path(path), flag, overwrite, suffixes=tuple(FOURCC_BY_SUFFIX))
         self.path = through_link(Path(path), flag)   # written through a link
+        self.overwrite = overwrite                   # False: a file another process made meanwhile is kept
         self.fps = fps
         self._writer: cv2.VideoWriter | None = None
         self._tmp: Path | None = None
@@ -68,8 +71,7 @@ class VideoSink:
                 raise UserError(f"The annotated video '{self.path}' could not be written completely ({readable} of "
                                 f"{self.frames} frames readable back: is the disk full?); nothing was kept under "
                                 "that name. Free some space or choose another path.")
-            publish(tmp, self.path)
-            return self.path
+            return publish(tmp, self.path, replace=self.overwrite)
         tmp.unlink()
         return None
 

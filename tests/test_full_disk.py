@@ -87,10 +87,10 @@ def test_extracted_poses_that_cannot_be_written_are_rescued(tmp_path: Path, monk
 
     real_write = extract_module.write_extracted
 
-    def full_beside_out(out: Path, labels: Path, data: dict, classes: list[str]) -> None:
+    def full_beside_out(out: Path, labels: Path, data: dict, classes: list[str], replace: bool = True) -> Path:
         if out.parent == tmp_path:
             raise UserError(f"Cannot write '{out}': No space left on device.")
-        real_write(out, labels, data, classes)
+        return real_write(out, labels, data, classes, replace)
 
     monkeypatch.setattr(extract_module, "write_extracted", full_beside_out)
     with pytest.raises(UserError, match="No space left.*poses were saved to '(.+)' instead") as err:

@@ -127,8 +127,8 @@ def main(argv: list[str] | None = None) -> dict:
     if a.json:
         out = {k: r[k] for k in ("accuracy", "precision", "recall", "f1", "rejected", "accuracy_named", "classes",
                                  "confusion_matrix", "rejected_per_class", "n", "n_other_classes")}
-        write_text_atomic(Path(a.json), json.dumps(out, indent=2, allow_nan=False))
-        print(f"wrote {a.json}")
+        written = write_text_atomic(Path(a.json), json.dumps(out, indent=2, allow_nan=False), replace=a.overwrite)
+        print(f"wrote {written}")
     return r
 
 

@@ -6,12 +6,12 @@ work instead of after them.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import shutil
+import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 from training.errors import UserError
@@ -156,36 +156,54 @@ def check_output_dir(path: Path | None, flag: str) -> None:
         raise UserError(f"{flag} '{path}' is not writable. Choose another folder.")
 
 
-@contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary file name beside ``path``; rename it to ``path`` only if the block succeeds.
+class atomic_path:  # noqa: N801 (used like a function: ``with atomic_path(path) as tmp``)
+    """A temporary file name beside ``path``, renamed to ``path`` only if the ``with`` block succeeds.
 
     The temporary name keeps the suffix (writers that choose a format by suffix still work) and
     is removed when the block fails, so ``path`` is either the old file or the complete new one.
     A symbolic link is written through (its target is replaced, the link stays); a device, pipe
     or socket is refused (the rename would replace it with a plain file).
+
+    ``replace=False`` (an output the user did not allow to be replaced, checked free at the start):
+    when another process created ``path`` while this one worked (two runs given one ``--json``),
+    the result goes to the first free ``<stem>-2<suffix>``, ``-3``, ... instead and a note says so.
+    :attr:`final` is where the file went.
     """
-    path = through_link(Path(path))
-    if path.exists() and not path.is_file():
-        raise UserError(not_a_regular_file(path))
-    suffix = f".partial{path.suffix}"
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=temporary_prefix(path, 8 + len(os.fsencode(suffix))), suffix=suffix,
-                                        dir=path.parent)
-    except OSError as exc:   # the folder went away or became read-only during the work
-        raise UserError(f"Cannot write '{path}': {exc.strerror or exc}. Nothing was written under that name; "
-                        "choose another path.") from None
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
-        publish(tmp, path)
-    except OSError as exc:   # the disk filled up, the folder went away, ...
-        raise UserError(f"Cannot write '{path}': {exc.strerror or exc}. Nothing was written under that name; "
-                        "free some space or choose another path.") from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+
+    def __init__(self, path: Path, replace: bool = True) -> None:
+        self.path = through_link(Path(path))
+        self.replace = replace
+        self.final = self.path
+        self._tmp: Path | None = None
+
+    def __enter__(self) -> Path:
+        path = self.path
+        if path.exists() and not path.is_file():
+            raise UserError(not_a_regular_file(path))
+        suffix = f".partial{path.suffix}"
+        try:
+            fd, tmp_name = tempfile.mkstemp(prefix=temporary_prefix(path, 8 + len(os.fsencode(suffix))),
+                                            suffix=suffix, dir=path.parent)
+        except OSError as exc:   # the folder went away or became read-only during the work
+            raise UserError(f"Cannot write '{path}': {exc.strerror or exc}. Nothing was written under that name; "
+                            "choose another path.") from None
+        os.close(fd)
+        self._tmp = Path(tmp_name)
+        return self._tmp
+
+    def __exit__(self, kind, value, traceback) -> None:
+        tmp = self._tmp
+        try:
+            if kind is None:
+                self.final = publish(tmp, self.path, self.replace)
+            elif issubclass(kind, OSError):   # the writer in the block failed: said as below
+                raise value
+        except OSError as exc:   # the disk filled up, the folder went away, ...
+            raise UserError(f"Cannot write '{self.path}': {exc.strerror or exc}. Nothing was written under that "
+                            "name; free some space or choose another path.") from None
+        finally:
+            if tmp.exists():
+                tmp.unlink()
 
 
 def default_file_mode() -> int:
@@ -199,18 +217,46 @@ def default_file_mode() -> int:
     return 0o644
 
 
-def publish(tmp: Path, path: Path) -> None:
+def publish(tmp: Path, path: Path, replace: bool = True) -> Path:
     """Rename a finished temporary file to ``path``, with the permissions ``path`` would have had
-    (temporary files are private: 0600), or keeps, when it is replaced."""
+    (temporary files are private: 0600), or keeps, when it is replaced; returns where it went.
+
+    ``replace=False``: an existing ``path`` (made by another process meanwhile) is never replaced;
+    the file goes to the first free ``<stem>-2<suffix>``, ``-3``, ... and a note on stderr says so.
+    """
     mode = path.stat().st_mode & 0o7777 if path.is_file() else default_file_mode()
     os.chmod(tmp, mode)
-    os.replace(tmp, path)
+    if replace:
+        os.replace(tmp, path)
+        return path
+    target, n = path, 1
+    while True:
+        try:
+            os.link(tmp, target)          # atomic and never replaces: fails if the name is taken
+        except FileExistsError:
+            pass
+        except OSError:                   # no hard links on this file system (FAT, some network shares)
+            if not target.exists():
+                os.replace(tmp, target)
+                break
+        else:
+            tmp.unlink()
+            break
+        n += 1
+        target = path.with_name(cut_to_bytes(path.stem, name_max(path.parent) - len(path.suffix) - 8)
+                                + f"-{n}{path.suffix}")
+    if target != path:
+        print(f"note: '{path}' was created by another process while this one worked; it is kept, and these "
+              f"results are in '{target}'", file=sys.stderr, flush=True)
+    return target
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through :func:`atomic_path`."""
-    with atomic_path(path) as tmp:
+def write_text_atomic(path: Path, text: str, replace: bool = True) -> Path:
+    """Write ``text`` to ``path`` through :func:`atomic_path`; returns where it went."""
+    writer = atomic_path(path, replace)
+    with writer as tmp:
         tmp.write_text(text, encoding="utf-8")
+    return writer.final
 
 
 def sha256(path: Path) -> str:
