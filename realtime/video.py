@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import dataclasses
+import hashlib
 import json
 import multiprocessing
 import os
@@ -511,14 +511,11 @@ def main(argv: list[str] | None = None) -> int:
     for f in failed:
         print(f"FAILED {f['path']}: {f['error']}")
     if a.json:
-        written = write_text_atomic(a.json, json.dumps({"checkpoint": str(checkpoint_path),
-                                              "checkpoint_sha256": sha256(checkpoint_path), "classes": ckpt.classes,
-                                              "decision": decision.to_dict(),
-                                              "shard": list(a.shard) if a.shard else None,
-                                              "videos": [r.to_json() for r in results],
-                                              "failed": failed, "interrupted": run.interrupted,
-                                              "not_classified": not_done}, indent=2, allow_nan=False),
-                                     replace=a.overwrite)
+        report = {"checkpoint": str(checkpoint_path), "checkpoint_sha256": sha256(checkpoint_path),
+                  "classes": ckpt.classes, "decision": decision.to_dict(),
+                  "shard": list(a.shard) if a.shard else None, "videos": [r.to_json() for r in results],
+                  "failed": failed, "interrupted": run.interrupted, "not_classified": not_done}
+        written = write_text_atomic(a.json, json.dumps(report, indent=2, allow_nan=False), replace=a.overwrite)
         print(f"wrote {written}")
     if a.csv:
         writer = atomic_path(a.csv, replace=a.overwrite)

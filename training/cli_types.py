@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -65,7 +66,6 @@ PATH_BYTES_MAX = 4095    # a whole path, as Linux takes it
 def path_too_long(text: str) -> str | None:
     """Why no file system could hold ``text`` as a path (a name over 255 bytes, a path over 4095),
     or None. Checked before the path is used: Python's ``exists()`` raises for such a path."""
-    import os
     size = len(os.fsencode(text))
     if size > PATH_BYTES_MAX:
         return f"the path is {size} bytes long; file systems take at most {PATH_BYTES_MAX}"

@@ -14,10 +14,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from training.cli_types import NAME_BYTES_MAX
 from training.errors import UserError
-
-
-NAME_MAX_FALLBACK = 255   # bytes in one file name on ext4, XFS, Btrfs, APFS, NTFS
 
 
 def name_max(folder: Path) -> int:
@@ -26,7 +24,7 @@ def name_max(folder: Path) -> int:
     try:
         return int(os.pathconf(existing, "PC_NAME_MAX"))
     except (OSError, ValueError):
-        return NAME_MAX_FALLBACK
+        return NAME_BYTES_MAX
 
 
 def cut_to_bytes(text: str, limit: int) -> str:
