@@ -87,6 +87,7 @@ class LiveSummary:
     interrupted: int = 0          # exit status asked for by a signal: 130 Ctrl-C, 143 SIGTERM; 0 none
     saved: str | None = None      # the annotated video, when one was written
     save_error: str | None = None  # why --save could not be written (a full disk), when it could not
+    source_lost: bool = False      # the camera or stream stopped or stalled mid-run (exit status 1)
 
     @property
     def fps(self) -> float:
@@ -190,10 +191,12 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
                 if posed is None:
                     if stage.finished:
                         summary.stopped_because = capture.error or "source ended"
+                        summary.source_lost = capture.error is not None
                         break
                     if capture.is_live and time.monotonic() - last_frame >= options.stall_s:
                         summary.stopped_because = (f"{describe_source(source)} delivered no frame for "
                                                    f"{options.stall_s:g} s (unplugged or stalled)")
+                        summary.source_lost = True
                         break
                     continue
                 last_frame = time.monotonic()
@@ -364,7 +367,7 @@ def main(argv: list[str] | None = None) -> list[LiveSummary]:
             break
     if summaries and summaries[-1].interrupted:
         raise SystemExit(summaries[-1].interrupted)
-    if failed or any(s.save_error for s in summaries):
+    if failed or any(s.save_error or s.source_lost for s in summaries):   # a supervisor may restart on 1
         raise SystemExit(1)
     return summaries
 

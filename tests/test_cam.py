@@ -126,6 +126,19 @@ def test_a_stream_with_no_frame_is_an_error_not_an_empty_summary(trained_checkpo
     assert_clean_error(proc, "delivered no frame.*range requests, or download it")
 
 
+def test_a_camera_lost_mid_run_prints_the_summary_and_exits_1(trained_checkpoint: Path, monkeypatch,
+                                                              capsys) -> None:
+    # Before: exit status 0, so a supervisor (systemd Restart=on-failure, a kiosk script) never
+    # noticed that the camera had gone.
+    from realtime.cam import main
+    from training.errors import run_cli
+    monkeypatch.setattr("realtime.sources.open_capture", lambda source: _FakeCapture(12))
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(lambda: main(["--source", "0", "--no-show", "--checkpoint", str(trained_checkpoint)]))
+    out = capsys.readouterr().out
+    assert exit_info.value.code == 1 and "camera 0: " in out and "stopped: camera 0 stopped delivering frames" in out
+
+
 def test_slow_consumer_drops_frames_but_never_blocks_capture(monkeypatch) -> None:
     import time
     monkeypatch.setattr("realtime.sources.open_capture", lambda source: _FakeCapture(40, delay_s=0.002))
