@@ -24,7 +24,8 @@ def test_a_legal_long_result_name_is_written(tmp_path: Path) -> None:
 
 def test_a_name_beyond_the_limit_is_refused_before_the_work(tmp_path: Path) -> None:
     too_long = tmp_path / ("k" * 300 + ".json")
-    with pytest.raises(UserError, match="is 305 bytes long; this file system takes at most 255"):
+    with pytest.raises(UserError, match="--json: the name 'k+\\.\\.\\.' in it is 305 bytes long; file systems take "
+                                        "at most 255"):
         check_output_file(too_long, "--json")
     with pytest.raises(UserError, match="--out: the name .* bytes long"):
         choose_run_dir(str(tmp_path / ("r" * 300)), overwrite=False)

@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from training.cli_types import NAME_BYTES_MAX
+from training.cli_types import NAME_BYTES_MAX, path_too_long
 from training.errors import UserError
 
 
@@ -42,12 +42,11 @@ def temporary_prefix(path: Path, extra: int) -> str:
 
 
 def check_name_length(path: Path, flag: str) -> None:
-    """Refuse a path whose last part is longer than its file system takes (a traceback before)."""
-    path = Path(path)
-    limit, size = name_max(path.parent), len(os.fsencode(path.name))
-    if size > limit:
-        raise UserError(f"{flag}: the name '{path.name[:40]}...' is {size} bytes long; this file system takes at "
-                        f"most {limit} in one name. Choose a shorter name.")
+    """Refuse a path no file system takes (see :func:`training.cli_types.path_too_long`), also one
+    the command made from the user's (an annotated copy's name, a label map beside a pickle)."""
+    problem = path_too_long(str(path))
+    if problem:
+        raise UserError(f"{flag}: {problem}. Choose a shorter name.")
 
 
 def check_output_file(path: Path | None, flag: str, overwrite: bool = False, suffixes: tuple[str, ...] = ()) -> None:
