@@ -93,6 +93,12 @@ class LiveSummary:
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
+    @property
+    def exit_status(self) -> int:
+        """130 / 143 after Ctrl-C / SIGTERM; 1 when the video could not be saved or the camera or
+        stream was lost mid-run (a supervisor such as systemd may restart on it); else 0."""
+        return self.interrupted or (1 if self.save_error or self.source_lost else 0)
+
     def describe(self) -> str:
         top = ", ".join(f"{name} x{n}" for name, n in self.labels.most_common(5)) or "none"
         text = (f"{self.frames} frames in {self.seconds:.1f} s ({self.fps:.1f} fps), person in "
@@ -366,8 +372,8 @@ def main(argv: list[str] | None = None) -> list[LiveSummary]:
         if summary.interrupted or summary.stopped_because.startswith(("user quit", "window closed")):
             break
     if summaries and summaries[-1].interrupted:
-        raise SystemExit(summaries[-1].interrupted)
-    if failed or any(s.save_error or s.source_lost for s in summaries):   # a supervisor may restart on 1
+        raise SystemExit(summaries[-1].exit_status)
+    if failed or any(s.exit_status for s in summaries):
         raise SystemExit(1)
     return summaries
 

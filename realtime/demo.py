@@ -142,10 +142,8 @@ def main(argv: list[str] | None = None) -> LiveSummary:
                                                  max_people=a.max_people, verbose=a.verbose))
     print(f"==> {summary.describe()}")
     print(f"==> total {time.perf_counter() - started:.0f} s")
-    if summary.interrupted:                               # as realtime.cam: 130 Ctrl-C, 143 SIGTERM
-        raise SystemExit(summary.interrupted)
-    if summary.save_error or summary.source_lost:         # the video not saved, the camera lost: 1
-        raise SystemExit(1)
+    if summary.exit_status:                               # as realtime.cam
+        raise SystemExit(summary.exit_status)
     return summary
 
 

@@ -39,7 +39,7 @@ from training.cli_types import number, path_text, path_value, positive
 from training.decision import DecisionSpec, add_decision_arguments, decision_from_arguments
 from training.device import add_device_argument, resolve_device
 from training.errors import Terminated, UserError, raise_terminated_on_sigterm, run_cli
-from training.outputs import (atomic_path, check_output_dir, check_output_file, check_outputs_apart, cut_to_bytes,
+from training.outputs import (atomic_path, check_output_dir, check_output_file, check_outputs_apart, fit_in_name,
                               name_max, sha256, write_text_atomic)
 from training.inference import torch_threads
 
@@ -187,7 +187,7 @@ def annotated_names(videos: list[str], save_dir: Path) -> dict[str, Path]:
         stem = "_".join([*parts, Path(video).stem])
         if len(os.fsencode(stem + ANNOTATED_SUFFIX)) > limit:
             digest = hashlib.sha1(os.fsencode(stem)).hexdigest()[:8]
-            stem = cut_to_bytes(stem, limit - len(ANNOTATED_SUFFIX) - len(digest) - 1) + "~" + digest
+            stem = fit_in_name(stem, save_dir, len(ANNOTATED_SUFFIX) + len("~") + len(digest)) + "~" + digest
         return stem + ANNOTATED_SUFFIX
     out: dict[str, Path] = {}
     depth = 0

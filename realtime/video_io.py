@@ -1,8 +1,6 @@
 """Small video I/O pieces: a writer context manager, an FPS meter, a display check."""
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from collections import deque
 from pathlib import Path
@@ -13,7 +11,7 @@ import numpy as np
 from realtime.opencv_paths import opencv_path
 from realtime.sources import frame_count_hint
 from training.errors import UserError
-from training.outputs import check_output_file, publish, temporary_prefix, through_link
+from training.outputs import check_output_file, new_partial_file, publish, through_link
 
 FOURCC_BY_SUFFIX = {".mp4": "mp4v", ".avi": "MJPG"}
 
@@ -41,11 +39,7 @@ class VideoSink:
     def write(self, frame: np.ndarray) -> None:
         if self._writer is None:
             h, w = frame.shape[:2]
-            suffix = f".partial{self.path.suffix}"
-            fd, name = tempfile.mkstemp(prefix=temporary_prefix(self.path, 8 + len(os.fsencode(suffix))),
-                                        suffix=suffix, dir=self.path.parent)
-            os.close(fd)
-            self._tmp = Path(name)
+            self._tmp = new_partial_file(self.path)
             fourcc = cv2.VideoWriter_fourcc(*FOURCC_BY_SUFFIX[self.path.suffix.lower()])
             with opencv_path(self._tmp) as name:
                 self._writer = cv2.VideoWriter(name, fourcc, self.fps, (w, h))

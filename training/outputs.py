@@ -34,11 +34,21 @@ def cut_to_bytes(text: str, limit: int) -> str:
     return text
 
 
-def temporary_prefix(path: Path, extra: int) -> str:
-    """``.<stem>.`` for a temporary file beside ``path``, the stem cut so that the prefix and ``extra``
-    more bytes (a random part, a suffix) make one valid file name: a legal 250-byte result name
-    must not fail at the end of the work because its temporary name is longer."""
-    return f".{cut_to_bytes(Path(path).stem, max(0, name_max(Path(path).parent) - extra - 2))}."
+def fit_in_name(text: str, folder: Path, other_bytes: int) -> str:
+    """``text`` cut so that, with ``other_bytes`` more bytes around it, it makes one valid file name
+    in ``folder``: a name the command builds from a legal long one (a temporary name, a ``-2``
+    beside a taken one, an annotated copy's) must not fail at the end of the work."""
+    return cut_to_bytes(text, max(0, name_max(folder) - other_bytes))
+
+
+def new_partial_file(path: Path) -> Path:
+    """Create an empty temporary file beside ``path`` (``.<stem>.XXXXXXXX.partial<suffix>``: hidden,
+    the suffix kept for writers that choose a format by it), its name cut to fit; raises OSError."""
+    suffix = f".partial{path.suffix}"
+    stem = fit_in_name(path.stem, path.parent, len(".") + len(".") + 8 + len(os.fsencode(suffix)))
+    fd, name = tempfile.mkstemp(prefix=f".{stem}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    return Path(name)
 
 
 def check_name_length(path: Path, flag: str) -> None:
@@ -177,15 +187,11 @@ class atomic_path:  # noqa: N801 (used like a function: ``with atomic_path(path)
         path = self.path
         if path.exists() and not path.is_file():
             raise UserError(not_a_regular_file(path))
-        suffix = f".partial{path.suffix}"
         try:
-            fd, tmp_name = tempfile.mkstemp(prefix=temporary_prefix(path, 8 + len(os.fsencode(suffix))),
-                                            suffix=suffix, dir=path.parent)
+            self._tmp = new_partial_file(path)
         except OSError as exc:   # the folder went away or became read-only during the work
             raise UserError(f"Cannot write '{path}': {exc.strerror or exc}. Nothing was written under that name; "
                             "choose another path.") from None
-        os.close(fd)
-        self._tmp = Path(tmp_name)
         return self._tmp
 
     def __exit__(self, kind, value, traceback) -> None:
@@ -240,7 +246,7 @@ def publish(tmp: Path, path: Path, replace: bool = True) -> Path:
             tmp.unlink()
             break
         n += 1
-        target = path.with_name(cut_to_bytes(path.stem, name_max(path.parent) - len(path.suffix) - 8)
+        target = path.with_name(fit_in_name(path.stem, path.parent, len(os.fsencode(path.suffix)) + 8)
                                 + f"-{n}{path.suffix}")
     if target != path:
         print(f"note: '{path}' was created by another process while this one worked; it is kept, and these "
@@ -291,7 +297,7 @@ def publish_or_rescue(publish: Callable[[], None], write_into: Callable[[Path], 
         lead = f"Cannot write {target} ({exc.strerror or exc})."
     except RuntimeError as exc:              # torch.save says "unexpected pos ..." when the disk is full
         lead = f"Cannot write {target} ({str(exc).splitlines()[0]}: is the disk full?)."
-    rescue = Path(tempfile.mkdtemp(prefix=cut_to_bytes(prefix, name_max(Path(tempfile.gettempdir())) - 20)))
+    rescue = Path(tempfile.mkdtemp(prefix=fit_in_name(prefix, Path(tempfile.gettempdir()), 20)))
     try:
         write_into(rescue)
     except (OSError, RuntimeError, UserError):

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from training.errors import UserError
-from training.outputs import can_create_in, check_name_length, cut_to_bytes, name_max, publish_or_rescue, through_link
+from training.outputs import can_create_in, check_name_length, fit_in_name, publish_or_rescue, through_link
 
 
 def choose_run_dir(out: str | None, overwrite: bool, runs_root: str = "runs") -> Path:
@@ -53,7 +53,7 @@ def staged_run_dir(final: Path) -> Iterator[Path]:
     final = Path(final)
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
-        name = cut_to_bytes(final.name, name_max(final.parent) - len(".") - len(".partial-") - 8)
+        name = fit_in_name(final.name, final.parent, len(".") + len(".partial-") + 8)
         stage = Path(tempfile.mkdtemp(prefix=f".{name}.partial-", dir=final.parent))
     except OSError as exc:
         raise UserError(f"Cannot write to --out '{final}' ({exc.strerror or exc}). Choose a writable directory.") from None
