@@ -17,7 +17,7 @@ import numpy as np
 from realtime.pose import make_pose_estimator
 from realtime.sources import VideoFileReader
 
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"
 
 
 @dataclass
@@ -56,9 +56,10 @@ def default_cache_dir() -> Path:
 
 
 def _key(path: Path, hold_first_s: float) -> str:
-    stat = path.stat()
-    text = f"{CACHE_VERSION}|{path.resolve()}|{stat.st_size}|{int(stat.st_mtime)}|{hold_first_s}"
-    return hashlib.sha1(text.encode()).hexdigest()[:16]
+    """Named by the video's bytes, not its time stamp: a copy of the same clip (a data folder
+    refreshed for each session) finds its poses again instead of running the pose model anew."""
+    content = hashlib.sha1(path.read_bytes()).hexdigest()
+    return hashlib.sha1(f"{CACHE_VERSION}|{content}|{hold_first_s}".encode()).hexdigest()[:16]
 
 
 def extract_track(path: Path, hold_first_s: float = 0.0) -> PoseTrack:

@@ -23,6 +23,9 @@ CASES = [
     ("training.evaluate", ["--data", "x.pkl", "--json", ""], "--json"),
     ("training.predict", ["--data", "x.pkl", "--label-map", ""], "--label-map"),
     ("training.download", ["--out", ""], "--out"),
+    ("training.train", ["--data", "x.pkl", "--unknown-data", ""], "--unknown-data"),
+    ("training.make_unknowns", ["--out", ""], "--out"),
+    ("training.make_unknowns", ["--out", "u.pkl", "--motions", ""], "--motions"),
 ]
 
 

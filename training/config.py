@@ -32,6 +32,7 @@ class TrainConfig:
     ensemble: int = 1                     # LSTMs trained from seeds seed..seed+N-1, probabilities averaged
     bagging: bool = False                 # each member on its own stratified split (seed + i)
     leave_out: bool = False               # member i learns every M-th class (i, i+M, ...) as an unknown action
+    unknown_data: str | None = None       # skeleton file of actions none of the classes is (training.make_unknowns)
     # optimisation
     batch_size: int = 16
     epochs: int = 5

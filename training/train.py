@@ -116,6 +116,27 @@ def check_model_fits(model_config: ModelConfig) -> None:
                         "--hidden-size 128, --num-layers 1).")
 
 
+def load_unknown_actions(path: str | None, data_path: str, echo=print) -> list[np.ndarray]:
+    """The (T, V, 2) clips of ``--unknown-data`` (every clip an action none of the classes is; its
+    labels are not read), or none without the option.
+
+    Raises:
+        UserError: the training data itself (its classes would be learnt as unknown too), or a
+            file that is not a usable skeleton file.
+    """
+    if path is None:
+        return []
+    if Path(path).exists() and Path(data_path).exists() and os.path.samefile(path, data_path):
+        raise UserError(f"--unknown-data '{path}' is the training data (--data): its clips would be learnt both as "
+                        "their classes and as unknown. Give a file of other actions (python -m training.make_unknowns "
+                        "makes one).")
+    data = load_skeleton_file(path)
+    clips = [c.keypoints for c in data.clips]
+    echo(f"--unknown-data: {len(clips)} clips of actions none of the classes is, learnt by every member as "
+         "unknown (equal probabilities)")
+    return clips
+
+
 def _duration_s(text: str) -> float | None:
     """'5s' / '2.5s' -> seconds; anything else (or not a finite positive number) -> None."""
     if not text.endswith("s"):
@@ -175,6 +196,7 @@ def train(config: TrainConfig, echo=print, progress: bool = True, distributed: D
          f"{spec.window_frames} frames at {spec.fps:g} fps"
          + (f"; joints never seen in training, fed as 0: {', '.join(dropped)}" if dropped else ""))
 
+    unknown_clips = load_unknown_actions(config.unknown_data, config.data, echo)
     n_classes = len(selected.classes)
     if config.leave_out and n_classes < config.ensemble:
         raise UserError(f"--leave-out needs at least as many classes as ensemble members ({n_classes} classes, "
@@ -191,7 +213,9 @@ def train(config: TrainConfig, echo=print, progress: bool = True, distributed: D
         # --leave-out: member i learns its left-out classes as unknown actions and is validated on the others
         train_labels = np.where(known[i][selected.labels[t_idx]], selected.labels[t_idx], UNKNOWN_LABEL)
         v_idx = v_idx[known[i][selected.labels[v_idx]]]
-        sampler = EpochSampler(config, spec, [clips[j] for j in t_idx], train_labels, n_classes, n_background)
+        train_labels = np.concatenate([train_labels, np.full(len(unknown_clips), UNKNOWN_LABEL, train_labels.dtype)])
+        sampler = EpochSampler(config, spec, [clips[j] for j in t_idx] + unknown_clips, train_labels, n_classes,
+                               n_background)
         members.append(new_member(model_config, config, i, sampler,
                                   (*encode_clips([clips[j] for j in v_idx], spec), selected.labels[v_idx]), group))
     if config.ensemble > 1:
@@ -231,7 +255,7 @@ def train(config: TrainConfig, echo=print, progress: bool = True, distributed: D
     data_info = {"file": Path(config.data).name, "size_bytes": data.size_bytes, "n_train": len(train_idx),
                  "n_val": len(val_idx), "split": split_text, "val_accuracy": kept["val_accuracy"],
                  "val_f1": kept["val_f1"], "kept_epoch": best_epoch,
-                 "kept_epochs": [m.best_epoch for m in members]}
+                 "kept_epochs": [m.best_epoch for m in members], "n_unknown_actions": len(unknown_clips)}
     if not group.is_main:
         group.barrier()                  # rank 0 fits the decision rules and writes the run directory
         return TrainResult(final_dir, epochs, best_epoch, seconds)
@@ -357,6 +381,8 @@ def build_parser() -> argparse.ArgumentParser:
          help="pose-estimator-like body proportions, jitter and lost joints")
     flag("--short-crops", action=argparse.BooleanOptionalAction,
          help="half the training crops from 1 s up, as a live window that is still filling")
+    flag("--unknown-data", type=path_text, help="skeleton file of actions that are none of the classes (e.g. from "
+                                                "python -m training.make_unknowns): every member learns them as unknown")
     flag("--background", type=non_negative(float), help="background ('no action') sequences per epoch, as a multiple of the mean "
                                           "clips per class; 0 = no background output (default 0)")
     flag("--background-kinds", help=f"comma-separated, from {', '.join(KINDS)} (default all)")
