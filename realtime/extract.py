@@ -162,7 +162,7 @@ def class_names(videos: list[str], label: str | None, labels_from_folders: bool)
 def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders: bool, fps: float,
             pose_model: str | None = None, overwrite: bool = False, verbose: bool = False,
             max_people: int = 1, pose_threads: int | None = None
-            ) -> tuple[dict, list[tuple[str, str]], list[str], KeyboardInterrupt | None]:
+            ) -> tuple[dict, list[tuple[str, str]], list[str], KeyboardInterrupt | None, tuple[Path, Path]]:
     """Extract every video; write ``out`` and ``out.labels.txt``.
 
     Ctrl-C (or SIGTERM) stops after the video being read: the videos finished so far are written
@@ -170,8 +170,9 @@ def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders
 
     Returns:
         The data written, the failures (video, reason), the videos not reached, what stopped the
-        work (the Ctrl-C or SIGTERM interruption; None when every video was read) and the file
-        written (``out``, or ``<out>-2.pkl`` when another process created ``out`` meanwhile).
+        work (the Ctrl-C or SIGTERM interruption; None when every video was read) and the files
+        written: (skeleton file, label map), ``out`` and its label map unless another process
+        created one of those names meanwhile (see :func:`write_extracted`).
     """
     check_pose_options(pose_model, max_people)
     check_pose_model(pose_model)
@@ -205,7 +206,7 @@ def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders
     if not annotations:
         raise UserError(f"No video could be read ({len(failed)} failed); nothing was written.")
     data = {"split": {"all": [a["frame_dir"] for a in annotations]}, "annotations": annotations}
-    written = [out]
+    written = [(out, labels_path)]
 
     def publish() -> None:
         written[0] = write_extracted(out, labels_path, data, classes, replace=overwrite)
@@ -215,17 +216,18 @@ def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders
     return data, failed, not_reached, stopped_by, written[0]
 
 
-def write_extracted(out: Path, labels_path: Path, data: dict, classes: list[str], replace: bool = True) -> Path:
-    """The skeleton file and its label map, each written atomically; returns where the file went
+def write_extracted(out: Path, labels_path: Path, data: dict, classes: list[str],
+                    replace: bool = True) -> tuple[Path, Path]:
+    """The skeleton file and its label map, each written atomically; returns where each went
     (``replace=False``: beside ``out`` when another process created it meanwhile, with its own
-    label map)."""
+    label map; the label map alone goes to ``<name>.labels-2.txt`` when only its name was taken)."""
     writer = atomic_path(out, replace)
     with writer as tmp:
         with tmp.open("wb") as f:
             pickle.dump(data, f, protocol=4)
-    write_text_atomic(labels_path if writer.final == out else writer.final.with_suffix(".labels.txt"),
-                      "\n".join(classes) + "\n", replace)
-    return writer.final
+    labels_final = write_text_atomic(labels_path if writer.final == out else writer.final.with_suffix(".labels.txt"),
+                                     "\n".join(classes) + "\n", replace)
+    return writer.final, labels_final
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -247,15 +249,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--verbose", action="store_true", help="show MediaPipe/TFLite/OpenCV log lines")
     a = p.parse_args(argv)
     quiet_native_libraries(a.verbose)
-    data, failed, not_reached, stopped_by, out = extract(a.inputs, a.out, a.label, a.labels_from_folders, a.fps,
+    data, failed, not_reached, stopped_by, (out, labels) = extract(a.inputs, a.out, a.label, a.labels_from_folders, a.fps,
                                                          a.pose_model, a.overwrite, a.verbose, a.max_people,
                                                          chosen_pose_threads(a.pose_threads))
     n = len(data["annotations"])
-    print(f"wrote {out} ({n} clips at {a.fps:g} fps) and {out.with_suffix('.labels.txt')}")
+    print(f"wrote {out} ({n} clips at {a.fps:g} fps) and {labels}")
     if not_reached:
         print(f"interrupted: the {n} video(s) finished are written; {len(not_reached)} not extracted (from "
               f"{not_reached[0]} on)")
-    print(f"train with: python -m training.train --data {out} --label-map {out.with_suffix('.labels.txt')} "
+    print(f"train with: python -m training.train --data {out} --label-map {labels} "
           f"--classes all --fps {a.fps:g}")
     if failed:
         print(f"{len(failed)} video(s) failed:")

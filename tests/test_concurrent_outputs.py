@@ -56,5 +56,26 @@ def test_extracted_poses_someone_else_wrote_meanwhile_are_kept_with_their_label_
     (tmp_path / "mine.labels.txt").write_text("theirs\n")
     final = write_extracted(out, tmp_path / "mine.labels.txt", {"split": {}, "annotations": []}, ["squat"],
                             replace=False)
-    assert final == tmp_path / "mine-2.pkl" and (tmp_path / "mine-2.labels.txt").read_text() == "squat\n"
+    assert final == (tmp_path / "mine-2.pkl", tmp_path / "mine-2.labels.txt")
+    assert (tmp_path / "mine-2.labels.txt").read_text() == "squat\n"
     assert out.read_bytes() == b"theirs" and (tmp_path / "mine.labels.txt").read_text() == "theirs\n"
+
+
+def test_extract_names_the_label_map_it_wrote_when_only_that_name_was_taken_meanwhile(tmp_path: Path, monkeypatch,
+                                                                                       capsys) -> None:
+    """Another process wrote mine.labels.txt (only) while this one extracted: its label map is kept, ours goes
+    beside it, and the "train with" line names ours (it named theirs: a training with the wrong class names)."""
+    from realtime import extract as module
+    real_write = module.write_extracted
+
+    def theirs_appears_first(out: Path, labels: Path, *args, **kwargs):
+        labels.write_text("theirs\n")
+        return real_write(out, labels, *args, **kwargs)
+    monkeypatch.setattr(module, "write_extracted", theirs_appears_first)
+    code = module.main([str(shared_file("videos/pose_squats.mp4")), "--label", "squat", "--out",
+                        str(tmp_path / "mine.pkl")])
+    assert code == 0 or code is None
+    ours = tmp_path / "mine.labels-2.txt"
+    assert ours.read_text() == "squat\n" and (tmp_path / "mine.labels.txt").read_text() == "theirs\n"
+    printed = capsys.readouterr().out
+    assert f"and {ours}" in printed and f"--label-map {ours} " in printed

@@ -87,7 +87,7 @@ def test_extracted_poses_that_cannot_be_written_are_rescued(tmp_path: Path, monk
 
     real_write = extract_module.write_extracted
 
-    def full_beside_out(out: Path, labels: Path, data: dict, classes: list[str], replace: bool = True) -> Path:
+    def full_beside_out(out: Path, labels: Path, data: dict, classes: list[str], replace: bool = True) -> tuple:
         if out.parent == tmp_path:
             raise UserError(f"Cannot write '{out}': No space left on device.")
         return real_write(out, labels, data, classes, replace)
