@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from bench.result_files import add_result_file_argument, check_result_file, write_result_file
 from bench.pose_check import DEFAULT_DATA, _need
 from realtime.multi_pose import MultiPersonPose
 from realtime.pose import MediaPipePose, Pose
@@ -176,8 +177,9 @@ def main(argv: list[str] | None = None) -> dict:
                                 epilog="examples:\n  python -m bench.multi_pose_check\n"
                                        "  python -m bench.multi_pose_check --json people.json\n")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="shared data folder (default ../shared/data)")
-    p.add_argument("--json", type=Path, help="also write every number as JSON")
+    add_result_file_argument(p, "--json", "also write every number as JSON")
     a = p.parse_args(argv)
+    check_result_file(a.json, "--json", a.overwrite)
     coco = check_coco_people(a.data)
     for name, r in coco.items():
         print(f"COCO photos, {name}: found {r.found} of {r.with_keypoints} people with labelled joints "
@@ -188,8 +190,7 @@ def main(argv: list[str] | None = None) -> dict:
     fps = check_live_fps(a.data)
     print("live loop 640x480: " + ", ".join(f"{k} {v}" for k, v in fps.items()))
     results = {"coco": {k: v.__dict__ for k, v in coco.items()}, "crowd": crowd, "fps": fps}
-    if a.json:
-        a.json.write_text(json.dumps(results, indent=2))
+    write_result_file(a.json, results, a.overwrite)
     return results
 
 

@@ -17,9 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.result_files import add_result_file_argument, check_result_file, write_result_file
 from realtime.extract import extract_video
 from realtime.recognizer import Recognizer
 from training.checkpoint import LoadedCheckpoint, load_checkpoint
+from training.cli_types import non_negative, positive
 from training.config import RECIPES, TrainConfig
 from training.errors import run_cli
 from training.train import train
@@ -112,18 +114,18 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--label-map", type=Path, default=SHARED / "skeletons/penn_action_label_map.txt")
     p.add_argument("--videos", type=Path, default=SHARED / "videos")
     p.add_argument("--classes", default="all")
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--from-row", type=int, default=1, help="start at this row (1-based); earlier rows are skipped")
-    p.add_argument("--out", type=Path, default=None, help="write the rows as JSON")
+    p.add_argument("--seeds", type=non_negative(int), nargs="+", default=[0, 1, 2])
+    p.add_argument("--threads", type=positive(int), default=2)
+    p.add_argument("--from-row", type=positive(int), default=1, help="start at this row (1-based); earlier rows are skipped")
+    add_result_file_argument(p, "--out", "write the rows as JSON")
     a = p.parse_args(argv)
+    check_result_file(a.out, "--out", a.overwrite)
     started = time.time()
     poses = {clip: extract_video(str(a.videos / clip), None, PENN_FPS)[0][0].astype(np.float32)
              for clip in TRANSFER_CLIPS}
     rows = run(a.data, a.label_map, a.seeds, a.classes, a.threads, poses, a.from_row)
     print(f"total {time.time() - started:.0f} s")
-    if a.out:
-        a.out.write_text(json.dumps({"seeds": a.seeds, "classes": a.classes, "rows": rows}, indent=2))
+    write_result_file(a.out, {"seeds": a.seeds, "classes": a.classes, "rows": rows}, a.overwrite)
 
 
 if __name__ == "__main__":

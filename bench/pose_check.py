@@ -14,6 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from bench.result_files import add_result_file_argument, check_result_file, write_result_file
 from mapping.agreement import bbox_size, mean_error, pck
 from mapping.convert import rescale_keypoints
 from mapping.layouts import COCO17, MEDIAPIPE33
@@ -187,12 +188,12 @@ def main(argv: list[str] | None = None) -> list[Agreement]:
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="examples:\n  python -m bench.pose_check\n  python -m bench.pose_check --json agreement.json\n")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="shared data folder (default ../shared/data)")
-    p.add_argument("--json", type=Path, help="also write every number as JSON")
+    add_result_file_argument(p, "--json", "also write every number as JSON")
     a = p.parse_args(argv)
+    check_result_file(a.json, "--json", a.overwrite)
     results = [check(a.data) for check in CHECKS]
     print(format_table(results))
-    if a.json:
-        a.json.write_text(json.dumps([r.__dict__ for r in results], indent=2))
+    write_result_file(a.json, [r.__dict__ for r in results], a.overwrite)
     return results
 
 

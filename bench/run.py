@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 import torch
 
+from bench.result_files import add_result_file_argument, check_result_file, write_result_file
 from bench.multi_pose_check import FPS_CLIPS, check_live_fps
 from bench.naive import naive_train_steps, naive_video_loop
 from realtime.cam import LiveOptions, run_live
@@ -40,6 +41,7 @@ from training.train import train
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_VIDEOS = REPO.parent / "shared" / "data" / "videos"
+DEFAULT_RESULTS = REPO / "bench" / "results.json"
 LIVE_CLIP = "pose_1.mp4"
 VIDEO_CLIPS = ("v_Shotput_g05_c02.avi", "pose_1.mp4", "clean_and_jerk.mp4")
 
@@ -251,8 +253,12 @@ def main(argv: list[str] | None = None) -> dict:
                                 epilog="examples:\n  python -m bench\n  python -m bench --quick --out /tmp/bench.json\n")
     p.add_argument("--quick", action="store_true", help="a few frames and one repeat: a smoke run for CI")
     p.add_argument("--videos", type=Path, default=SHARED_VIDEOS, help="folder with the real clips")
-    p.add_argument("--out", type=Path, default=REPO / "bench" / "results.json")
+    add_result_file_argument(p, "--out", f"where the figures go (default {DEFAULT_RESULTS.relative_to(REPO)}, "
+                                         "refreshed on every run; a file you name is kept unless --overwrite)",
+                             default=DEFAULT_RESULTS)
     a = p.parse_args(argv)
+    refresh = a.overwrite or a.out == DEFAULT_RESULTS
+    check_result_file(a.out, "--out", refresh)
     if not a.videos.is_dir():
         raise UserError(f"Benchmark clips not found in '{a.videos}'; pass --videos FOLDER with {LIVE_CLIP}.")
     repeats = 1 if a.quick else 3
@@ -302,9 +308,7 @@ def main(argv: list[str] | None = None) -> dict:
             f"train(TrainConfig(data={str(data)!r}, out={str(tmp / 'mem')!r}, epochs=1), echo=lambda *a: None, "
             f"progress=False)")
     print(format_table(results))
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    a.out.write_text(json.dumps(results, indent=2))
-    print(f"wrote {a.out}")
+    print(f"wrote {write_result_file(a.out, results, refresh)}")
     return results
 
 

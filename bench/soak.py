@@ -11,12 +11,12 @@ import argparse
 import json
 from pathlib import Path
 
+from bench.result_files import add_result_file_argument, check_result_file, write_result_file
 from realtime.cam import LiveOptions, LiveSummary, run_live
 from realtime.pose import POSE_LAYOUT, quiet_native_libraries
 from training.checkpoint import add_checkpoint_argument, load_checkpoint, resolve_checkpoint
 from training.cli_types import positive
 from training.errors import UserError, run_cli
-from training.outputs import check_output_file, write_text_atomic
 
 SHARED_VIDEO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "videos" / "pose_1.mp4"
 RSS_GROWTH_LIMIT = 0.05
@@ -67,10 +67,10 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--source", type=Path, default=SHARED_VIDEO, help="video file played in a loop")
     p.add_argument("--every", type=positive(), default=60.0, help="seconds between reports (default 60)")
     add_checkpoint_argument(p)
-    p.add_argument("--json", type=Path, help="write the rows and the verdict as JSON")
+    add_result_file_argument(p, "--json", "write the rows and the verdict as JSON")
     a = p.parse_args(argv)
     quiet_native_libraries()
-    check_output_file(a.json, "--json", overwrite=True)
+    check_result_file(a.json, "--json", a.overwrite)
     if not a.source.is_file():
         raise UserError(f"Soak source '{a.source}' not found; pass --source VIDEO.")
     path, why = resolve_checkpoint(a.checkpoint)
@@ -78,8 +78,7 @@ def main(argv: list[str] | None = None) -> dict:
     result = soak(a.source, path, a.minutes, a.every)
     print(f"RSS growth {result['rss_growth']:+.1%} (limit +{RSS_GROWTH_LIMIT:.0%}), last/first fps "
           f"{result['fps_last_vs_first']:.2f} (>= {FPS_KEEP:.2f}): {'PASS' if result['passed'] else 'FAIL'}")
-    if a.json:
-        write_text_atomic(a.json, json.dumps(result, indent=2))
+    write_result_file(a.json, result, a.overwrite)
     return result
 
 

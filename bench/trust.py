@@ -25,13 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.result_files import add_result_file_argument, check_result_file, write_result_file
 from bench.pose_cache import PoseTrack, cached_track
 from realtime.timeline import ClipTimeline
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
 from training.decision import DecisionSpec, add_decision_arguments, decision_from_arguments
 from training.errors import UserError, run_cli
 from training.inference import torch_threads
-from training.outputs import check_output_file, write_text_atomic
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 OUT_OF_CLASS = ("v_ApplyEyeMakeup_g01_c01.avi", "v_Archery_g01_c01.avi", "v_Basketball_g01_c01.avi",
@@ -212,10 +212,10 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--penn-labels", type=Path, default=SHARED / "skeletons" / "penn_action_label_map.txt")
     p.add_argument("--auroc-seeds", type=int, nargs="*", default=[0],
                    help="seeds of the leave-classes-out training (none: skip it; each takes minutes)")
-    p.add_argument("--json", type=Path, help="also write the figures as JSON")
+    add_result_file_argument(p, "--json", "also write the figures as JSON")
     add_decision_arguments(p)
     a = p.parse_args(argv)
-    check_output_file(a.json, "--json", overwrite=True)
+    check_result_file(a.json, "--json", a.overwrite)
     if not (a.videos / "realworld").is_dir():
         raise UserError(f"No real-world clips under '{a.videos}/realworld'; pass --videos FOLDER.")
     path, why = resolve_checkpoint(a.checkpoint)
@@ -228,9 +228,7 @@ def main(argv: list[str] | None = None) -> dict:
         report.auroc = open_set_auroc(ckpt, a.penn, a.penn_labels, a.auroc_seeds)
     summary = report.summary()
     print(format_table(str(path), summary))
-    if a.json:
-        finite = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in summary.items()}
-        write_text_atomic(a.json, json.dumps({"checkpoint": str(path), **finite}, indent=2, allow_nan=False))
+    write_result_file(a.json, {"checkpoint": str(path), **summary}, a.overwrite)
     return summary
 
 
