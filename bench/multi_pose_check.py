@@ -21,8 +21,8 @@ import cv2
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from bench.result_files import add_result_file_argument, check_result_file, write_result_file
 from bench.pose_check import DEFAULT_DATA, _need
+from bench.result_files import add_result_file_argument, check_result_file, write_result_file
 from realtime.multi_pose import MultiPersonPose
 from realtime.pose import MediaPipePose, Pose
 from realtime.person_crop import body_size

@@ -10,7 +10,6 @@ classes (poses extracted once with the live pose model, then streamed through th
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from pathlib import Path

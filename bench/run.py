@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import os
 import statistics
 import subprocess
@@ -21,16 +20,15 @@ import cv2
 import numpy as np
 import torch
 
-from bench.result_files import add_result_file_argument, check_result_file, write_result_file
 from bench.multi_pose_check import FPS_CLIPS, check_live_fps
 from bench.naive import naive_train_steps, naive_video_loop
+from bench.result_files import add_result_file_argument, check_result_file, write_result_file
 from realtime.cam import LiveOptions, run_live
 from realtime.pose import MediaPipePose, pose_threads_for
 from realtime.sources import VideoFileReader
 from realtime.timeline import default_every
 from realtime.video import VideoJob, VideoResult, classify_video, run_jobs
 from training.checkpoint import BUNDLED_MODEL, load_checkpoint
-from training.decision import DecisionSpec
 from training.inference import torch_threads
 from training.config import TrainConfig
 from training.errors import UserError, run_cli

@@ -8,7 +8,6 @@ the first minute to the last and the last minute's fps is at least 90% of the fi
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from bench.result_files import add_result_file_argument, check_result_file, write_result_file

@@ -16,7 +16,6 @@ cache through :class:`realtime.timeline.ClipTimeline`):
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import tempfile
 from collections.abc import Callable
@@ -25,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.result_files import add_result_file_argument, check_result_file, write_result_file
 from bench.pose_cache import PoseTrack, cached_track
+from bench.result_files import add_result_file_argument, check_result_file, write_result_file
 from realtime.timeline import ClipTimeline
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
 from training.decision import DecisionSpec, add_decision_arguments, decision_from_arguments

@@ -22,7 +22,6 @@ from pathlib import Path
 import numpy as np
 
 from mapping.layouts import COCO17
-from training.augment import resample_time
 from training.errors import UserError
 
 URDF_TO_METRES = 0.25        # DeepMimic's humanoid.urdf is drawn 4x life size; its motions are in metres

@@ -27,7 +27,7 @@ from training.errors import Terminated, UserError, run_cli
 from training.features import FPS_RANGE, FeatureSpec, joints_seen, person_present
 from training.loop import UNKNOWN_LABEL, encode_clips, evaluate, make_batches, train_epoch
 from training.metrics import classification_metrics
-from training.model import ActionLSTM, ModelConfig, build_model
+from training.model import ModelConfig, build_model
 from training.plots import plot_confusion, plot_loss, plot_metrics
 from training.run_dir import choose_run_dir, point_latest, publish_run
 from training.sampler import EpochSampler, new_member
