@@ -139,6 +139,14 @@ def test_every_member_learns_the_unknown_data_as_unknown(tmp_path: Path) -> None
     assert top["without"] > 0.8 and top["with"] < top["without"] - 0.3, top
 
 
+def test_a_pybullet_data_folder_is_looked_into(tmp_path: Path) -> None:
+    from training.make_unknowns import motion_files
+    motions = tmp_path / "pybullet_data" / "data" / "motions"
+    motions.mkdir(parents=True)
+    _write_motion(motions / "humanoid3d_walk.txt", np.tile(REST, (3, 1)))
+    assert motion_files(tmp_path / "pybullet_data", ()) == [motions / "humanoid3d_walk.txt"]
+
+
 def test_without_pybullet_it_says_how_to_get_the_motions(monkeypatch) -> None:
     import training.make_unknowns as module
     monkeypatch.setattr(module, "pybullet_motions", lambda: None)

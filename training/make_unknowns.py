@@ -49,7 +49,10 @@ def motion_files(folder: Path | None, exclude: tuple[str, ...]) -> list[Path]:
         if folder is None:
             raise UserError("No motion capture found: install PyBullet (`pip install pybullet`, which ships "
                             "DeepMimic's motions) or pass --motions DIR holding humanoid3d_*.txt files.")
-    files = sorted(p for p in Path(folder).glob("humanoid3d_*.txt") if p.stem not in exclude)
+    folder = Path(folder)
+    if not any(folder.glob("humanoid3d_*.txt")) and (folder / "data" / "motions").is_dir():
+        folder = folder / "data" / "motions"              # the pybullet_data folder itself was given
+    files = sorted(p for p in folder.glob("humanoid3d_*.txt") if p.stem not in exclude)
     if not files:
         raise UserError(f"--motions '{folder}' holds no humanoid3d_*.txt motion file (DeepMimic's format).")
     return files
@@ -91,7 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
                "      --classes all --fps 30 --recipe trust --unknown-data runs/unknown_actions.pkl")
     parser.add_argument("--out", type=path_text, required=True, help="skeleton file to write (.pkl)")
     parser.add_argument("--motions", type=path_text, default=None,
-                        help="folder of DeepMimic humanoid3d_*.txt motions (default: the installed PyBullet's)")
+                        help="folder of DeepMimic humanoid3d_*.txt motions, or a pybullet_data folder (default: the "
+                             "installed PyBullet's)")
     parser.add_argument("--views", type=number(int, 1, MAX_VIEWS), default=12,
                         help=f"camera directions per motion, 1-{MAX_VIEWS} (default 12)")
     parser.add_argument("--fps", type=number(float, *FPS_RANGE), default=30.0,
