@@ -249,9 +249,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--verbose", action="store_true", help="show MediaPipe/TFLite/OpenCV log lines")
     a = p.parse_args(argv)
     quiet_native_libraries(a.verbose)
-    data, failed, not_reached, stopped_by, (out, labels) = extract(a.inputs, a.out, a.label, a.labels_from_folders, a.fps,
-                                                         a.pose_model, a.overwrite, a.verbose, a.max_people,
-                                                         chosen_pose_threads(a.pose_threads))
+    data, failed, not_reached, stopped_by, (out, labels) = extract(
+        a.inputs, a.out, a.label, a.labels_from_folders, a.fps, a.pose_model, a.overwrite, a.verbose, a.max_people,
+        chosen_pose_threads(a.pose_threads))
     n = len(data["annotations"])
     print(f"wrote {out} ({n} clips at {a.fps:g} fps) and {labels}")
     if not_reached:
