@@ -107,6 +107,8 @@ def test_make_unknowns_refuses_sizes_beyond_reason(tmp_path: Path, option, patte
     (None, "holds no humanoid3d_"),
     ("not json", "is not a DeepMimic motion file"),
     (json.dumps({"Loop": "none", "Frames": [[0.1, 1.0, 2.0]] * 3}), r"frames of 44 finite numbers, found .*\(3, 3\)"),
+    (json.dumps({"Loop": "wrap", "Frames": [[1e-9] + REST[1:].tolist()] * 3}), r"every frame must last 0.001-1 s"),
+    (json.dumps({"Loop": "none", "Frames": [[1e6] + REST[1:].tolist()] * 3}), r"found 1e\+06-1e\+06 s"),
 ])
 def test_make_unknowns_refuses_what_is_not_a_motion(tmp_path: Path, content, pattern) -> None:
     if content is not None:

@@ -23,6 +23,7 @@ import numpy as np
 
 from mapping.layouts import COCO17
 from training.errors import UserError
+from training.features import FPS_RANGE
 
 URDF_TO_METRES = 0.25        # DeepMimic's humanoid.urdf is drawn 4x life size; its motions are in metres
 
@@ -123,8 +124,10 @@ def read_motion(path: Path, fps: float = 30.0, min_seconds: float = 3.0) -> Moti
                         f"numbers, found an array of shape {frames.shape}.")
     positions = joint_positions(frames)
     durations = frames[:-1, 0]
-    if (durations <= 0).any():
-        raise UserError(f"'{path}' has frames with a duration of 0 or less.")
+    shortest, longest = 1.0 / FPS_RANGE[1], 1.0 / FPS_RANGE[0]
+    if (durations < shortest).any() or (durations > longest).any():
+        raise UserError(f"'{path}': every frame must last {shortest:g}-{longest:g} s (the first number of each "
+                        f"frame); found {durations.min():g}-{durations.max():g} s.")
     seconds = float(durations.sum())
     if data.get("Loop") == "wrap":
         cycle = positions[1:]
