@@ -141,6 +141,11 @@ def test_every_member_learns_the_unknown_data_as_unknown(tmp_path: Path) -> None
     assert top["without"] > 0.8 and top["with"] < top["without"] - 0.3, top
 
 
+def test_a_motions_path_that_is_not_a_folder_is_named(tmp_path: Path) -> None:
+    proc = run_main_here("training.make_unknowns", "--out", str(tmp_path / "u.pkl"), "--motions", str(tmp_path / "no"))
+    assert_clean_error(proc, "--motions '.*no' is not a folder")
+
+
 def test_a_pybullet_data_folder_is_looked_into(tmp_path: Path) -> None:
     from training.make_unknowns import motion_files
     motions = tmp_path / "pybullet_data" / "data" / "motions"

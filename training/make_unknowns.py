@@ -50,6 +50,8 @@ def motion_files(folder: Path | None, exclude: tuple[str, ...]) -> list[Path]:
             raise UserError("No motion capture found: install PyBullet (`pip install pybullet`, which ships "
                             "DeepMimic's motions) or pass --motions DIR holding humanoid3d_*.txt files.")
     folder = Path(folder)
+    if not folder.is_dir():
+        raise UserError(f"--motions '{folder}' is not a folder; give the folder holding the humanoid3d_*.txt files.")
     if not any(folder.glob("humanoid3d_*.txt")) and (folder / "data" / "motions").is_dir():
         folder = folder / "data" / "motions"              # the pybullet_data folder itself was given
     files = sorted(p for p in folder.glob("humanoid3d_*.txt") if p.stem not in exclude)
