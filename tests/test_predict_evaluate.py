@@ -69,3 +69,29 @@ def test_evaluate_says_how_many_clips_of_other_classes_it_left_out(trained: Path
     assert f"left out: {others} clip(s) with labels the model was not trained on" in proc.stdout and "99" in proc.stdout
     r = json.loads(out.read_text())
     assert r["n_other_classes"] == others and r["n"] == len(data["annotations"]) - others
+
+
+def test_the_label_map_beside_an_extracted_file_is_read(trained: Path, skeleton_file: Path, tmp_path: Path) -> None:
+    """realtime.extract writes mine.pkl with mine.labels.txt; its label 0 is its first class, not the
+    model's: evaluate and predict read the map beside the file (before: "other" was scored as the model's
+    class 0, or the file had "no clip of the model's classes")."""
+    import pickle
+    data = pickle.loads(skeleton_file.read_bytes())
+    ucf = {14: "BodyWeightSquats", 46: "JumpingJack"}
+    keep = [a for a in data["annotations"] if a["label"] in ucf]
+    for a in keep:
+        a["label"] = 1 if a["label"] == 14 else 0       # this file's own ids: 0 JumpingJack, 1 BodyWeightSquats
+    mine = tmp_path / "mine.pkl"
+    mine.write_bytes(pickle.dumps({"split": {"all": [a["frame_dir"] for a in keep]}, "annotations": keep}))
+    (tmp_path / "mine.labels.txt").write_text("JumpingJack\nBodyWeightSquats\n")
+    out = tmp_path / "ev.json"
+    proc = run_module("training.evaluate", "--checkpoint", str(trained), "--data", str(mine), "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert f"label map {tmp_path / 'mine.labels.txt'} (found beside the data" in proc.stdout
+    r = json.loads(out.read_text())
+    assert r["n"] == len(keep) and r["n_other_classes"] == 0
+    rows = dict(zip(r["classes"], r["confusion_matrix"]))
+    assert sum(rows["JumpingJack"]) == sum(a["label"] == 0 for a in keep)    # counted under their own class
+    squat = next(a["frame_dir"] for a in keep if a["label"] == 1)
+    proc = run_module("training.predict", "--checkpoint", str(trained), "--data", str(mine), "--frame-dir", squat)
+    assert proc.returncode == 0 and "true       BodyWeightSquats" in proc.stdout, proc.stdout

@@ -23,7 +23,7 @@ from training.inference import predict_features
 from training.loop import encode_clips
 from training.metrics import classification_metrics
 from training.outputs import check_output_file, check_outputs_apart, write_text_atomic
-from training.selection import model_classes_by_label
+from training.selection import label_map_of_data, model_classes_by_label
 
 EXAMPLES = """examples:
   python -m training.evaluate --data ucf101_2d.pkl --split test1
@@ -102,7 +102,8 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--data", type=path_text, required=True, help="skeleton pickle (MMAction2/PYSKL format)")
     p.add_argument("--split", help="split name, e.g. test1 (default: every annotation in the file)")
     p.add_argument("--label-map", type=path_text,
-                   help="label map of the file (default: the label ids the checkpoint was trained on)")
+                   help="label map of the file (default: <data>.labels.txt beside it, as realtime.extract writes "
+                        "it, else the label ids the checkpoint was trained on)")
     p.add_argument("--json", type=path_text, help="write the metrics to this JSON file (refuses to overwrite)")
     p.add_argument("--overwrite", action="store_true", help="allow --json to replace an existing file")
     add_decision_arguments(p)
@@ -112,7 +113,8 @@ def main(argv: list[str] | None = None) -> dict:
     check_outputs_apart([("--json", a.json)], [a.data, a.label_map, path])
     print(f"model {path} ({why})")
     ckpt = load_checkpoint(path, device=resolve_device(a.device))
-    r = evaluate_checkpoint(ckpt, a.data, a.split, a.label_map, decision_from_arguments(ckpt.decision, a))
+    r = evaluate_checkpoint(ckpt, a.data, a.split, label_map_of_data(a.data, a.label_map),
+                            decision_from_arguments(ckpt.decision, a))
     print(f"{r['n']} clips  accuracy {r['accuracy']:.3f}  precision {r['precision']:.3f}  "
           f"recall {r['recall']:.3f}  F1 {r['f1']:.3f}  (weighted; '{NO_ACTION}' counts as a miss)")
     print(f"said '{NO_ACTION}' for {r['rejected']:.1%} of the clips; accuracy on the others {r['accuracy_named']:.3f}")

@@ -12,7 +12,7 @@ from training.device import add_device_argument, resolve_device
 from training.errors import UserError, run_cli
 from training.features import motion_amount, visible_share
 from training.inference import predict_keypoints, top_k
-from training.selection import label_map_for, model_classes_by_label
+from training.selection import label_map_for, label_map_of_data, model_classes_by_label
 
 EXAMPLES = """examples:
   python -m training.predict --data ucf101_2d.pkl --index 12
@@ -65,14 +65,16 @@ def main(argv: list[str] | None = None) -> dict:
     which.add_argument("--index", type=non_negative(int), help="position of the clip among the file's usable clips")
     which.add_argument("--frame-dir", help="the clip's name, e.g. v_JumpingJack_g01_c01")
     p.add_argument("--label-map", type=path_text,
-                   help="label map of the file (default: the label ids the checkpoint was trained on)")
+                   help="label map of the file (default: <data>.labels.txt beside it, as realtime.extract writes "
+                        "it, else the label ids the checkpoint was trained on)")
     p.add_argument("--top-k", type=positive(int), default=5, help="classes listed (default 5)")
     add_decision_arguments(p)
     a = p.parse_args(argv)
     path, why = resolve_checkpoint(a.checkpoint)
     print(f"model {path} ({why})")
     ckpt = load_checkpoint(path, device=resolve_device(a.device))
-    r = predict_sample(ckpt, a.data, a.index, a.frame_dir, a.label_map, a.top_k, decision_from_arguments(ckpt.decision, a))
+    r = predict_sample(ckpt, a.data, a.index, a.frame_dir, label_map_of_data(a.data, a.label_map), a.top_k,
+                       decision_from_arguments(ckpt.decision, a))
     print(f"clip       {r['frame_dir']} ({r['frames']} frames)")
     print(f"true       {r['true']}" + ("" if r["in_model"] else "  (not a class of this model)"))
     said = r["label"] + (f"  ({r['reason']})" if r["label"] == NO_ACTION else "")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -23,6 +24,21 @@ class LabelledClips:
 
 def label_map_for(label_map_path: str | None) -> tuple[str, ...]:
     return read_label_map(label_map_path) if label_map_path else UCF101_CLASSES
+
+
+def label_map_of_data(data: str, label_map: str | None, echo=print) -> str | None:
+    """The data file's label map: ``label_map`` when given, else ``<data>.labels.txt`` when it lies
+    beside the data (as ``realtime.extract`` writes it), else None (the checkpoint's label ids).
+
+    Without it an extracted file's label 0 ("other") was read as the model's class 0.
+    """
+    if label_map is not None:
+        return label_map
+    beside = Path(data).with_suffix(".labels.txt")
+    if not beside.is_file():
+        return None
+    echo(f"label map {beside} (found beside the data; --label-map FILE to use another)")
+    return str(beside)
 
 
 def select(data: SkeletonFile, classes_spec: str, label_map: tuple[str, ...]) -> LabelledClips:
