@@ -152,3 +152,17 @@ def test_training_memory_follows_the_clips_not_max_frames(small_file: Path) -> N
     assert features.shape[1] == lengths.max() <= 50, "padded to the longest clip, not to --max-frames"
     short, short_lengths = encode_clips(clips, FeatureSpec(max_frames=30))
     assert short.shape[1] == 30 and (short_lengths <= 30).all()
+
+
+def test_an_extracted_file_without_its_label_map_is_pointed_to_it(tmp_path: Path) -> None:
+    """realtime.extract writes mine.pkl and mine.labels.txt; training it without --label-map reads its ids as
+    UCF101's, so the default classes hold nothing: the error names the label map beside it."""
+    import pickle
+    data = make_synthetic_dataset(clips_per_class=3, lengths=(20, 30))
+    for a in data["annotations"]:
+        a["label"] = a["label"] % 2
+    mine = tmp_path / "mine.pkl"
+    mine.write_bytes(pickle.dumps(data))
+    (tmp_path / "mine.labels.txt").write_text("wave\nclap\n")
+    proc = run_main_here("training.train", "--data", str(mine), "--out", str(tmp_path / "run"))
+    assert_clean_error(proc, f"add --label-map {tmp_path / 'mine.labels.txt'} --classes all")

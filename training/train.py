@@ -20,7 +20,7 @@ from training.calibrate import fit_decision
 from training.checkpoint import save_checkpoint
 from training.cli_types import fraction, non_negative, number, path_text, positive
 from training.config import RECIPES, TrainConfig, check_config, resolve_config
-from training.dataset import load_skeleton_file
+from training.dataset import SkeletonFile, load_skeleton_file
 from training.device import add_device_argument, available_cores
 from training.distributed import Distributed, distributed_from_environment
 from training.errors import Terminated, UserError, run_cli
@@ -31,7 +31,7 @@ from training.model import ModelConfig, build_model
 from training.plots import plot_confusion, plot_loss, plot_metrics
 from training.run_dir import choose_run_dir, point_latest, publish_run
 from training.sampler import EpochSampler, new_member
-from training.selection import label_map_for, official_split, select, stratified_split
+from training.selection import LabelledClips, label_map_for, official_split, select, stratified_split
 
 EXAMPLES = """examples:
   python -m training.train --data ucf101_2d.pkl
@@ -137,6 +137,20 @@ def load_unknown_actions(path: str | None, data_path: str, echo=print) -> list[n
     return clips
 
 
+def select_with_hint(data: SkeletonFile, config: TrainConfig) -> LabelledClips:
+    """:func:`training.selection.select` with the data's own label map named in the error when it
+    lies beside the data and ``--label-map`` was not given (a file from ``realtime.extract`` read
+    with UCF101's map holds none of the default classes: "Choose other --classes" alone misled)."""
+    try:
+        return select(data, config.classes, label_map_for(config.label_map))
+    except UserError as error:
+        beside = Path(config.data).with_suffix(".labels.txt")
+        if config.label_map is not None or not beside.is_file():
+            raise
+        raise UserError(f"{error} Its own label map lies beside it: add --label-map {beside} --classes all "
+                        "(without --label-map its labels are read as UCF101's).") from None
+
+
 def _duration_s(text: str) -> float | None:
     """'5s' / '2.5s' -> seconds; anything else (or not a finite positive number) -> None."""
     if not text.endswith("s"):
@@ -182,7 +196,7 @@ def train(config: TrainConfig, echo=print, progress: bool = True, distributed: D
     data = load_skeleton_file(config.data)
     for reason, names in data.skipped.items():
         echo(f"skipped {len(names)} clip(s) with {reason} (e.g. {names[0]})")
-    selected = select(data, config.classes, label_map_for(config.label_map))
+    selected = select_with_hint(data, config)
     splits = member_splits(selected, data.split, config)
     train_idx, val_idx = splits[0]
     clips = [c.keypoints for c in selected.clips]
