@@ -27,6 +27,7 @@ from training.decision import NO_ACTION
 from training.errors import UserError, run_cli
 from training.outputs import (atomic_path, check_output_file, check_outputs_apart, publish_or_rescue,
                               write_text_atomic)
+from training.selection import label_map_beside
 
 EXAMPLES = """examples:
   python -m realtime.extract my_videos/ --labels-from-folders --out my_skeletons.pkl
@@ -176,7 +177,7 @@ def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders
     """
     check_pose_options(pose_model, max_people)
     check_pose_model(pose_model)
-    labels_path = out.with_suffix(".labels.txt")
+    labels_path = label_map_beside(out)
     check_output_file(out, "--out", overwrite, suffixes=(".pkl",))
     check_output_file(labels_path, "--out (its label map)", overwrite)
     videos = [v for source in inputs for v in resolve_sources(source) if isinstance(v, str)]
@@ -225,7 +226,7 @@ def write_extracted(out: Path, labels_path: Path, data: dict, classes: list[str]
     with writer as tmp:
         with tmp.open("wb") as f:
             pickle.dump(data, f, protocol=4)
-    labels_final = write_text_atomic(labels_path if writer.final == out else writer.final.with_suffix(".labels.txt"),
+    labels_final = write_text_atomic(labels_path if writer.final == out else label_map_beside(writer.final),
                                      "\n".join(classes) + "\n", replace)
     return writer.final, labels_final
 

@@ -26,6 +26,12 @@ def label_map_for(label_map_path: str | None) -> tuple[str, ...]:
     return read_label_map(label_map_path) if label_map_path else UCF101_CLASSES
 
 
+def label_map_beside(data: str | Path) -> Path:
+    """Where a skeleton file's own label map goes: ``mine.pkl`` -> ``mine.labels.txt`` (the one
+    naming rule of ``realtime.extract``, which writes it, and of the commands that look for it)."""
+    return Path(data).with_suffix(".labels.txt")
+
+
 def label_map_of_data(data: str, label_map: str | None, echo=print) -> str | None:
     """The data file's label map: ``label_map`` when given, else ``<data>.labels.txt`` when it lies
     beside the data (as ``realtime.extract`` writes it), else None (the checkpoint's label ids).
@@ -34,7 +40,7 @@ def label_map_of_data(data: str, label_map: str | None, echo=print) -> str | Non
     """
     if label_map is not None:
         return label_map
-    beside = Path(data).with_suffix(".labels.txt")
+    beside = label_map_beside(data)
     if not beside.is_file():
         return None
     echo(f"label map {beside} (found beside the data; --label-map FILE to use another)")

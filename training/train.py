@@ -31,7 +31,8 @@ from training.model import ModelConfig, build_model
 from training.plots import plot_confusion, plot_loss, plot_metrics
 from training.run_dir import choose_run_dir, point_latest, publish_run
 from training.sampler import EpochSampler, new_member
-from training.selection import LabelledClips, label_map_for, official_split, select, stratified_split
+from training.selection import (LabelledClips, label_map_beside, label_map_for, official_split, select,
+                                stratified_split)
 
 EXAMPLES = """examples:
   python -m training.train --data ucf101_2d.pkl
@@ -144,7 +145,7 @@ def select_with_hint(data: SkeletonFile, config: TrainConfig) -> LabelledClips:
     try:
         return select(data, config.classes, label_map_for(config.label_map))
     except UserError as error:
-        beside = Path(config.data).with_suffix(".labels.txt")
+        beside = label_map_beside(config.data)
         if config.label_map is not None or not beside.is_file():
             raise
         raise UserError(f"{error} Its own label map lies beside it: add --label-map {beside} --classes all "
