@@ -19,12 +19,13 @@ from tqdm import tqdm
 from realtime.opencv_paths import is_valid_unicode
 from realtime.pose import (add_pose_threads_argument, check_pose_model, check_pose_options, chosen_pose_threads,
                            make_pose_estimator, quiet_native_libraries)
-from realtime.sources import VideoFileReader, resolve_sources
+from realtime.sources import VideoFileReader, resolve_video_files
 from realtime.tracking import PersonTracker
 from realtime.window import TimeResampler, bridgeable_gap
 from training.cli_types import number, path_text, path_value
 from training.decision import NO_ACTION
 from training.errors import UserError, run_cli
+from training.labels import NUMBERED_LINE
 from training.outputs import (atomic_path, check_output_file, check_outputs_apart, publish_or_rescue,
                               write_text_atomic)
 from training.selection import label_map_beside
@@ -147,6 +148,11 @@ def class_names(videos: list[str], label: str | None, labels_from_folders: bool)
         if name != name.strip():
             raise UserError(f"The class name '{name}' starts or ends with a space, which the label map does not "
                             f"keep (it would read as '{name.strip()}'); {fix}.")
+    if all(NUMBERED_LINE.match(n) for n in names.values()):
+        example = sorted(set(names.values()))[0]
+        raise UserError(f"Every class name starts with a number ('{example}'): a label map whose every line does is "
+                        f"read as numbered lines (UCF101's classInd.txt), so the numbers would be dropped or the "
+                        f"file refused; {fix} (e.g. '{example.replace(' ', '_')}').")
     reserved = sorted({n for n in names.values() if n.strip().lower() == NO_ACTION})
     if reserved:
         raise UserError(f"The class name '{reserved[0]}' is reserved for the recogniser's \"no known action\" "
@@ -180,7 +186,7 @@ def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders
     labels_path = label_map_beside(out)
     check_output_file(out, "--out", overwrite, suffixes=(".pkl",))
     check_output_file(labels_path, "--out (its label map)", overwrite)
-    videos = [v for source in inputs for v in resolve_sources(source) if isinstance(v, str)]
+    videos = [v for source in inputs for v in resolve_video_files(source, "realtime.extract")]
     check_outputs_apart([("--out", out), ("--out (its label map)", labels_path)], videos)
     class_of = class_names(videos, label, labels_from_folders)
     classes = sorted(set(class_of.values()))

@@ -90,6 +90,29 @@ def resolve_sources(source: str | int) -> list[str | int]:
     raise UserError(f"Cannot open '{text}' (file not found). " + SOURCE_FORMS)
 
 
+def resolve_video_files(source: str, command: str) -> list[str]:
+    """Recorded video files only (``realtime.video``, ``realtime.extract``): like
+    :func:`resolve_sources`, but a camera index or a stream URL is refused with the live command
+    to run instead (those commands read every frame of a file; a camera never ends). A file
+    whose name is a number (``./0``) is that file.
+
+    Raises:
+        UserError: nothing readable, or a camera / stream given.
+    """
+    text = str(source).strip()
+    if text and not is_stream(text) and not path_too_long(text) and Path(text).expanduser().is_file():
+        return [str(Path(text).expanduser())]
+    found = resolve_sources(source)
+    live = [s for s in found if isinstance(s, int) or is_stream(s)]
+    if live:
+        kind = "camera index" if isinstance(live[0], int) else "stream URL"
+        raise UserError(f"'{text}' is a {kind}, not a video file: {command} reads "
+                        f"recorded videos. For live input run `python -m realtime.cam --source {text}` (add --save "
+                        f"clip.mp4 to record it, then run {command} on clip.mp4); a video on a web server: download "
+                        "it first.")
+    return [str(s) for s in found]
+
+
 def _file_fps(capture: cv2.VideoCapture) -> float:
     fps = capture.get(cv2.CAP_PROP_FPS)
     return float(fps) if fps and math.isfinite(fps) and 1.0 <= fps <= 1000.0 else FALLBACK_FPS

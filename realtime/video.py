@@ -32,7 +32,7 @@ from realtime.pose import (POSE_LAYOUT, add_pose_threads_argument, check_pose_mo
 from realtime.timeline import NO_PERSON, ClipTimeline
 from realtime.pose_stage import PoseStage
 from realtime.shards import merge_result_files, select_shard, shard_option
-from realtime.sources import ThreadedCapture, frame_count_hint, resolve_sources
+from realtime.sources import ThreadedCapture, frame_count_hint, resolve_video_files
 from realtime.video_io import VideoSink
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
 from training.cli_types import number, path_text, path_value, positive
@@ -473,7 +473,7 @@ def main(argv: list[str] | None = None) -> int:
     failed: list[dict] = []
     for source in a.paths:
         try:
-            videos += [v for v in resolve_sources(source) if isinstance(v, str) and v not in videos]
+            videos += [v for v in resolve_video_files(source, "realtime.video") if v not in videos]
         except UserError as exc:
             failed.append({"path": source, "error": str(exc)})
     if a.shard:

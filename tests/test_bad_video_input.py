@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from realtime.sources import resolve_sources
+from realtime.sources import resolve_sources, resolve_video_files
 from realtime.video import annotated_names, classify_video
 from tests.conftest import assert_clean_error, run_main_here, run_module, run_modules_together, shared_file
 from training.checkpoint import load_checkpoint
@@ -138,6 +138,29 @@ def test_a_digit_that_is_not_a_number_is_read_as_a_name(tmp_path: Path) -> None:
     (tmp_path / "²").mkdir()
     (tmp_path / "²" / "a.mp4").write_bytes(b"x")
     assert resolve_sources(str(tmp_path / "²")) == [str(tmp_path / "²" / "a.mp4")]
+
+
+@pytest.mark.parametrize("source, kind", [("0", "camera index"), ("rtsp://127.0.0.1:1/live", "stream URL"),
+                                          ("http://example.org/clip.mp4", "stream URL")])
+def test_recorded_video_commands_refuse_cameras_and_streams(trained_checkpoint: Path, tmp_path: Path,
+                                                           source: str, kind: str) -> None:
+    # Before: `realtime.video 0` printed an empty table and exited 0; a stream URL failed as
+    # "file not found"; `realtime.extract 0` said "no video could be read (0 failed)".
+    proc = run_main_here("realtime.video", source, "--checkpoint", str(trained_checkpoint), "--no-progress")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert f"FAILED {source}: '{source}' is a {kind}, not a video file" in proc.stdout
+    assert f"python -m realtime.cam --source {source}" in proc.stdout
+    out = tmp_path / "mine.pkl"
+    assert_clean_error(run_main_here("realtime.extract", source, "--label", "x", "--out", str(out)),
+                       f"is a {kind}, not a video file: realtime.extract reads recorded videos")
+    assert not out.exists()
+
+
+def test_a_video_file_named_like_a_camera_index_is_that_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("0").write_bytes(b"x")
+    assert resolve_video_files("0", "realtime.video") == ["0"]
+    assert resolve_sources("0") == [0], "realtime.cam keeps reading a number as a camera"
 
 
 @pytest.mark.parametrize("source", ["", "   "])

@@ -132,3 +132,14 @@ def test_a_class_name_that_training_could_not_choose_or_read_back_is_refused(lab
         class_names(["a.mp4"], label, False)
     with pytest.raises(UserError, match="rename that folder"):
         class_names([f"v/{label}/a.mp4", "v/idle/b.mp4"], None, True)
+
+
+def test_class_names_that_would_read_back_as_numbered_lines_are_refused() -> None:
+    # A label map of "1 squat" / "2 pushup" reads as UCF101's numbered classInd.txt ("squat", "pushup").
+    from realtime.extract import class_names
+    from training.errors import UserError
+    with pytest.raises(UserError, match="Every class name starts with a number .* rename that folder .*'1_squat'"):
+        class_names(["v/1 squat/a.mp4", "v/2 pushup/b.mp4"], None, True)
+    with pytest.raises(UserError, match="starts with a number .* pass another --label"):
+        class_names(["a.mp4"], "1 squat", False)
+    assert set(class_names(["v/1 squat/a.mp4", "v/pushup/b.mp4"], None, True).values()) == {"1 squat", "pushup"}

@@ -64,3 +64,29 @@ def test_a_label_map_in_another_encoding_says_how_to_fix_it(tmp_path: Path) -> N
     path.write_bytes("sentadilla_ñ\nflexión\n".encode("latin-1"))
     with pytest.raises(UserError, match="not UTF-8 text.*save it as UTF-8"):
         read_label_map(path)
+
+
+@pytest.mark.parametrize("text", ["1 ApplyEyeMakeup\n2 ApplyLipstick\n3 Archery\n",   # UCF101's own classInd.txt
+                                  "0 ApplyEyeMakeup\n1 ApplyLipstick\n2 Archery\n",
+                                  "0: ApplyEyeMakeup\n1:ApplyLipstick\n2,Archery\n"])
+def test_a_label_map_that_numbers_its_lines_reads_as_names(tmp_path: Path, text: str) -> None:
+    # Before: the numbers became part of every class name ("1 ApplyEyeMakeup" on the overlay),
+    # and --classes ApplyEyeMakeup was "unknown".
+    path = tmp_path / "classInd.txt"
+    path.write_text(text)
+    assert read_label_map(path) == ("ApplyEyeMakeup", "ApplyLipstick", "Archery")
+
+
+@pytest.mark.parametrize("text", ["0 a\n0 b\n", "2 a\n1 b\n", "1 a\n3 b\n"])
+def test_a_label_map_numbered_out_of_order_is_refused(tmp_path: Path, text: str) -> None:
+    # Before: "0 a / 0 b" trained a model whose classes were '0 a' and '0 b'.
+    path = tmp_path / "labels.txt"
+    path.write_text(text)
+    with pytest.raises(UserError, match="numbers its lines .* but not 0, 1, 2, ... or 1, 2, 3, ... in order"):
+        read_label_map(path)
+
+
+def test_names_that_only_start_with_a_number_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "labels.txt"
+    path.write_text("3d_jump\n1 squat\nwave\n")
+    assert read_label_map(path) == ("3d_jump", "1 squat", "wave")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 
 from training.errors import UserError
@@ -33,6 +34,27 @@ DEFAULT_CLASSES: tuple[str, ...] = (
 )
 
 
+NUMBERED_LINE = re.compile(r"^(\d+)[\s,:;]+(\S.*)$")   # "1 ApplyEyeMakeup", "0: squat", "2,pushup"
+
+
+def without_line_numbers(lines: tuple[str, ...], path: Path) -> tuple[str, ...]:
+    """Class names of a label map whose every line starts with its number, such as UCF101's own
+    ``classInd.txt`` ("1 ApplyEyeMakeup"): numbered 0, 1, 2, ... or 1, 2, 3, ... in file order,
+    the line order is the label order and the numbers are dropped (they would otherwise become
+    part of every class name). Other numbering cannot be read without guessing and is refused.
+    Lines not all numbered are returned as they are.
+    """
+    matches = [NUMBERED_LINE.match(line) for line in lines]
+    if not lines or not all(matches):
+        return lines
+    numbers = [int(m.group(1)) for m in matches]
+    if numbers not in (list(range(len(lines))), list(range(1, len(lines) + 1))):
+        raise UserError(f"Label map '{path}' numbers its lines ({lines[0]!r}, ...) but not 0, 1, 2, ... or 1, 2, "
+                        "3, ... in order, so which label each name is cannot be read from it. Write one class name "
+                        "per line, in label order (line 1 is label 0).")
+    return tuple(m.group(2).strip() for m in matches)
+
+
 def read_label_map(path: str | Path) -> tuple[str, ...]:
     """Read a label map: one class name per non-empty line, line i is label i.
 
@@ -49,7 +71,7 @@ def read_label_map(path: str | Path) -> tuple[str, ...]:
                         "(e.g. iconv -f latin1 -t utf-8).") from None
     except OSError as exc:
         raise UserError(f"Cannot read label map '{path}': {exc}") from None
-    names = tuple(line.strip() for line in text.splitlines() if line.strip())
+    names = without_line_numbers(tuple(line.strip() for line in text.splitlines() if line.strip()), path)
     if not names:
         raise UserError(f"Label map '{path}' is empty: it needs one class name per line.")
     duplicates = sorted({n for n in names if names.count(n) > 1})
