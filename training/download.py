@@ -15,6 +15,7 @@ from tqdm import tqdm
 from training.cli_types import path_text
 from training.dataset import load_skeleton_file
 from training.errors import UserError, run_cli
+from training.outputs import can_create_in, new_partial_file, publish
 
 UCF101_URL = "https://download.openmmlab.com/mmaction/v1.0/skeleton/data/ucf101_2d.pkl"
 HMDB51_URL = "https://download.openmmlab.com/mmaction/v1.0/skeleton/data/hmdb51_2d.pkl"
@@ -22,16 +23,20 @@ CHUNK = 1 << 16
 
 
 def download_file(url: str, dest: Path, timeout: float = 30.0, verify: bool = True, progress: bool = True) -> Path:
-    """Download ``url`` to ``dest`` via ``dest.part``; check the size and that the pickle loads.
+    """Download ``url`` to ``dest`` through a hidden temporary file beside it; check the size and
+    that the pickle loads, then rename it into place.
 
-    An existing ``dest`` is kept as it is (the download is skipped). Nothing is left at ``dest`` if
-    the transfer or the check fails.
+    An existing ``dest`` is kept as it is (the download is skipped). Nothing is left behind if the
+    transfer or the check fails; two downloads to one ``dest`` at once do not write into one file.
     """
     dest = Path(dest)
     if dest.exists():
         return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + ".part")
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        part = new_partial_file(dest)
+    except OSError as exc:
+        raise UserError(f"Cannot write '{dest}': {exc.strerror or exc}. Choose another place for it.") from None
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
             expected = int(response.headers.get("Content-Length") or 0) or None
@@ -54,8 +59,30 @@ def download_file(url: str, dest: Path, timeout: float = 30.0, verify: bool = Tr
             load_skeleton_file(part)
         except UserError as exc:
             part.unlink(missing_ok=True)
-            raise UserError(f"The file downloaded from {url} is not a usable skeleton file: {exc}") from None
-    os.replace(part, dest)
+            raise UserError(f"The file downloaded from {url} is not a usable skeleton file: "
+                            f"{str(exc).replace(str(part), dest.name)}") from None
+    return publish(part, dest)
+
+
+def destination(out: str | None, dataset: str) -> Path:
+    """``--out`` -> the file to write: a folder gets the dataset's own file name inside it.
+
+    Raises:
+        UserError: the file exists but is not a pickle (it is kept: remove it or choose another
+            name), or its folder exists and is not writable.
+    """
+    default_name = f"{dataset}_2d.pkl"
+    dest = Path(out or default_name).expanduser()
+    if dest.is_dir():
+        dest = dest / default_name
+    if dest.exists():
+        with dest.open("rb") as f:
+            head = f.read(1)
+        if head != b"\x80":
+            raise UserError(f"--out '{dest}' exists and is not a skeleton file (not a pickle); it is kept. Remove "
+                            "it or choose another --out.")
+    elif dest.parent.is_dir() and not can_create_in(dest.parent):
+        raise UserError(f"--out '{dest}': folder '{dest.parent}' is not writable. Choose another path.")
     return dest
 
 
@@ -66,10 +93,10 @@ def main(argv: list[str] | None = None) -> Path:
                                        "  python -m training.download --dataset hmdb51 --out hmdb51_2d.pkl\n")
     p.add_argument("--dataset", choices=["ucf101", "hmdb51"], default="ucf101")
     p.add_argument("--url", help="download from this URL instead")
-    p.add_argument("--out", type=path_text, default=None, help="destination (default: <dataset>_2d.pkl)")
+    p.add_argument("--out", type=path_text, default=None, help="file to write, or a folder to put <dataset>_2d.pkl in (default: <dataset>_2d.pkl here)")
     a = p.parse_args(argv)
     url = a.url or (UCF101_URL if a.dataset == "ucf101" else HMDB51_URL)
-    dest = Path(a.out or f"{a.dataset}_2d.pkl")
+    dest = destination(a.out, a.dataset)
     if dest.exists():
         print(f"{dest} already exists; nothing to do")
         return dest
