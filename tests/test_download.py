@@ -81,3 +81,10 @@ def test_a_users_file_named_like_the_old_temporary_file_is_left_alone(server, tm
     mine.write_text("mine")
     download_file(f"{url}/ucf101_2d.pkl", tmp_path / "ucf101_2d.pkl", progress=False)
     assert mine.read_text() == "mine"
+
+
+def test_out_in_a_missing_folder_is_refused_before_the_download(tmp_path: Path) -> None:
+    # Before: the folder was created, then the download failed (or ran for minutes) and left it.
+    with pytest.raises(UserError, match="folder .*missing' does not exist. Create it first"):
+        main(["--url", "http://127.0.0.1:9/never", "--out", str(tmp_path / "missing" / "ucf101_2d.pkl")])
+    assert not (tmp_path / "missing").exists()

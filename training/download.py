@@ -69,7 +69,7 @@ def destination(out: str | None, dataset: str) -> Path:
 
     Raises:
         UserError: the file exists but is not a pickle (it is kept: remove it or choose another
-            name), or its folder exists and is not writable.
+            name), or its folder is missing or not writable (checked before the download).
     """
     default_name = f"{dataset}_2d.pkl"
     dest = Path(out or default_name).expanduser()
@@ -81,7 +81,10 @@ def destination(out: str | None, dataset: str) -> Path:
         if head != b"\x80":
             raise UserError(f"--out '{dest}' exists and is not a skeleton file (not a pickle); it is kept. Remove "
                             "it or choose another --out.")
-    elif dest.parent.is_dir() and not can_create_in(dest.parent):
+    elif not dest.parent.is_dir():
+        raise UserError(f"--out '{dest}': folder '{dest.parent}' does not exist. Create it first (mkdir -p "
+                        f"'{dest.parent}') or choose another path.")
+    elif not can_create_in(dest.parent):
         raise UserError(f"--out '{dest}': folder '{dest.parent}' is not writable. Choose another path.")
     return dest
 
