@@ -25,6 +25,7 @@ from realtime.window import TimeResampler, bridgeable_gap
 from training.cli_types import number, path_text, path_value
 from training.decision import NO_ACTION
 from training.errors import UserError, run_cli
+from training.features import joint_present
 from training.labels import NUMBERED_LINE
 from training.outputs import (atomic_path, check_output_file, check_outputs_apart, publish_or_rescue,
                               write_text_atomic)
@@ -207,11 +208,16 @@ def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders
                 raise
             not_reached, stopped_by = videos[i:], stop
             break
+        if not joint_present(keypoint.reshape(-1, *keypoint.shape[-2:])).any():
+            failed.append((video, NO_PERSON))
+            tqdm.write(f"skipped {video}: {NO_PERSON}")
+            continue
         annotations.append({"frame_dir": Path(video).stem, "label": classes.index(class_of[video]),
                             "img_shape": (h, w), "original_shape": (h, w), "total_frames": keypoint.shape[1],
                             "keypoint": keypoint, "keypoint_score": score, "fps": float(fps)})
     if not annotations:
-        raise UserError(f"No video could be read ({len(failed)} failed); nothing was written.")
+        first = f"; {failed[0][0]}: {failed[0][1]}" if failed else ""
+        raise UserError(f"No video gave poses ({len(failed)} failed{first}); nothing was written.")
     data = {"split": {"all": [a["frame_dir"] for a in annotations]}, "annotations": annotations}
     written = [(out, labels_path)]
 
@@ -221,6 +227,9 @@ def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders
                       lambda folder: write_extracted(folder / out.name, folder / labels_path.name, data, classes),
                       f"'{out}'", "The extracted poses were", "extract-rescued-")
     return data, failed, not_reached, stopped_by, written[0]
+
+
+NO_PERSON = "the pose model found nobody in any frame (is a person in view, and the video lit?); left out of the file"
 
 
 def write_extracted(out: Path, labels_path: Path, data: dict, classes: list[str],

@@ -143,3 +143,25 @@ def test_class_names_that_would_read_back_as_numbered_lines_are_refused() -> Non
     with pytest.raises(UserError, match="starts with a number .* pass another --label"):
         class_names(["a.mp4"], "1 squat", False)
     assert set(class_names(["v/1 squat/a.mp4", "v/pushup/b.mp4"], None, True).values()) == {"1 squat", "pushup"}
+
+
+def test_a_video_with_nobody_in_it_is_reported_and_left_out(tmp_path: Path) -> None:
+    # Before: a dark or empty video was written as a clip of zeros with no word said; training then
+    # dropped it as "skipped" and the user never learnt which video had given nothing.
+    import cv2
+    import numpy as np
+    from realtime.extract import extract
+    from training.errors import UserError
+    dark = tmp_path / "dark.avi"
+    writer = cv2.VideoWriter(str(dark), cv2.VideoWriter_fourcc(*"MJPG"), 25.0, (160, 120))
+    for _ in range(25):
+        writer.write(np.zeros((120, 160, 3), np.uint8))
+    writer.release()
+    data, failed, _, _, _ = extract([str(dark), str(shared_file("videos/pose_squats.mp4"))], tmp_path / "x.pkl",
+                                    "squat", False, 25.0)
+    assert [a["frame_dir"] for a in data["annotations"]] == ["pose_squats"]
+    assert failed == [(str(dark), "the pose model found nobody in any frame (is a person in view, and the video "
+                                  "lit?); left out of the file")]
+    with pytest.raises(UserError, match="No video gave poses .*dark.avi: the pose model found nobody"):
+        extract([str(dark)], tmp_path / "y.pkl", "squat", False, 25.0)
+    assert not (tmp_path / "y.pkl").exists()
