@@ -102,6 +102,31 @@ def test_a_split_that_is_not_a_list_is_explained(tmp_path: Path) -> None:
                        "split 'train1' must be a list of frame_dir names, got int")
 
 
+def _split_file(tmp_path: Path, train_of: callable) -> Path:
+    data = make_synthetic_dataset(clips_per_class=4, lengths=(20, 40))
+    names = [a["frame_dir"] for a in data["annotations"]]
+    data["split"] = {"train1": [n for i, n in enumerate(names) if train_of(i, data["annotations"][i])],
+                     "test1": [n for i, n in enumerate(names) if i % 4 == 0]}
+    return write_pickle(tmp_path / "split.pkl", data)
+
+
+def test_a_split_that_validates_on_training_clips_is_refused(tmp_path: Path) -> None:
+    # Before: a file whose train1 and test1 shared clips trained and reported inflated accuracy.
+    path = _split_file(tmp_path, lambda i, a: True)
+    assert_clean_error(run_main_here("training.train", "--data", str(path), "--split", "train1", "--epochs", "1",
+                                     "--out", str(tmp_path / "r")),
+                       r"clip\(s\) are in both 'train1' and 'test1' .* overstate its accuracy")
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_split_without_a_selected_class_is_refused(tmp_path: Path) -> None:
+    # Before: a class with no training clip was trained anyway (the model could never name it).
+    path = _split_file(tmp_path, lambda i, a: i % 4 != 0 and a["label"] != 14)
+    assert_clean_error(run_main_here("training.train", "--data", str(path), "--split", "train1", "--epochs", "1",
+                                     "--out", str(tmp_path / "r")),
+                       "Split 'train1' has no clip of BodyWeightSquats: the model could never learn it")
+
+
 def test_a_class_named_like_the_rejection_label_is_refused(tmp_path: Path) -> None:
     data = make_synthetic_dataset(clips_per_class=4, lengths=(20, 40))
     path = write_pickle(tmp_path / "d.pkl", data)

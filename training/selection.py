@@ -99,12 +99,22 @@ def official_split(selected: LabelledClips, split: dict[str, list[str]], train_n
         raise UserError(f"The data file has no split {', '.join(map(repr, missing))}; it has "
                         f"{', '.join(map(repr, split)) or 'none'}. Omit --split for a stratified 80/20 split.")
     in_train, in_val = set(split[train_name]), set(split[val_name])
+    both = sorted(in_train & in_val)
+    if both:
+        raise UserError(f"{len(both)} clip(s) are in both {train_name!r} and {val_name!r} (e.g. {both[0]!r}): "
+                        "validating on clips the model trained on would overstate its accuracy. Fix the file's "
+                        "split, or omit --split for a stratified 80/20 split.")
     names = [c.frame_dir for c in selected.clips]
     train = np.array([i for i, n in enumerate(names) if n in in_train], dtype=np.int64)
     val = np.array([i for i, n in enumerate(names) if n in in_val], dtype=np.int64)
     if len(train) == 0 or len(val) == 0:
         raise UserError(f"Split {train_name}/{val_name} leaves {len(train)} training and {len(val)} validation "
                         "clips of the selected classes.")
+    unlearnt = [selected.classes[k] for k in range(len(selected.classes)) if not (selected.labels[train] == k).any()]
+    if unlearnt:
+        raise UserError(f"Split {train_name!r} has no clip of {', '.join(unlearnt)}: the model could never learn "
+                        f"{'it' if len(unlearnt) == 1 else 'them'}. Choose other --classes, another --split, or omit "
+                        "--split for a stratified 80/20 split.")
     return train, val
 
 
