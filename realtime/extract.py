@@ -26,7 +26,7 @@ from training.cli_types import number, path_text, path_value
 from training.decision import NO_ACTION
 from training.errors import UserError, run_cli
 from training.features import joint_present
-from training.labels import NUMBERED_LINE
+from training.labels import without_line_numbers
 from training.outputs import (atomic_path, check_output_file, check_outputs_apart, publish_or_rescue,
                               write_text_atomic)
 from training.selection import label_map_beside
@@ -119,6 +119,15 @@ def extract_people(path: str, fps: float, max_people: int, min_seen_s: float = 1
     return both[..., :2].astype(np.float16), both[..., 2].astype(np.float16), shape
 
 
+def reads_back(classes: tuple[str, ...]) -> bool:
+    """Whether a label map of these lines reads back as these names (see
+    :func:`training.labels.without_line_numbers`)."""
+    try:
+        return without_line_numbers(classes, Path("(label map)")) == classes
+    except UserError:
+        return False
+
+
 def class_names(videos: list[str], label: str | None, labels_from_folders: bool) -> dict[str, str]:
     """Each video's class: ``--label`` for all, or its folder's name.
 
@@ -149,11 +158,11 @@ def class_names(videos: list[str], label: str | None, labels_from_folders: bool)
         if name != name.strip():
             raise UserError(f"The class name '{name}' starts or ends with a space, which the label map does not "
                             f"keep (it would read as '{name.strip()}'); {fix}.")
-    if all(NUMBERED_LINE.match(n) for n in names.values()):
+    if not reads_back(tuple(sorted(set(names.values())))):
         example = sorted(set(names.values()))[0]
-        raise UserError(f"Every class name starts with a number ('{example}'): a label map whose every line does is "
-                        f"read as numbered lines (UCF101's classInd.txt), so the numbers would be dropped or the "
-                        f"file refused; {fix} (e.g. '{example.replace(' ', '_')}').")
+        raise UserError(f"Every class name starts with a number ('{example}'): the label map would read as numbered "
+                        f"lines (like UCF101's classInd.txt), so the numbers would be dropped or the file refused; "
+                        f"{fix} (e.g. '{example.replace(' ', '_')}').")
     reserved = sorted({n for n in names.values() if n.strip().lower() == NO_ACTION})
     if reserved:
         raise UserError(f"The class name '{reserved[0]}' is reserved for the recogniser's \"no known action\" "

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
-import io
 import os
 import sys
 from collections.abc import Callable

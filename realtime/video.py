@@ -22,14 +22,13 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 from tqdm import tqdm
 
 from realtime.annotators import OverlayState, annotate, default_annotators
 from realtime.people import PeopleRecognizer, crowd_overlay
 from realtime.pose import (POSE_LAYOUT, add_pose_threads_argument, check_pose_model, check_pose_options,
                            chosen_pose_threads, make_pose_estimator, quiet_native_libraries)
-from realtime.timeline import NO_PERSON, ClipTimeline
+from realtime.timeline import ClipTimeline
 from realtime.pose_stage import PoseStage
 from realtime.shards import merge_result_files, select_shard, shard_option
 from realtime.sources import ThreadedCapture, frame_count_hint, resolve_video_files

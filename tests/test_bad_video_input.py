@@ -1,5 +1,4 @@
 """realtime.video and predict/evaluate with bad paths, bad files and odd videos: checked first, nothing lost."""
-import json
 import shutil
 from pathlib import Path
 

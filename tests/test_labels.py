@@ -77,7 +77,7 @@ def test_a_label_map_that_numbers_its_lines_reads_as_names(tmp_path: Path, text:
     assert read_label_map(path) == ("ApplyEyeMakeup", "ApplyLipstick", "Archery")
 
 
-@pytest.mark.parametrize("text", ["0 a\n0 b\n", "2 a\n1 b\n", "1 a\n3 b\n"])
+@pytest.mark.parametrize("text", ["0 a\n0 b\n", "2 a\n1 b\n", "1 a\n1 b\n", "0 a\n2 b\n"])
 def test_a_label_map_numbered_out_of_order_is_refused(tmp_path: Path, text: str) -> None:
     # Before: "0 a / 0 b" trained a model whose classes were '0 a' and '0 b'.
     path = tmp_path / "labels.txt"
@@ -90,3 +90,5 @@ def test_names_that_only_start_with_a_number_are_kept(tmp_path: Path) -> None:
     path = tmp_path / "labels.txt"
     path.write_text("3d_jump\n1 squat\nwave\n")
     assert read_label_map(path) == ("3d_jump", "1 squat", "wave")
+    path.write_text("10 pushups\n20 squats\n")
+    assert read_label_map(path) == ("10 pushups", "20 squats")

@@ -1,6 +1,5 @@
 """The bundled model: its card matches the file, it loads safely and fast, and it works out of the box."""
 import json
-import shutil
 import subprocess
 import time
 from pathlib import Path

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import math
 
-import cv2
 import numpy as np
 import pytest
 
-from realtime.person_crop import Roi, detection_views, roi_from_points, same_person, view_pixels
+from realtime.person_crop import detection_views, roi_from_points, same_person, view_pixels
 from realtime.pose import Pose
 from realtime.ssd_decode import BLAZEPOSE_DETECTOR, Detection, decode, make_anchors, weighted_nms
 from realtime.tracking import PersonTracker, skeleton_distance

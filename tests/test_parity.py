@@ -3,7 +3,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from realtime.recognizer import Recognizer
 from training.checkpoint import load_checkpoint

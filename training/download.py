@@ -5,7 +5,6 @@ Never used by tests against the internet: they point it at a local ``http.server
 from __future__ import annotations
 
 import argparse
-import os
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -15,7 +14,7 @@ from tqdm import tqdm
 from training.cli_types import path_text
 from training.dataset import load_skeleton_file
 from training.errors import UserError, run_cli
-from training.outputs import can_create_in, new_partial_file, publish
+from training.outputs import can_create_in, new_partial_file, not_a_regular_file, publish
 
 UCF101_URL = "https://download.openmmlab.com/mmaction/v1.0/skeleton/data/ucf101_2d.pkl"
 HMDB51_URL = "https://download.openmmlab.com/mmaction/v1.0/skeleton/data/hmdb51_2d.pkl"
@@ -75,6 +74,8 @@ def destination(out: str | None, dataset: str) -> Path:
     dest = Path(out or default_name).expanduser()
     if dest.is_dir():
         dest = dest / default_name
+    if dest.exists() and not dest.is_file():
+        raise UserError(not_a_regular_file(dest, "--out"))
     if dest.exists():
         with dest.open("rb") as f:
             head = f.read(1)
@@ -96,7 +97,8 @@ def main(argv: list[str] | None = None) -> Path:
                                        "  python -m training.download --dataset hmdb51 --out hmdb51_2d.pkl\n")
     p.add_argument("--dataset", choices=["ucf101", "hmdb51"], default="ucf101")
     p.add_argument("--url", help="download from this URL instead")
-    p.add_argument("--out", type=path_text, default=None, help="file to write, or a folder to put <dataset>_2d.pkl in (default: <dataset>_2d.pkl here)")
+    p.add_argument("--out", type=path_text, default=None,
+                   help="file to write, or a folder to put <dataset>_2d.pkl in (default: <dataset>_2d.pkl here)")
     a = p.parse_args(argv)
     url = a.url or (UCF101_URL if a.dataset == "ucf101" else HMDB51_URL)
     dest = destination(a.out, a.dataset)

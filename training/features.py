@@ -28,7 +28,7 @@ Joints the training data never had (e.g. Penn Action's eyes/ears) are listed out
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 

@@ -41,18 +41,21 @@ def without_line_numbers(lines: tuple[str, ...], path: Path) -> tuple[str, ...]:
     """Class names of a label map whose every line starts with its number, such as UCF101's own
     ``classInd.txt`` ("1 ApplyEyeMakeup"): numbered 0, 1, 2, ... or 1, 2, 3, ... in file order,
     the line order is the label order and the numbers are dropped (they would otherwise become
-    part of every class name). Other numbering cannot be read without guessing and is refused.
-    Lines not all numbered are returned as they are.
+    part of every class name). Numbers that look like label ids in another order or twice
+    ("0 a", "0 b") cannot be read without guessing and are refused. Lines not all numbered, or
+    numbered beyond the line count ("10 pushups", "20 squats"), are names as they are.
     """
     matches = [NUMBERED_LINE.match(line) for line in lines]
     if not lines or not all(matches):
         return lines
     numbers = [int(m.group(1)) for m in matches]
-    if numbers not in (list(range(len(lines))), list(range(1, len(lines) + 1))):
-        raise UserError(f"Label map '{path}' numbers its lines ({lines[0]!r}, ...) but not 0, 1, 2, ... or 1, 2, "
-                        "3, ... in order, so which label each name is cannot be read from it. Write one class name "
-                        "per line, in label order (line 1 is label 0).")
-    return tuple(m.group(2).strip() for m in matches)
+    if numbers in (list(range(len(lines))), list(range(1, len(lines) + 1))):
+        return tuple(m.group(2).strip() for m in matches)
+    if max(numbers) > len(lines):        # "10 pushups", "20 squats": names that start with a number
+        return lines
+    raise UserError(f"Label map '{path}' numbers its lines ({lines[0]!r}, ...) but not 0, 1, 2, ... or 1, 2, 3, "
+                    "... in order, so which label each name is cannot be read from it. Write one class name per "
+                    "line, in label order (line 1 is label 0).")
 
 
 def read_label_map(path: str | Path) -> tuple[str, ...]:
