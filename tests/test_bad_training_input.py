@@ -36,6 +36,9 @@ def small_file(tmp_path_factory) -> Path:
     (["--classes", "JumpingJack"], "at least 2 classes"),
     (["--split", "test1"], "--split takes a training split .* got 'test1'; the file's training splits: 'train1'"),
     (["--split", "train9"], "no split 'train9', 'test9'"),
+    (["--background", "0.5", "--background-kinds", "nope"],        # before: a ValueError traceback after loading
+     "--background-kinds: choose from still, after, mixed, comma-separated; got 'nope'"),
+    (["--background-kinds", ","], "--background-kinds: choose from still, after, mixed"),
 ])
 def test_bad_options_fail_before_any_work_and_leave_nothing(small_file: Path, tmp_path: Path, args, pattern) -> None:
     out = tmp_path / "run"

@@ -188,3 +188,22 @@ def test_window_frames_bad_values(option: str) -> None:
     from training.train import resolve_window
     with pytest.raises(UserError, match="--window-frames"):
         resolve_window(option, 64, [np.ones((5, 17, 2), np.float32)], fps=10.0)
+
+
+def test_background_training_with_clips_shorter_than_its_sequences(tmp_path: Path) -> None:
+    # Before: every --background run whose "action then standing" sequences outgrew the longest
+    # training clip (clips encode to their own longest length) ended in a numpy ValueError traceback.
+    path = write_pickle(tmp_path / "short.pkl", make_synthetic_dataset(clips_per_class=5, lengths=(20, 40), seed=3))
+    result = train(TrainConfig(data=str(path), out=str(tmp_path / "run"), epochs=1, background=0.5),
+                   echo=lambda *a: None, progress=False)
+    ckpt = load_checkpoint(result.run_dir / "model.pt")
+    assert ckpt.background and ckpt.model.head.out_features == len(ckpt.classes) + 1
+
+
+def test_joined_encodings_pad_to_the_widest_part() -> None:
+    from training.loop import join_encoded
+    a = (np.ones((2, 3, 4), np.float32), np.array([3, 2]))
+    b = (np.full((1, 5, 4), 2.0, np.float32), np.array([5]))
+    x, lengths = join_encoded([a, b])
+    assert x.shape == (3, 5, 4) and lengths.tolist() == [3, 2, 5]
+    assert (x[:2, :3] == 1).all() and (x[:2, 3:] == 0).all() and (x[2] == 2).all()

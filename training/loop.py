@@ -28,6 +28,14 @@ def encode_clips(clips: list[np.ndarray], spec: FeatureSpec,
     return features, lengths
 
 
+def join_encoded(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Several :func:`encode_clips` results -> one: features (sum N, max L, F), each part padded
+    with zero rows to the widest part's L (each encodes to its own longest clip), and lengths."""
+    width = max(x.shape[1] for x, _ in parts)
+    features = np.concatenate([np.pad(x, ((0, 0), (0, width - x.shape[1]), (0, 0))) for x, _ in parts])
+    return features, np.concatenate([lengths for _, lengths in parts])
+
+
 def make_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator,
                  bucket: bool = True, shuffle: bool = True) -> list[np.ndarray]:
     """Split sample indices into batches.

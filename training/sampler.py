@@ -12,7 +12,7 @@ from training.background import background_sequences
 from training.config import TrainConfig
 from training.distributed import Distributed
 from training.features import FeatureSpec
-from training.loop import encode_clips
+from training.loop import encode_clips, join_encoded
 from training.model import ActionLSTM, ModelConfig
 
 
@@ -85,4 +85,4 @@ class EpochSampler:
         x_bg, len_bg = encode_clips(negatives, self.spec, transform=partial(self._augment, rng=rng, temporal=False)
                                     if self.augmenting else None)
         y_bg = np.full(self.n_background, self.background_label, dtype=self.labels.dtype)
-        return np.concatenate([x, x_bg]), np.concatenate([lengths, len_bg]), np.concatenate([self.labels, y_bg])
+        return (*join_encoded([(x, lengths), (x_bg, len_bg)]), np.concatenate([self.labels, y_bg]))

@@ -355,6 +355,15 @@ def write_outputs(run_dir: Path, config: TrainConfig, classes: list[str], epochs
                    f"Validation confusion matrix ({which}, accuracy {run_info['data']['val_accuracy']:.1%})")
 
 
+def background_kinds(text: str) -> str:
+    """``--background-kinds``: comma-separated names from :data:`training.background.KINDS`."""
+    kinds = [k.strip().lower() for k in text.split(",") if k.strip()]
+    unknown = [k for k in kinds if k not in KINDS]
+    if not kinds or unknown:
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(KINDS)}, comma-separated; got {text!r}")
+    return ",".join(kinds)
+
+
 def build_parser() -> argparse.ArgumentParser:
     d = TrainConfig()
     p = argparse.ArgumentParser(prog="python -m training.train", description=__doc__, epilog=EXAMPLES,
@@ -400,7 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                 "python -m training.make_unknowns): every member learns them as unknown")
     flag("--background", type=non_negative(float), help="background ('no action') sequences per epoch, as a multiple of the mean "
                                           "clips per class; 0 = no background output (default 0)")
-    flag("--background-kinds", help=f"comma-separated, from {', '.join(KINDS)} (default all)")
+    flag("--background-kinds", type=background_kinds, help=f"comma-separated, from {', '.join(KINDS)} (default all)")
     flag("--keep-best", action=argparse.BooleanOptionalAction, help="keep the epoch with the lowest val loss")
     flag("--bucket", action=argparse.BooleanOptionalAction, help="batch clips of similar length (default on)")
     flag("--threads", type=positive(int), help="torch CPU threads, at most the cores available (default: torch's choice)")
