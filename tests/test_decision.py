@@ -70,6 +70,32 @@ def test_low_probability_rejects_only_below_the_threshold() -> None:
     assert stream(flat, 5.0, DecisionSpec(min_probability=0.3))[-1].label == "squat"
 
 
+def test_a_probability_crossing_the_threshold_for_a_moment_does_not_flicker_the_label() -> None:
+    # Before: with --threshold the label flipped to "no action" and back each time the smoothed
+    # probability dipped under it (8-10 changes a minute on real clips); now the doubt, like the
+    # members' verdict, is shown once it has held for the evidence time (1 s), either way.
+    rate_hz, spec = 5.0, DecisionSpec(min_probability=0.5, smoothing_s=0.2)
+    sure, unsure = np.array([0.8, 0.1, 0.1]), np.array([0.45, 0.3, 0.25])
+    times = [i / rate_hz for i in range(int(20 * rate_hz))]
+
+    def labels(unsure_spans: list[tuple[float, float]]) -> list[tuple[float, str, str]]:
+        decider = SteadyDecider(CLASSES, spec)
+        out = []
+        for t in times:
+            d = decider.update(t, unsure if any(a <= t < b for a, b in unsure_spans) else sure)
+            out.append((t, d.label, d.reason))
+        return out
+
+    moments = labels([(4.0, 4.6), (9.0, 9.6), (14.0, 14.4)])      # dips shorter than a second
+    assert {label for _, label, _ in moments} == {"squat"}
+    long = labels([(5.0, 12.0)])                                      # seven seconds of doubt
+    rejected = [t for t, label, _ in long if label == NO_ACTION]
+    assert rejected and 5.0 + spec.evidence_s - 0.3 <= rejected[0] <= 5.0 + spec.evidence_s + 0.5
+    assert {reason for t, label, reason in long if label == NO_ACTION} == {"low probability"}
+    assert changes([label for _, label, _ in long]) == 2              # rejected once, named again once
+    assert stream([unsure] * 10, rate_hz, spec)[0].reason == "low probability", "the first run is shown at once"
+
+
 def test_a_body_not_in_view_is_not_named_as_a_class_that_needs_it() -> None:
     spec = DecisionSpec(min_visible=(0.8, 0.2, 0.2))
     probs = [np.array([0.9, 0.05, 0.05])] * 5

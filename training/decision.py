@@ -25,7 +25,10 @@ predictions per second behave alike:
      class's training clips did (``min_visible``, per class: a face close-up is no squat), and
      more than a share of the ensemble's members that know the class (``members_share``; by
      default a majority), each running its own class filter, must show it too; else
-     :data:`NO_ACTION`;
+     :data:`NO_ACTION`. The model's doubt (the probability below ``min_probability``, or the
+     members not agreeing) changes what is shown only once it has held for ``evidence_s``
+     seconds, either way, so a probability or a member wavering for a moment cannot make the
+     label flicker;
   3. **stillness**: a person whose joints moved less than ``still_motion`` over the newest
      ``still_s`` seconds is :data:`NO_ACTION` at once, whatever the window still holds.
 """
@@ -192,18 +195,13 @@ class SteadyDecider:
         self._smoothed: np.ndarray | None = None
         self._filter = ClassFilter(len(self.classes), self.spec)
         self._member_filters: list[ClassFilter] = []
-        self._members_verdict: bool | None = None    # do the members agree (as shown)?
+        self._verdict: str | None = None    # the model's doubt as shown ("": none; see _held)
         self._verdict_changing_since: float | None = None
         self._last_time: float | None = None
 
-    def _members_agree(self, time_s: float, dt: float, members: np.ndarray | None, shown: int) -> bool:
+    def _members_agree(self, dt: float, members: np.ndarray | None, shown: int) -> bool:
         """Advance one class filter per ensemble member; True when :func:`enough_members` of the
-        members that know ``shown`` show it (always True for a single model or with the rule off).
-
-        The first run's verdict is shown at once; after that a new verdict is shown only once it
-        has held for ``evidence_s`` seconds, so a member wavering for a moment does not make the
-        label flicker.
-        """
+        members that know ``shown`` show it now (always True for a single model or with the rule off)."""
         if self.spec.members_share <= 0 or members is None or len(members) < 2:
             return True
         if not self._member_filters:
@@ -213,14 +211,21 @@ class SteadyDecider:
         knowing = [f for i, f in enumerate(self._member_filters)
                    if self.member_known is None or self.member_known[i, shown]]
         showing = sum(member_filter.shown == shown for member_filter in knowing)
-        agree_now = showing >= enough_members(self.spec.members_share, len(knowing))
-        if self._members_verdict is None or agree_now == self._members_verdict:
-            self._members_verdict, self._verdict_changing_since = agree_now, None
+        return showing >= enough_members(self.spec.members_share, len(knowing))
+
+    def _held(self, time_s: float, unsure_now: str) -> str:
+        """The model's own doubt as shown: ``unsure_now`` is why the model doubts the shown class in
+        this run ("" when it does not). The first run's verdict is shown at once; after that a
+        new verdict is shown only once it has held for ``evidence_s`` seconds, so a member
+        wavering or a probability crossing ``min_probability`` for a moment does not make the
+        label flicker."""
+        if self._verdict is None or bool(unsure_now) == bool(self._verdict):
+            self._verdict, self._verdict_changing_since = unsure_now, None
         elif self._verdict_changing_since is None:
             self._verdict_changing_since = time_s
         if self._verdict_changing_since is not None and time_s - self._verdict_changing_since >= self.spec.evidence_s:
-            self._members_verdict, self._verdict_changing_since = agree_now, None
-        return self._members_verdict
+            self._verdict, self._verdict_changing_since = unsure_now, None
+        return self._verdict
 
     def update(self, time_s: float, probabilities: np.ndarray, background: float = 0.0,
                motion: float | None = None, visible: float | None = None,
@@ -251,18 +256,20 @@ class SteadyDecider:
             return Decision(self.classes[raw], float(probabilities[raw]), self.classes[raw], float(probabilities[raw]),
                             "", known.copy(), belief)
         shown = self._filter.shown
-        agree = self._members_agree(time_s, dt, members, shown)   # every run advances the members' filters
+        agree = self._members_agree(dt, members, shown)   # every run advances the members' filters
+        doubt = self._held(time_s, "low probability" if known[shown] < self.spec.min_probability
+                           else "" if agree else "members disagree")
         reason = ""
         if self.spec.still_motion > 0 and motion is not None and motion < self.spec.still_motion:
             reason = "still"
         elif self.spec.use_background and back > known.max():
             reason = "background"
-        elif known[shown] < self.spec.min_probability:
-            reason = "low probability"
+        elif doubt == "low probability":
+            reason = doubt
         elif self.spec.min_visible and visible is not None and visible < self.spec.min_visible[shown]:
             reason = "not in view"
-        elif not agree:
-            reason = "members disagree"
+        elif doubt:
+            reason = doubt
         label = NO_ACTION if reason else self.classes[shown]
         probability = (1.0 - float(known.max())) if reason else float(known[shown])
         return Decision(label, probability, self.classes[raw], float(probabilities[raw]), reason, known.copy(), belief)
@@ -297,8 +304,8 @@ def add_decision_arguments(parser) -> None:
     """The flags that override a checkpoint's decision parameters (cam, video, demo, evaluate)."""
     group = parser.add_argument_group("decision (defaults: the checkpoint's own, fitted at training time)")
     group.add_argument("--threshold", type=fraction(), metavar="P",
-                       help="name a class only when its smoothed probability is at least P (0-1); below it the "
-                            f"label is '{NO_ACTION}'")
+                       help="name a class only when its smoothed probability is at least P (0-1); below it for "
+                            f"--steadiness seconds the label is '{NO_ACTION}'")
     group.add_argument("--smoothing", type=non_negative(), metavar="SECONDS",
                        help="time constant of the moving average behind --threshold and the probability shown")
     group.add_argument("--steadiness", type=positive(), metavar="SECONDS",
