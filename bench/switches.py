@@ -18,7 +18,7 @@ import numpy as np
 
 from bench.pose_cache import PoseTrack, cached_track
 from bench.trust import SHARED, in_class_videos, replay, settled_after
-from training.checkpoint import load_checkpoint, resolve_checkpoint
+from training.checkpoint import LoadedCheckpoint, load_checkpoint, resolve_checkpoint
 from training.errors import UserError, run_cli
 from training.features import ORIGIN_EPS_PX
 from training.inference import torch_threads
@@ -50,9 +50,8 @@ def joined(first: PoseTrack, second: PoseTrack) -> tuple[PoseTrack, float]:
                      np.concatenate([first.found, second.found]), first.fps, first.size), start
 
 
-def measure(checkpoint: Path, videos: Path) -> dict:
+def measure(ckpt: LoadedCheckpoint, videos: Path) -> dict:
     """{'pairs', 'followed', 'median_delay_s', 'classes'} for one checkpoint."""
-    ckpt = load_checkpoint(checkpoint)
     clips: dict[str, PoseTrack] = {}
     with torch_threads(1):
         for path, truth in in_class_videos(videos, ckpt.classes):
@@ -80,10 +79,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     a = p.parse_args(argv)
     if not (a.videos / "realworld").is_dir():
         raise UserError(f"No real-world clips under '{a.videos}/realworld'; pass --videos FOLDER.")
+    paths = [resolve_checkpoint(option)[0] for option in a.checkpoint or [None]]
+    models = [load_checkpoint(path) for path in paths]      # every one checked before the work
     rows = []
-    for option in a.checkpoint or [None]:
-        path, _ = resolve_checkpoint(option)
-        row = measure(path, a.videos)
+    for path, ckpt in zip(paths, models):
+        row = measure(ckpt, a.videos)
         rows.append({"checkpoint": str(path), **row})
         delay = "-" if row["median_delay_s"] is None else f"{row['median_delay_s']:.2f} s"
         print(f"{path}: {row['pairs']} pairs of {len(row['classes'])} classes; second action taken up in "
