@@ -12,14 +12,14 @@ import argparse
 import json
 from pathlib import Path
 
-from training.cli_types import path_value
+from training.cli_types import output_file
 from training.outputs import check_output_file, write_text_atomic
 
 
 def add_result_file_argument(parser: argparse.ArgumentParser, flag: str, what: str,
                              default: Path | None = None) -> None:
     """``flag`` (a .json path, ``default`` when given) and ``--overwrite``."""
-    parser.add_argument(flag, type=path_value, default=default, help=what)
+    parser.add_argument(flag, type=output_file, default=default, help=what)
     parser.add_argument("--overwrite", action="store_true", help=f"replace an existing {flag}")
 
 

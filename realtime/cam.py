@@ -29,7 +29,7 @@ from realtime.timeline import default_every
 from realtime.display import FALLBACK_SCREEN, LiveWindow, probe_display
 from realtime.video_io import FOURCC_BY_SUFFIX, FpsMeter, VideoSink
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
-from training.cli_types import number, path_text, path_value, positive
+from training.cli_types import number, output_file, path_text, path_value, positive
 from training.decision import NO_ACTION, DecisionSpec, add_decision_arguments, decision_from_arguments
 from training.device import add_device_argument, resolve_device
 from training.errors import Terminated, UserError, run_cli
@@ -314,7 +314,7 @@ def main(argv: list[str] | None = None) -> list[LiveSummary]:
                                                  "(http://..., rtsp://...; default 0)")
     add_checkpoint_argument(p)
     add_device_argument(p)
-    p.add_argument("--save", type=path_value, help="write the annotated stream to this .mp4/.avi")
+    p.add_argument("--save", type=output_file, help="write the annotated stream to this .mp4/.avi")
     p.add_argument("--overwrite", action="store_true", help="let --save replace an existing file")
     p.add_argument("--no-show", action="store_true", help="no window: print predictions instead")
     p.add_argument("--snapshot-dir", type=path_value, default=Path("."),

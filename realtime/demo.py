@@ -18,7 +18,7 @@ from realtime.cam import LiveOptions, LiveSummary, choose_display, run_live
 from realtime.pose import POSE_LAYOUT, quiet_native_libraries
 from realtime.sources import open_capture, resolve_sources
 from training.checkpoint import add_checkpoint_argument, load_checkpoint, resolve_checkpoint
-from training.cli_types import number, path_text, path_value, positive
+from training.cli_types import number, output_file, path_text, path_value, positive
 from training.config import RECIPES, resolve_config
 from training.dataset import load_skeleton_file
 from training.decision import add_decision_arguments, decision_from_arguments
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> LiveSummary:
                              help="where the download is kept")
     train_group.add_argument("--url", default=UCF101_URL, help="where to download the data from")
     p.add_argument("--no-show", action="store_true", help="no window: print predictions")
-    p.add_argument("--save", type=path_value, help="write the annotated video")
+    p.add_argument("--save", type=output_file, help="write the annotated video")
     p.add_argument("--overwrite", action="store_true")
     p.add_argument("--duration", type=positive(), help="stop after N seconds")
     p.add_argument("--max-people", type=number(int, 1, 16), default=1,

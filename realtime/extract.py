@@ -22,7 +22,7 @@ from realtime.pose import (add_pose_threads_argument, check_pose_model, check_po
 from realtime.sources import VideoFileReader, resolve_video_files
 from realtime.tracking import PersonTracker
 from realtime.window import TimeResampler, bridgeable_gap
-from training.cli_types import number, path_text, path_value
+from training.cli_types import number, output_file, path_text
 from training.decision import NO_ACTION
 from training.errors import UserError, run_cli
 from training.features import joint_present
@@ -259,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m realtime.extract", description=__doc__, epilog=EXAMPLES,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("inputs", nargs="+", help="video files, folders or globs")
-    p.add_argument("--out", type=path_value, required=True, help="pickle to write (refuses to overwrite)")
+    p.add_argument("--out", type=output_file, required=True, help="pickle to write (refuses to overwrite)")
     p.add_argument("--label", help="class name of every video")
     p.add_argument("--labels-from-folders", action="store_true", help="class = the name of each video's folder")
     p.add_argument("--fps", type=number(float, 1.0, 240.0), default=25.0,

@@ -34,7 +34,7 @@ from realtime.shards import merge_result_files, select_shard, shard_option
 from realtime.sources import ThreadedCapture, frame_count_hint, resolve_video_files
 from realtime.video_io import VideoSink
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
-from training.cli_types import number, path_text, path_value, positive
+from training.cli_types import number, output_file, path_text, path_value, positive
 from training.decision import DecisionSpec, add_decision_arguments, decision_from_arguments
 from training.device import add_device_argument, resolve_device
 from training.errors import Terminated, UserError, raise_terminated_on_sigterm, run_cli
@@ -405,8 +405,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_checkpoint_argument(p)
     add_device_argument(p)
     p.add_argument("--save-dir", type=path_value, help="write annotated copies here (<name>_annotated.mp4)")
-    p.add_argument("--json", type=path_value, help="write all results as JSON")
-    p.add_argument("--csv", type=path_value, help="write the timelines as CSV")
+    p.add_argument("--json", type=output_file, help="write all results as JSON")
+    p.add_argument("--csv", type=output_file, help="write the timelines as CSV")
     p.add_argument("--every", type=positive(int), help="run the model every N new window frames (default: 5 times a second)")
     p.add_argument("--top-k", type=positive(int), default=5, help="classes listed per prediction (default 5)")
     p.add_argument("--pose-model", type=path_text, help="MediaPipe Tasks .task file (default: the bundled model)")

@@ -38,3 +38,25 @@ def test_an_empty_path_is_refused_before_any_work(module: str, argv: list[str], 
     assert exit_.value.code == 2
     assert f"argument {flag}: empty path (an unset shell variable?)" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == [], "nothing written"
+
+
+FOLDER_CASES = [
+    ("realtime.video", ["clip.mp4", "--json", "results/"], "--json"),
+    ("realtime.video", ["clip.mp4", "--csv", "results/"], "--csv"),
+    ("training.evaluate", ["--data", "x.pkl", "--json", "metrics/"], "--json"),
+    ("realtime.extract", ["clip.mp4", "--label", "squat", "--out", "poses/"], "--out"),
+    ("realtime.cam", ["--save", "videos/"], "--save"),
+    ("bench.trust", ["--json", "results/"], "--json"),
+]
+
+
+@pytest.mark.parametrize("module, argv, flag", FOLDER_CASES, ids=[f"{m} {f}" for m, _, f in FOLDER_CASES])
+def test_an_output_file_named_like_a_folder_is_refused(module: str, argv: list[str], flag: str, capsys, tmp_path,
+                                                       monkeypatch) -> None:
+    # Before: `realtime.video clip.mp4 --json results/` wrote a file called `results`.
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        importlib.import_module(module).main(argv)
+    assert exit_.value.code == 2
+    assert f"argument {flag}: '{argv[-1]}' ends with '/', so it names a folder" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == [], "nothing written"

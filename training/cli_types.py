@@ -92,3 +92,14 @@ def path_text(text: str) -> str:
 def path_value(text: str) -> Path:
     """:func:`path_text` as a ``Path``."""
     return Path(path_text(text))
+
+
+def output_file(text: str) -> Path:
+    """An argparse ``type`` for a file to write: :func:`path_text`, and a name that ends with a
+    slash is refused (it names a folder; ``Path`` would drop the slash and write a file called
+    like the folder: ``--json results/`` wrote a file named ``results``)."""
+    text = path_text(text)
+    if text.endswith(("/", os.sep)):
+        raise argparse.ArgumentTypeError(f"'{text}' ends with '/', so it names a folder; give a file name inside it, "
+                                         f"e.g. '{text}results.json'")
+    return Path(text)

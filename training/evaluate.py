@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
-from training.cli_types import path_text
+from training.cli_types import output_file, path_text
 from training.dataset import load_skeleton_file
 from training.decision import NO_ACTION, DecisionSpec, SteadyDecider, add_decision_arguments, decision_from_arguments
 from training.device import add_device_argument, resolve_device
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--label-map", type=path_text,
                    help="label map of the file (default: <data>.labels.txt beside it, as realtime.extract writes "
                         "it, else the label ids the checkpoint was trained on)")
-    p.add_argument("--json", type=path_text, help="write the metrics to this JSON file (refuses to overwrite)")
+    p.add_argument("--json", type=output_file, help="write the metrics to this JSON file (refuses to overwrite)")
     p.add_argument("--overwrite", action="store_true", help="allow --json to replace an existing file")
     add_decision_arguments(p)
     a = p.parse_args(argv)

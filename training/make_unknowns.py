@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from training.cli_types import number, path_text
+from training.cli_types import number, output_file, path_text
 from training.errors import UserError, run_cli
 from training.features import FPS_RANGE
 from training.motion_capture import project, read_motion
@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
                "  python -m training.make_unknowns --out runs/unknown_actions.pkl\n"
                "  python -m training.train --data penn_action_train_2d.pkl --label-map penn_action_label_map.txt \\\n"
                "      --classes all --fps 30 --recipe trust --unknown-data runs/unknown_actions.pkl")
-    parser.add_argument("--out", type=path_text, required=True, help="skeleton file to write (.pkl)")
+    parser.add_argument("--out", type=output_file, required=True, help="skeleton file to write (.pkl)")
     parser.add_argument("--motions", type=path_text, default=None,
                         help="folder of DeepMimic humanoid3d_*.txt motions, or a pybullet_data folder (default: the "
                              "installed PyBullet's)")
