@@ -58,7 +58,7 @@ def test_no_camera_and_no_source_says_what_to_do(tmp_path: Path) -> None:
 def test_fresh_clone_uses_the_bundled_model_without_training(tmp_path: Path) -> None:
     proc = _demo(tmp_path, "--source", str(shared_file("videos/pose_squats.mp4")))
     assert proc.returncode == 0, proc.stderr
-    assert "the bundled default model (no trained run under runs/)" in proc.stdout
+    assert "the bundled default model: no trained run under runs/" in proc.stdout
     assert "training" not in proc.stdout and not (tmp_path / "runs").exists()
 
 

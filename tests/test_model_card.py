@@ -45,7 +45,7 @@ def test_a_fresh_clone_labels_real_videos_with_no_download_and_no_training(tmp_p
                                                                   "Jintao-Xu__Pose_Estimation__pose_gif_Push-Up.mp4")]
     proc = run_module("realtime.video", *map(str, videos), "--json", str(out), "--no-progress", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "the bundled default model (no trained run under runs/)" in proc.stdout.splitlines()[0]
+    assert "the bundled default model: no trained run under runs/" in proc.stdout.splitlines()[0]
     labels = [v["label"] for v in json.loads(out.read_text())["videos"]]
     assert labels == ["squat", "pushup"]
     assert not (tmp_path / "runs").exists()

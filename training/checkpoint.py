@@ -175,7 +175,7 @@ def resolve_checkpoint(option: str | None, runs_dir: str | Path = "runs") -> tup
         latest = find_latest_checkpoint(runs_dir)
         if latest is not None:
             return latest, f"the newest run under {runs_dir}/; --checkpoint default for the bundled model"
-        return BUNDLED_MODEL, f"the bundled default model (no trained run under {runs_dir}/)"
+        return BUNDLED_MODEL, f"the bundled default model: no trained run under {runs_dir}/"
     if text == "default":
         return BUNDLED_MODEL, "the bundled default model"
     if text == "latest":
