@@ -186,6 +186,13 @@ def test_members_must_agree_by_majority_or_all_when_asked() -> None:
         return {(d.label, d.reason) for d in out[15:]}                # after 3 s
 
     majority, everyone, off = DecisionSpec(), DecisionSpec(members_share=1.0), DecisionSpec(members_share=0.0)
+    from training.decision import MEMBER_SHARES
+    anyone = DecisionSpec(members_share=MEMBER_SHARES["any"])
+    assert labels(all_differ, anyone) == {("squat", "")}                       # one member shows it: enough
+    decider = SteadyDecider(CLASSES, anyone)                   # the ensemble says squat, no member's filter does
+    others = [np.stack([b, c, c]) for b, c in zip(noisy(1, n, rng, 6.0), noisy(2, n, rng, 6.0))]
+    out = [decider.update(i / 5, np.array([0.8, 0.1, 0.1]), members=m) for i, m in enumerate(others)]
+    assert {(d.label, d.reason) for d in out[15:]} == {(NO_ACTION, "members disagree")}
     assert labels(agreeing, majority) == labels(agreeing, everyone) == {("squat", "")}
     assert labels(two_of_three, majority) == {("squat", "")}                   # the default: a majority is enough
     assert labels(two_of_three, everyone) == {(NO_ACTION, "members disagree")}

@@ -42,7 +42,8 @@ import numpy as np
 from training.cli_types import fraction, non_negative, positive
 
 NO_ACTION = "no action"   # the rejection outcome; training refuses a class of this name
-MEMBER_SHARES = {"all": 1.0, "majority": 0.5, "off": 0.0}   # --members-agree: share of the members that must agree
+# --members-agree: more than this share of the members that know the class must show it ("any": one)
+MEMBER_SHARES = {"all": 1.0, "majority": 0.5, "any": 1e-6, "off": 0.0}
 
 
 @dataclass(frozen=True)
@@ -318,9 +319,10 @@ def add_decision_arguments(parser) -> None:
                        help=f"say '{NO_ACTION}' when the person moved less than this (normalised body units; see README) over "
                             "the last seconds (0: off)")
     group.add_argument("--members-agree", choices=tuple(MEMBER_SHARES),
-                       help=f"with an ensemble model (the bundled one is), say '{NO_ACTION}' unless all, or more than "
-                            "half, of its members that know the shown class name it too (default: the checkpoint's, a "
-                            "majority; for the bundled model, whose class is known to two members, both are the same)")
+                       help=f"with an ensemble model (the bundled one is), say '{NO_ACTION}' unless all, more than "
+                            "half, or at least one of its members that know the shown class name it too (default: the "
+                            "checkpoint's, a majority; for the bundled model, whose class is known to two members, "
+                            "'all' and 'majority' are the same)")
     group.add_argument("--no-reject", action="store_true",
                        help=f"never say '{NO_ACTION}': always name the most likely class")
     group.add_argument("--raw-labels", action="store_true",
