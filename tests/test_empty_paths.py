@@ -1,6 +1,6 @@
 """An empty path (``--out "$DIR"`` with DIR unset) is refused by argparse before any work: it used
 to mean the current folder (--save-dir wrote into it), "not given" (--checkpoint, --label-map
-were silently ignored) or crash (extract --out)."""
+were silently ignored) or crash (extract --out). So is an output file named like a folder."""
 import importlib
 
 import pytest
@@ -29,18 +29,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("module, argv, flag", CASES, ids=[f"{m} {f}" for m, _, f in CASES])
-def test_an_empty_path_is_refused_before_any_work(module: str, argv: list[str], flag: str, capsys, tmp_path,
-                                                   monkeypatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(SystemExit) as exit_:
-        importlib.import_module(module).main(argv)
-    assert exit_.value.code == 2
-    assert f"argument {flag}: empty path (an unset shell variable?)" in capsys.readouterr().err
-    assert list(tmp_path.iterdir()) == [], "nothing written"
-
-
-FOLDER_CASES = [
+FOLDER_CASES = [   # an output file named with a trailing slash: `--json results/` wrote a file called `results`
     ("realtime.video", ["clip.mp4", "--json", "results/"], "--json"),
     ("realtime.video", ["clip.mp4", "--csv", "results/"], "--csv"),
     ("training.evaluate", ["--data", "x.pkl", "--json", "metrics/"], "--json"),
@@ -48,15 +37,17 @@ FOLDER_CASES = [
     ("realtime.cam", ["--save", "videos/"], "--save"),
     ("bench.trust", ["--json", "results/"], "--json"),
 ]
+ALL_CASES = ([(m, argv, f, "empty path (an unset shell variable?)") for m, argv, f in CASES]
+             + [(m, argv, f, f"'{argv[-1]}' ends with '/', so it names a folder") for m, argv, f in FOLDER_CASES])
 
 
-@pytest.mark.parametrize("module, argv, flag", FOLDER_CASES, ids=[f"{m} {f}" for m, _, f in FOLDER_CASES])
-def test_an_output_file_named_like_a_folder_is_refused(module: str, argv: list[str], flag: str, capsys, tmp_path,
-                                                       monkeypatch) -> None:
-    # Before: `realtime.video clip.mp4 --json results/` wrote a file called `results`.
+@pytest.mark.parametrize("module, argv, flag, message", ALL_CASES, ids=[f"{m} {f} {a[-1]!r}" for m, a, f, _ in ALL_CASES])
+def test_a_path_that_names_nothing_usable_is_refused_before_any_work(module: str, argv: list[str], flag: str,
+                                                                     message: str, capsys, tmp_path,
+                                                                     monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit) as exit_:
         importlib.import_module(module).main(argv)
     assert exit_.value.code == 2
-    assert f"argument {flag}: '{argv[-1]}' ends with '/', so it names a folder" in capsys.readouterr().err
+    assert f"argument {flag}: {message}" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == [], "nothing written"
