@@ -100,6 +100,6 @@ def output_file(text: str) -> Path:
     like the folder: ``--json results/`` wrote a file named ``results``)."""
     text = path_text(text)
     if text.endswith(("/", os.sep)):
-        raise argparse.ArgumentTypeError(f"'{text}' ends with '/', so it names a folder; give a file name inside it, "
-                                         f"e.g. '{text}results.json'")
+        raise argparse.ArgumentTypeError(f"'{text}' ends with '/', so it names a folder; give a file name inside it "
+                                         f"('{text}<name>')")
     return Path(text)
