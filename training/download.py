@@ -14,7 +14,7 @@ from tqdm import tqdm
 from training.cli_types import path_text
 from training.dataset import load_skeleton_file
 from training.errors import UserError, run_cli
-from training.outputs import can_create_in, new_partial_file, not_a_regular_file, publish
+from training.outputs import check_output_file, new_partial_file, publish
 
 UCF101_URL = "https://download.openmmlab.com/mmaction/v1.0/skeleton/data/ucf101_2d.pkl"
 HMDB51_URL = "https://download.openmmlab.com/mmaction/v1.0/skeleton/data/hmdb51_2d.pkl"
@@ -74,19 +74,14 @@ def destination(out: str | None, dataset: str) -> Path:
     dest = Path(out or default_name).expanduser()
     if dest.is_dir():
         dest = dest / default_name
-    if dest.exists() and not dest.is_file():
-        raise UserError(not_a_regular_file(dest, "--out"))
-    if dest.exists():
+    if dest.is_file():
         with dest.open("rb") as f:
             head = f.read(1)
         if head != b"\x80":
             raise UserError(f"--out '{dest}' exists and is not a skeleton file (not a pickle); it is kept. Remove "
                             "it or choose another --out.")
-    elif not dest.parent.is_dir():
-        raise UserError(f"--out '{dest}': folder '{dest.parent}' does not exist. Create it first (mkdir -p "
-                        f"'{dest.parent}') or choose another path.")
-    elif not can_create_in(dest.parent):
-        raise UserError(f"--out '{dest}': folder '{dest.parent}' is not writable. Choose another path.")
+    else:                            # the checks every output file gets: folder there and writable, no device
+        check_output_file(dest, "--out", overwrite=True)
     return dest
 
 
