@@ -52,9 +52,22 @@ def test_empty_and_all_zero_clips_are_skipped_and_counted(tmp_path: Path) -> Non
         d["annotations"][0]["keypoint"] = np.zeros((2, 0, 17, 2), np.float16)
         d["annotations"][0]["keypoint_score"] = np.zeros((2, 0, 17), np.float16)
         d["annotations"][1]["keypoint"][0] = 0
+        d["annotations"][2]["keypoint"][0] = 0.75     # a converter's "not placed" (Penn Action's hidden joints)
+        d["annotations"].append(dict(d["annotations"][5]))   # a file joined from two: one clip twice
     loaded = load_skeleton_file(_file_with(tmp_path, mutate))
-    assert len(loaded.clips) == 8
-    assert {k: len(v) for k, v in loaded.skipped.items()} == {"no frames": 1, "all-zero keypoints": 1}
+    assert len(loaded.clips) == 7
+    assert {k: len(v) for k, v in loaded.skipped.items()} == {"no frames": 1, "no joint placed": 2,
+                                                              "the frame_dir of an earlier annotation": 1}
+
+
+def test_keypoints_normalised_to_the_image_size_are_named(tmp_path: Path) -> None:
+    # Coordinates in 0..1 (as MediaPipe and many tools give them) all read as "not placed": the
+    # file used to load, and training crashed in the LSTM on clips of no frame.
+    def mutate(d):
+        for a in d["annotations"]:
+            a["keypoint"] = (a["keypoint"].astype(np.float32) / np.float32(400.0)).astype(np.float16)
+    with pytest.raises(UserError, match="normalised.*Multiply x by the image width"):
+        load_skeleton_file(_file_with(tmp_path, mutate))
 
 
 def test_a_file_of_only_unusable_clips_is_an_error(tmp_path: Path) -> None:

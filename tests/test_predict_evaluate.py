@@ -1,4 +1,5 @@
 import json
+import pickle
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,7 @@ def test_evaluate_json(trained: Path, skeleton_file: Path, tmp_path: Path) -> No
     assert proc.returncode == 0, proc.stderr
     r = json.loads(out.read_text())
     assert set(r) == {"accuracy", "precision", "recall", "f1", "rejected", "accuracy_named", "classes",
-                      "confusion_matrix", "rejected_per_class", "n", "n_other_classes"}
+                      "confusion_matrix", "rejected_per_class", "n", "n_other_classes", "skipped"}
     assert r["n"] == sum(map(sum, r["confusion_matrix"])) and len(r["confusion_matrix"]) == 5
     assert all(len(row) == 6 for row in r["confusion_matrix"])      # the last column counts "no action"
     assert_clean_error(run_module("training.evaluate", "--checkpoint", str(trained), "--data", str(skeleton_file),
@@ -55,11 +56,11 @@ def test_latest_without_any_run_says_how_to_train(skeleton_file: Path, tmp_path:
 
 def test_evaluate_says_how_many_clips_of_other_classes_it_left_out(trained: Path, skeleton_file: Path,
                                                                    tmp_path: Path) -> None:
-    import pickle
     data = pickle.loads(skeleton_file.read_bytes())
     known = [a for a in data["annotations"] if 14 <= a["label"] <= 51]
     for a in known[:3]:
         a["label"] = 99                                   # a class the model was not trained on
+    known[3]["keypoint"] = known[3]["keypoint"] * 0       # and one clip with nobody in it
     mixed = tmp_path / "mixed.pkl"
     mixed.write_bytes(pickle.dumps(data))
     out = tmp_path / "ev.json"
@@ -67,8 +68,10 @@ def test_evaluate_says_how_many_clips_of_other_classes_it_left_out(trained: Path
     assert proc.returncode == 0, proc.stderr
     others = sum(not 14 <= a["label"] <= 51 for a in data["annotations"])
     assert f"left out: {others} clip(s) with labels the model was not trained on" in proc.stdout and "99" in proc.stdout
+    assert "left out: 1 annotation(s) of the file with no joint placed" in proc.stdout
     r = json.loads(out.read_text())
-    assert r["n_other_classes"] == others and r["n"] == len(data["annotations"]) - others
+    assert r["n_other_classes"] == others and r["n"] == len(data["annotations"]) - others - 1
+    assert r["skipped"] == {"no joint placed": 1}
 
 
 def test_the_label_map_beside_an_extracted_file_is_read(trained: Path, skeleton_file: Path, tmp_path: Path) -> None:
@@ -95,3 +98,15 @@ def test_the_label_map_beside_an_extracted_file_is_read(trained: Path, skeleton_
     squat = next(a["frame_dir"] for a in keep if a["label"] == 1)
     proc = run_module("training.predict", "--checkpoint", str(trained), "--data", str(mine), "--frame-dir", squat)
     assert proc.returncode == 0 and "true       BodyWeightSquats" in proc.stdout, proc.stdout
+
+
+def test_predict_names_why_a_clip_of_the_file_was_skipped(trained: Path, skeleton_file: Path, tmp_path: Path) -> None:
+    # It said "No clip 'X' in the file" for a clip the file does hold, but with no joint placed.
+    data = pickle.loads(skeleton_file.read_bytes())
+    empty = data["annotations"][3]
+    empty["keypoint"] = empty["keypoint"] * 0
+    emptied = tmp_path / "emptied.pkl"
+    emptied.write_bytes(pickle.dumps(data))
+    proc = run_module("training.predict", "--checkpoint", str(trained), "--data", str(emptied),
+                      "--frame-dir", empty["frame_dir"])
+    assert_clean_error(proc, f"Clip '{empty['frame_dir']}' .* cannot be predicted: it has no joint placed")

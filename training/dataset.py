@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from training.errors import UserError
+from training.features import ORIGIN_EPS_PX, person_present
 from training.safe_pickle import safe_load_pickle
 
 REQUIRED_KEYS = ("frame_dir", "label", "keypoint")
@@ -87,8 +88,11 @@ def _img_shape(rec: dict) -> tuple[int, int]:
 def load_skeleton_file(path: str | Path) -> SkeletonFile:
     """Load and validate a skeleton pickle; keep the first person of every usable clip.
 
-    Clips with zero frames or whose first person is all zeros are skipped and counted in
-    ``SkeletonFile.skipped``; malformed records are errors.
+    Clips with zero frames or whose first person has no joint placed (every joint within
+    ``ORIGIN_EPS_PX`` of the image origin, the format's "nobody") are skipped and counted in
+    ``SkeletonFile.skipped``, as are later annotations repeating an earlier one's ``frame_dir``
+    (a file joined from two); malformed records are errors, and so is a file whose coordinates
+    are all that small (normalised to 0..1 instead of pixels).
 
     Raises:
         UserError: with what was wrong and how to fix it.
@@ -106,9 +110,15 @@ def load_skeleton_file(path: str | Path) -> SkeletonFile:
         raise UserError(f"'{path}': 'split' must be a dict and 'annotations' a list.")
     clips: list[Clip] = []
     skipped: dict[str, list[str]] = {}
+    largest = 0.0    # largest coordinate of any skipped first person, to recognise normalised files
+    names_seen: set[str] = set()
     for i, rec in enumerate(annotations):
         kp, score = _check_record(i, rec, path)
         name = str(rec["frame_dir"])
+        if name in names_seen:      # a copy could land in training and validation alike
+            skipped.setdefault("the frame_dir of an earlier annotation", []).append(name)
+            continue
+        names_seen.add(name)
         if kp.shape[0] == 0 or kp.shape[1] == 0:
             skipped.setdefault("no frames", []).append(name)
             continue
@@ -116,10 +126,16 @@ def load_skeleton_file(path: str | Path) -> SkeletonFile:
         if not np.isfinite(first).all() or not np.isfinite(score[0].astype(np.float32)).all():
             raise UserError(f"annotation {i} ('{name}') of '{path}' has NaN or infinite keypoints. "
                             "Re-extract that clip or remove it from the file.")
-        if not first.any():
-            skipped.setdefault("all-zero keypoints", []).append(name)
+        if not person_present(first).any():
+            skipped.setdefault("no joint placed", []).append(name)
+            largest = max(largest, float(np.abs(first).max()))
             continue
         clips.append(Clip(first, score[0].astype(np.float32), int(rec["label"]), name, _img_shape(rec)))
+    if not clips and 0 < largest < ORIGIN_EPS_PX:
+        raise UserError(f"'{path}': every keypoint lies within {ORIGIN_EPS_PX:g} of (0, 0) (largest "
+                        f"{largest:.3g}): the coordinates look normalised to the image size, but the format "
+                        "holds pixels, and a joint at the origin means 'not placed'. Multiply x by the image "
+                        "width and y by its height (img_shape is (height, width)) and save the file again.")
     if not clips:
         raise UserError(f"'{path}' has no usable clip ({len(annotations)} annotations; "
                         f"skipped: {', '.join(f'{len(v)} {k}' for k, v in skipped.items()) or 'none'}).")

@@ -88,6 +88,7 @@ def evaluate_checkpoint(ckpt: LoadedCheckpoint, data: str, split: str | None = N
     named = ~rejected
     return {**metrics, "confusion_matrix": matrix.tolist(), "classes": ckpt.classes, "n": len(clips),
             "n_other_classes": n_other, "other_labels": other_labels,
+            "skipped": {reason: len(names) for reason, names in skeletons.skipped.items()},
             "rejected": float(rejected.mean()),
             "accuracy_named": float((predicted[named] == labels[named]).mean()) if named.any() else 0.0,
             "rejected_per_class": {c: float(rejected[labels == i].mean()) for i, c in enumerate(ckpt.classes)
@@ -121,6 +122,8 @@ def main(argv: list[str] | None = None) -> dict:
     if r["n_other_classes"]:
         shown = ", ".join(map(str, r["other_labels"][:10])) + (", ..." if len(r["other_labels"]) > 10 else "")
         print(f"left out: {r['n_other_classes']} clip(s) with labels the model was not trained on ({shown})")
+    for reason, count in r["skipped"].items():
+        print(f"left out: {count} annotation(s) of the file with {reason}")
     width = max(len(c) for c in r["classes"] + [NO_ACTION])
     corner = "true \\ predicted"
     print(f"{corner:>{width}}  " + " ".join(f"{i:>5}" for i in range(len(r["classes"]))) + "  no-act")
@@ -128,7 +131,7 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"{name:>{width}}  " + " ".join(f"{v:>5}" for v in row[:-1]) + f"  {row[-1]:>6}   ({i})")
     if a.json:
         out = {k: r[k] for k in ("accuracy", "precision", "recall", "f1", "rejected", "accuracy_named", "classes",
-                                 "confusion_matrix", "rejected_per_class", "n", "n_other_classes")}
+                                 "confusion_matrix", "rejected_per_class", "n", "n_other_classes", "skipped")}
         written = write_text_atomic(Path(a.json), json.dumps(out, indent=2, allow_nan=False), replace=a.overwrite)
         print(f"wrote {written}")
     return r

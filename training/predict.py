@@ -27,6 +27,10 @@ def predict_sample(ckpt: LoadedCheckpoint, data: str, index: int | None = None, 
     skeletons = load_skeleton_file(data)
     if frame_dir is not None:
         matches = [c for c in skeletons.clips if c.frame_dir == frame_dir]
+        skipped_for = [reason for reason, names in skeletons.skipped.items() if frame_dir in names]
+        if not matches and skipped_for:
+            raise UserError(f"Clip '{frame_dir}' of '{data}' cannot be predicted: it has {skipped_for[0]} "
+                            "(its first person's keypoints are empty or all at the image origin).")
         if not matches:
             close = difflib.get_close_matches(frame_dir, [c.frame_dir for c in skeletons.clips], n=3)
             raise UserError(f"No clip '{frame_dir}' in '{data}'." + (f" Did you mean {', '.join(close)}?" if close else ""))
