@@ -16,6 +16,21 @@ from training.outputs import check_output_file, new_partial_file, publish, throu
 FOURCC_BY_SUFFIX = {".mp4": "mp4v", ".avi": "MJPG"}
 
 
+def fit_into(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``frame`` (H, W, 3) scaled to fit inside ``size`` (width, height), keeping its aspect ratio,
+    centred on black: (height, width, 3)."""
+    width, height = size
+    h, w = frame.shape[:2]
+    if (w, h) == (width, height):
+        return frame
+    scale = min(width / w, height / h)
+    new_w, new_h = max(1, min(width, round(w * scale))), max(1, min(height, round(h * scale)))
+    canvas = np.zeros((height, width, 3), dtype=np.uint8)
+    top, left = (height - new_h) // 2, (width - new_w) // 2
+    canvas[top:top + new_h, left:left + new_w] = cv2.resize(frame, (new_w, new_h), interpolation=cv2.INTER_AREA)
+    return canvas
+
+
 class VideoSink:
     """Writes BGR frames to ``.mp4`` (mp4v) or ``.avi`` (MJPG), atomically.
 
@@ -24,7 +39,10 @@ class VideoSink:
     beside it, opened at the first frame; :meth:`close` renames it to ``path`` (``keep=False``
     deletes it instead), so the final name never holds a half-written or unplayable video; without
     ``overwrite``, a file another process made at ``path`` meanwhile is kept and the video goes
-    beside it (:func:`training.outputs.publish`).
+    beside it (:func:`training.outputs.publish`). The video takes the first frame's size; a later
+    frame of another size is fitted into it, since OpenCV's writer drops such frames without a
+    word (and the recording would then fail its read-back check). OpenCV's own camera and stream
+    readers deliver one size throughout; other frame sources need not.
     """
 
     def __init__(self, path: str | Path, fps: float, overwrite: bool = False, flag: str = "--save") -> None:
@@ -34,11 +52,13 @@ class VideoSink:
         self.fps = fps
         self._writer: cv2.VideoWriter | None = None
         self._tmp: Path | None = None
+        self._size = (0, 0)     # (width, height) of the video, set by the first frame
         self.frames = 0
 
     def write(self, frame: np.ndarray) -> None:
         if self._writer is None:
             h, w = frame.shape[:2]
+            self._size = (w, h)
             self._tmp = new_partial_file(self.path)
             fourcc = cv2.VideoWriter_fourcc(*FOURCC_BY_SUFFIX[self.path.suffix.lower()])
             with opencv_path(self._tmp) as name:
@@ -47,7 +67,7 @@ class VideoSink:
                 self.close(keep=False)
                 raise UserError(f"OpenCV has no encoder for '{self.path}' in this installation. Use a .avi name "
                                 "(MJPG) or .mp4 (mp4v).")
-        self._writer.write(frame)
+        self._writer.write(fit_into(frame, self._size))
         self.frames += 1
 
     def close(self, keep: bool = True) -> Path | None:
