@@ -161,6 +161,10 @@ def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, 
     if expected > 0 and frames < 0.9 * expected:
         warnings.append(f"only {frames} of the {expected} frames its header announces could be decoded (a truncated "
                         "file, or a wrong header); the result covers the readable part")
+    wait_s = (decision or ckpt.decision).first_label_s
+    if 0 < frames / fps < wait_s:
+        warnings.append(f"it lasts {frames / fps:.2g} s, less than the {wait_s:g} s of poses the model waits for "
+                        "before naming an action: its label comes from part of an action at most")
     if fps < MIN_USEFUL_FPS:
         warnings.append(f"{fps:g} fps is too few to follow motion well; poses were interpolated to "
                         f"{ckpt.spec.fps:g} fps, expect a rough result")

@@ -93,6 +93,16 @@ def test_a_truncated_video_is_classified_with_a_warning(trained_checkpoint: Path
     assert result.frames < 60 and any("truncated" in w for w in result.warnings)
 
 
+def test_a_video_shorter_than_the_first_label_wait_says_so(trained_checkpoint: Path, tmp_path: Path) -> None:
+    # A 0.2 s clip was labelled like any other, with nothing saying the model saw part of an action.
+    short = _write(tmp_path / "short.avi", _frames("videos/pose_1.mp4", 6), 30.0)
+    ckpt = load_checkpoint(trained_checkpoint)
+    result = classify_video(str(short), ckpt, progress=False)
+    assert any(f"less than the {ckpt.decision.first_label_s:g} s of poses" in w for w in result.warnings)
+    whole = classify_video(str(shared_file("videos/pose_squats.mp4")), ckpt, progress=False)
+    assert not any("less than" in w for w in whole.warnings)
+
+
 def test_a_one_fps_video_is_resampled_to_the_model_rate(trained_checkpoint: Path, tmp_path: Path) -> None:
     slow = _write(tmp_path / "slow.avi", _frames("videos/pose_1.mp4", 120)[::30], 1.0)   # 4 frames, 1 fps
     ckpt = load_checkpoint(trained_checkpoint)
