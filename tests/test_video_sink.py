@@ -25,12 +25,12 @@ def test_a_source_that_changes_resolution_keeps_every_frame(tmp_path: Path) -> N
         for _ in range(5):
             sink.write(np.full((240, 320, 3), 200, np.uint8))
         for _ in range(5):
-            sink.write(np.full((720, 1280, 3), 90, np.uint8))     # a camera renegotiated to 720p
+            sink.write(np.full((720, 1280, 3), 90, np.uint8))     # larger
         for _ in range(5):
-            sink.write(np.full((640, 360, 3), 30, np.uint8))      # a phone turned to portrait
+            sink.write(np.full((640, 360, 3), 30, np.uint8))      # portrait
     frames = read_back(out)
     assert len(frames) == 15 and all(f.shape == (240, 320, 3) for f in frames)
-    assert abs(int(frames[7][120, 160, 0]) - 90) < 10               # the 720p frames, scaled down
+    assert abs(int(frames[7][120, 160, 0]) - 90) < 10               # the larger frames, scaled down
     portrait = frames[12]
     assert portrait[120, 160, 0] > 15 and portrait[120, 5, 0] < 10   # fitted in, black bars at the sides
 
