@@ -19,7 +19,7 @@ from tqdm import tqdm
 from realtime.opencv_paths import is_valid_unicode
 from realtime.pose import (add_pose_threads_argument, check_pose_model, check_pose_options, chosen_pose_threads,
                            make_pose_estimator, quiet_native_libraries)
-from realtime.sources import VideoFileReader, resolve_video_files
+from realtime.sources import VideoFileReader, distinct_stems, resolve_video_files
 from realtime.tracking import PersonTracker
 from realtime.window import TimeResampler, bridgeable_gap
 from training.cli_types import number, output_file, path_text
@@ -200,6 +200,7 @@ def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders
     check_outputs_apart([("--out", out), ("--out (its label map)", labels_path)], videos)
     class_of = class_names(videos, label, labels_from_folders)
     classes = sorted(set(class_of.values()))
+    names = distinct_stems(videos)      # squat/1.mp4 and pushup/1.mp4: squat_1, pushup_1
     annotations, failed, not_reached, stopped_by = [], [], [], None
     for i, video in enumerate(tqdm(videos, desc="extracting", unit="video")):
         try:
@@ -221,7 +222,7 @@ def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders
             failed.append((video, NO_PERSON))
             tqdm.write(f"skipped {video}: {NO_PERSON}")
             continue
-        annotations.append({"frame_dir": Path(video).stem, "label": classes.index(class_of[video]),
+        annotations.append({"frame_dir": names[video], "label": classes.index(class_of[video]),
                             "img_shape": (h, w), "original_shape": (h, w), "total_frames": keypoint.shape[1],
                             "keypoint": keypoint, "keypoint_score": score, "fps": float(fps)})
     if not annotations:

@@ -3,7 +3,9 @@ threaded capture for cameras (newest frame wins, dropped frames counted)."""
 from __future__ import annotations
 
 import glob
+import hashlib
 import math
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +20,7 @@ from realtime.opencv_paths import is_valid_unicode, opencv_path
 from realtime.pose import native_logs_silenced
 from training.cli_types import path_too_long
 from training.errors import UserError
+from training.outputs import cut_to_bytes
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 FALLBACK_FPS = 25.0
@@ -88,6 +91,29 @@ def resolve_sources(source: str | int) -> list[str | int]:
             raise UserError(f"Pattern '{text}' matches no video file.")
         return matches
     raise UserError(f"Cannot open '{text}' (file not found). " + SOURCE_FORMS)
+
+
+def distinct_stems(videos: list[str], limit: int | None = None) -> dict[str, str]:
+    """A name per video that no other video of the list has: its file name without the suffix,
+    or, when two videos share that (``squat/1.mp4``, ``pushup/1.mp4``), with as many of its
+    parent folders' names in front as keep them apart (``squat_1``, ``pushup_1``).
+
+    Args:
+        videos: paths.
+        limit: cut every name to this many bytes, a short hash of the whole name keeping cut
+            names apart (for names that become file names).
+    """
+    def name(video: str, depth: int) -> str:
+        stem = "_".join([*Path(video).resolve().parts[-1 - depth:-1], Path(video).stem])
+        if limit is not None and len(os.fsencode(stem)) > limit:
+            digest = hashlib.sha1(os.fsencode(stem)).hexdigest()[:8]
+            stem = cut_to_bytes(stem, limit - len("~") - len(digest)) + "~" + digest
+        return stem
+    depth = 0
+    while depth <= 8 and len({name(v, depth) for v in videos}) < len(set(videos)):
+        depth += 1
+    alone = [name(v, 0) for v in videos]
+    return {v: name(v, depth) if alone.count(alone[i]) > 1 else alone[i] for i, v in enumerate(videos)}
 
 
 def resolve_video_files(source: str, command: str) -> list[str]:

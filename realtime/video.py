@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
-import hashlib
 import json
 import multiprocessing
 import os
@@ -31,14 +30,14 @@ from realtime.pose import (POSE_LAYOUT, add_pose_threads_argument, check_pose_mo
 from realtime.timeline import ClipTimeline
 from realtime.pose_stage import PoseStage
 from realtime.shards import merge_result_files, select_shard, shard_option
-from realtime.sources import ThreadedCapture, frame_count_hint, resolve_video_files
+from realtime.sources import ThreadedCapture, distinct_stems, frame_count_hint, resolve_video_files
 from realtime.video_io import VideoSink
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
 from training.cli_types import number, output_file, path_text, path_value, positive
 from training.decision import DecisionSpec, add_decision_arguments, decision_from_arguments
 from training.device import add_device_argument, resolve_device
 from training.errors import Terminated, UserError, raise_terminated_on_sigterm, run_cli
-from training.outputs import (atomic_path, check_output_dir, check_output_file, check_outputs_apart, fit_in_name,
+from training.outputs import (atomic_path, check_output_dir, check_output_file, check_outputs_apart,
                               name_max, sha256, write_text_atomic)
 from training.inference import torch_threads
 
@@ -183,27 +182,8 @@ def annotated_names(videos: list[str], save_dir: Path) -> dict[str, Path]:
     folders' names prefixed when two videos share a file name (nothing is written twice). A name
     longer than the file system takes (a 250-byte video name is legal, its copy's name is not) is
     cut, and a short hash of the whole name keeps cut names apart."""
-    limit = name_max(save_dir)
-
-    def name(video: str, depth: int) -> str:
-        parts = Path(video).resolve().parts[-1 - depth:-1]
-        stem = "_".join([*parts, Path(video).stem])
-        if len(os.fsencode(stem + ANNOTATED_SUFFIX)) > limit:
-            digest = hashlib.sha1(os.fsencode(stem)).hexdigest()[:8]
-            stem = fit_in_name(stem, save_dir, len(ANNOTATED_SUFFIX) + len("~") + len(digest)) + "~" + digest
-        return stem + ANNOTATED_SUFFIX
-    out: dict[str, Path] = {}
-    depth = 0
-    while True:
-        names = {v: name(v, depth) for v in videos}
-        if len(set(names.values())) == len(videos) or depth > 8:
-            break
-        depth += 1
-    for video in videos:
-        stem_only = name(video, 0)
-        clash = sum(n == stem_only for n in (name(v, 0) for v in videos)) > 1
-        out[video] = save_dir / (names[video] if clash else stem_only)
-    return out
+    stems = distinct_stems(videos, limit=name_max(save_dir) - len(os.fsencode(ANNOTATED_SUFFIX)))
+    return {video: save_dir / (stem + ANNOTATED_SUFFIX) for video, stem in stems.items()}
 
 
 def write_csv(path: Path, results: list[VideoResult], classes: list[str]) -> None:

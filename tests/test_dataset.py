@@ -54,10 +54,12 @@ def test_empty_and_all_zero_clips_are_skipped_and_counted(tmp_path: Path) -> Non
         d["annotations"][1]["keypoint"][0] = 0
         d["annotations"][2]["keypoint"][0] = 0.75     # a converter's "not placed" (Penn Action's hidden joints)
         d["annotations"].append(dict(d["annotations"][5]))   # a file joined from two: one clip twice
+        namesake = dict(d["annotations"][6], frame_dir=d["annotations"][7]["frame_dir"])
+        d["annotations"].append(namesake)                     # another clip of the same name: kept
     loaded = load_skeleton_file(_file_with(tmp_path, mutate))
-    assert len(loaded.clips) == 7
+    assert len(loaded.clips) == 8
     assert {k: len(v) for k, v in loaded.skipped.items()} == {"no frames": 1, "no joint placed": 2,
-                                                              "the frame_dir of an earlier annotation": 1}
+                                                              "the name and keypoints of an earlier annotation": 1}
 
 
 def test_keypoints_normalised_to_the_image_size_are_named(tmp_path: Path) -> None:

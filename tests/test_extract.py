@@ -165,3 +165,18 @@ def test_a_video_with_nobody_in_it_is_reported_and_left_out(tmp_path: Path) -> N
     with pytest.raises(UserError, match="No video gave poses .*dark.avi: the pose model found nobody"):
         extract([str(dark)], tmp_path / "y.pkl", "squat", False, 25.0)
     assert not (tmp_path / "y.pkl").exists()
+
+
+def test_videos_of_one_name_in_class_folders_stay_apart(tmp_path: Path) -> None:
+    # squat/1.mp4 and dance/1.mp4 were both stored as frame_dir "1": the file's split, --frame-dir
+    # and the loader could not tell them apart.
+    for folder, name in (("squat", "pose_squats.mp4"), ("dance", "pose_1.mp4")):
+        (tmp_path / "videos" / folder).mkdir(parents=True)
+        shutil.copy(shared_file(f"videos/{name}"), tmp_path / "videos" / folder / "1.mp4")
+    out = tmp_path / "mine.pkl"
+    proc = run_module("realtime.extract", str(tmp_path / "videos"), "--labels-from-folders", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    loaded = load_skeleton_file(out)
+    names = read_label_map(out.with_suffix(".labels.txt"))
+    assert sorted((c.frame_dir, names[c.label]) for c in loaded.clips) == [("dance_1", "dance"), ("squat_1", "squat")]
+    assert not loaded.skipped

@@ -6,6 +6,7 @@ record has ``frame_dir``, ``label``, ``img_shape`` (h, w), ``original_shape``, `
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,7 +92,7 @@ def load_skeleton_file(path: str | Path) -> SkeletonFile:
     Clips with zero frames or whose first person has no joint placed (every joint within
     ``ORIGIN_EPS_PX`` of the image origin, the format's "nobody") are skipped and counted in
     ``SkeletonFile.skipped``, as are later annotations repeating an earlier one's ``frame_dir``
-    (a file joined from two); malformed records are errors, and so is a file whose coordinates
+    and keypoints (a file joined from two: one clip twice); malformed records are errors, and so is a file whose coordinates
     are all that small (normalised to 0..1 instead of pixels).
 
     Raises:
@@ -111,14 +112,15 @@ def load_skeleton_file(path: str | Path) -> SkeletonFile:
     clips: list[Clip] = []
     skipped: dict[str, list[str]] = {}
     largest = 0.0    # largest coordinate of any skipped first person, to recognise normalised files
-    names_seen: set[str] = set()
+    seen: set[tuple[str, bytes]] = set()     # (frame_dir, digest of its keypoints)
     for i, rec in enumerate(annotations):
         kp, score = _check_record(i, rec, path)
         name = str(rec["frame_dir"])
-        if name in names_seen:      # a copy could land in training and validation alike
-            skipped.setdefault("the frame_dir of an earlier annotation", []).append(name)
+        key = (name, hashlib.sha1(np.ascontiguousarray(kp).tobytes()).digest())
+        if key in seen:             # the same clip twice: a copy could land in training and validation alike
+            skipped.setdefault("the name and keypoints of an earlier annotation", []).append(name)
             continue
-        names_seen.add(name)
+        seen.add(key)
         if kp.shape[0] == 0 or kp.shape[1] == 0:
             skipped.setdefault("no frames", []).append(name)
             continue
