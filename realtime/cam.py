@@ -38,7 +38,7 @@ from training.inference import torch_threads
 
 EXAMPLES = """examples:
   python -m realtime.cam                                   # webcam 0, newest model under runs/
-  python -m realtime.cam --source 1 --threshold 0.6 --switch-after 2
+  python -m realtime.cam --source 1 --threshold 0.6 --steadiness 2
   python -m realtime.cam --source clip.mp4 --no-show --save annotated.mp4
   python -m realtime.cam --checkpoint runs/20260101-120000/model.pt --every 3
   python -m realtime.cam --max-people 4                    # everyone in view, each with an id and a label
