@@ -92,8 +92,8 @@ def load_skeleton_file(path: str | Path) -> SkeletonFile:
     Clips with zero frames or whose first person has no joint placed (every joint within
     ``ORIGIN_EPS_PX`` of the image origin, the format's "nobody") are skipped and counted in
     ``SkeletonFile.skipped``, as are later annotations repeating an earlier one's ``frame_dir``
-    and keypoints (a file joined from two: one clip twice); malformed records are errors, and so is a file whose coordinates
-    are all that small (normalised to 0..1 instead of pixels).
+    and keypoints (a file joined from two: one clip twice). Malformed records are errors, and so
+    is a file whose coordinates are all that small (normalised to 0..1 instead of pixels).
 
     Raises:
         UserError: with what was wrong and how to fix it.
