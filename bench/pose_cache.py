@@ -17,7 +17,7 @@ import numpy as np
 from realtime.pose import make_pose_estimator
 from realtime.sources import VideoFileReader
 
-CACHE_VERSION = "2"
+CACHE_VERSION = "3"
 
 
 @dataclass

@@ -339,11 +339,12 @@ def make_pose_estimator(pose_model: str | Path | None = None, video: bool = True
     it runs on as many as no other pose model of this user holds (:class:`CoreClaim`), at least
     one. A number is used as given; its cores are claimed too, so that others back off. The Tasks
     backend keeps its own threads. Unless ``verbose``, the native libraries' start-up log lines
-    are kept off the terminal.
+    are kept off the terminal. For ``video``, the pose found on a picture is kept while the
+    picture does not change (:func:`still_pictures_kept`).
     """
     check_pose_options(pose_model, max_people)
     if pose_model and max_people <= 1:
-        return TasksPose(pose_model, video=video)
+        return still_pictures_kept(TasksPose(pose_model, video=video), video)
     wanted = pose_threads_for(threads, processes)[0]
     claim = CoreClaim(wanted, available_cores())
     threads = threads if threads is not None else max(1, claim.count)
@@ -357,7 +358,14 @@ def make_pose_estimator(pose_model: str | Path | None = None, video: bool = True
         claim.release()
         raise
     estimator.release_also(claim.release)
-    return estimator
+    return still_pictures_kept(estimator, video)
+
+
+def still_pictures_kept(estimator: PoseEstimator, video: bool) -> PoseEstimator:
+    """A video estimator that keeps its pose while the picture does not change
+    (:mod:`realtime.unchanged_picture`); an estimator of unrelated pictures as it is."""
+    from realtime.unchanged_picture import UnchangedPictureSkip
+    return UnchangedPictureSkip(estimator) if video else estimator
 
 
 def quiet_native_libraries(verbose: bool = False) -> None:
