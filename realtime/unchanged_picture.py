@@ -2,10 +2,10 @@
 
 On a picture that does not change (a frozen or paused video, a camera that repeats its last
 frame, someone standing perfectly still before a steady camera) MediaPipe's tracking does not
-hold still: each frame's crop comes from the last frame's joints, so the joints wander, by up to
-0.04 body units a second on a real clip's held frame (a person lying on a bench, hanging from a
-bar), several times the stillness level of the decision layer. Such a person was named an action
-for seconds, some of them for ever. Here the pose found on a picture is kept while the picture
+hold still: each frame's crop comes from the last frame's joints, so the joints wander (their
+spread over time on a real clip's held frame reached 0.04 body units, a person hanging from a
+bar; the decision layer's stillness level is 0.004). Such a person was named an action for
+seconds after they stopped, some of them for ever. Here the pose found on a picture is kept while the picture
 stays the same: the joints then hold still exactly when the picture does, and the model's time
 goes to pictures that changed.
 
