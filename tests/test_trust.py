@@ -189,3 +189,15 @@ def test_benchmark_replay_is_what_realtime_video_says(trained_checkpoint: Path, 
     video = classify_video(str(clip), ckpt, progress=False)
     assert label == video.label
     assert labels == [e["label"] for e in video.timeline] and times == [e["time"] for e in video.timeline]
+
+
+def test_the_trust_table_reports_held_pictures_of_every_clip_and_one_never_rejected() -> None:
+    from bench.trust import ClipOutcome, TrustReport, format_table
+    report = TrustReport(in_class=[ClipOutcome("a.mp4", "squat", "squat", ["squat"], [2.0], 3.0)],
+                         still_seconds=[1.0, 1.2], still_all_seconds=[1.0, 1.2, 1.1, float("inf")],
+                         classes=["squat"])
+    summary = report.summary()
+    assert summary["still_all_clips"] == 4 and summary["still_rejected_after_s_max"] == 1.2
+    assert summary["still_all_rejected_after_s_max"] == float("inf")
+    table = format_table("m.pt", summary)
+    assert "every real clip held (4; median, max s)" in table and "1.1, never" in table
