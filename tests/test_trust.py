@@ -43,6 +43,10 @@ def test_still_threshold_is_fitted_below_the_actions_own_motion() -> None:
     threshold = fit_still_motion(clips, spec, 1.0)
     assert 0 < threshold < np.percentile(motion_spans(clips, spec, 1.0), 5)
     assert fit_still_motion(clips[:1][:1], spec, 30.0) == 0.0             # nothing long enough to measure: off
+    # A user's own clips that start on a frozen picture (the pose kept while it does not change):
+    # those spans are no action and do not pull the level down to 0 (which would turn the check off).
+    frozen_starts = [np.concatenate([np.repeat(clip[:1], 50, axis=0), clip]) for clip in clips]
+    assert threshold / 4 < fit_still_motion(frozen_starts, spec, 1.0) <= threshold
 
 
 def test_min_visible_is_a_low_percentile_per_class() -> None:

@@ -13,6 +13,7 @@ from training.features import FeatureSpec, motion_amount, person_present, visibl
 
 STILL_PERCENTILE = 1.0     # of the training clips' own motion over still_s-second spans ...
 STILL_FRACTION = 0.5       # ... times this: clearly below what any action in the training set does
+FROZEN_MOTION = 1e-6       # motion of a span whose joints do not move at all (a frozen picture)
 VISIBLE_PERCENTILE = 2.0   # of each class's training clips' share of visible joints
 FIRST_LABEL_RANGE_S = (1.0, 2.0)   # the first label waits the median training clip's length, within these bounds
 
@@ -42,10 +43,13 @@ def fit_still_motion(clips: list[np.ndarray], spec: FeatureSpec, seconds: float)
     """The amount of motion below which a person counts as standing still.
 
     Half the 1st percentile of the motion the training actions themselves show over spans of
-    ``seconds``: slower than almost any moment of any known action. 0 (off) when the clips are
-    too short to measure.
+    ``seconds``: slower than almost any moment of any known action. Spans that do not move at all
+    are left out: they are frozen pictures (the pose kept on an unchanged picture, see
+    ``realtime.unchanged_picture``), not actions, and 1% of them in a user's own clips would set
+    the level to 0 (off). 0 (off) when the clips are too short to measure.
     """
     amounts = motion_spans(clips, spec, seconds)
+    amounts = amounts[amounts > FROZEN_MOTION]
     if len(amounts) < 20:
         return 0.0
     return float(STILL_FRACTION * np.percentile(amounts, STILL_PERCENTILE))
