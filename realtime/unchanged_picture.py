@@ -29,7 +29,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from realtime.pose import Pose, PoseEstimator
+from realtime.pose import ClosesOnce, Pose, PoseEstimator
 
 THUMBNAIL_WIDTH = 64      # pixels; a 1280-wide frame is judged in 20x20 blocks, a 320-wide one in 5x5
 UNCHANGED_LEVEL = 8       # grey levels (of 255); twice the most a still picture written to a file moved
@@ -63,12 +63,12 @@ def _copy(found: Pose | list[Pose] | None) -> Pose | list[Pose] | None:
     return Pose(found.keypoints.copy(), found.scores.copy(), found.landmarks.copy())
 
 
-class UnchangedPictureSkip:
+class UnchangedPictureSkip(ClosesOnce):
     """A pose estimator (one person or several) that keeps its last result while the picture stays the same.
 
-    Everything but ``estimate`` / ``estimate_all`` is the wrapped estimator's own (``threads``,
-    ``close``, ...). ``estimates`` and ``kept`` count the frames the pose model ran on and the
-    frames whose pose was kept.
+    Closing it closes the wrapped estimator; every other attribute is the wrapped estimator's
+    own (``threads``, ...). ``estimates`` and ``kept`` count the frames the pose model ran on and
+    the frames whose pose was kept.
 
     Args:
         inner: a tracking (video) pose estimator.
@@ -117,11 +117,5 @@ class UnchangedPictureSkip:
             raise AttributeError(name)
         return getattr(self._inner, name)
 
-    def close(self) -> None:
+    def _release(self) -> None:
         self._inner.close()
-
-    def __enter__(self) -> "UnchangedPictureSkip":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
