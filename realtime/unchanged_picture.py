@@ -5,9 +5,9 @@ frame, someone standing perfectly still before a steady camera) MediaPipe's trac
 hold still: each frame's crop comes from the last frame's joints, so the joints wander (their
 spread over time on a real clip's held frame reached 0.04 body units, a person hanging from a
 bar; the decision layer's stillness level is 0.004). Such a person was named an action for
-seconds after they stopped, some of them for ever. Here the pose found on a picture is kept while the picture
-stays the same: the joints then hold still exactly when the picture does, and the model's time
-goes to pictures that changed.
+seconds after they stopped, some of them for ever. Here the pose found on a picture is kept
+while the picture stays the same: the joints then hold still exactly when the picture does, and
+the pose model's time goes to pictures that changed.
 
 "The same" is judged on a grey thumbnail :data:`THUMBNAIL_WIDTH` pixels wide (each of its pixels
 the mean of a block of the frame, so sensor and compression noise average out): no thumbnail
@@ -37,8 +37,8 @@ SETTLE_ESTIMATES = 3      # estimates on an unchanged picture before its pose is
 
 
 def thumbnail(frame_bgr: np.ndarray) -> np.ndarray | None:
-    """(H, W, 3) uint8 BGR frame -> (h, THUMBNAIL_WIDTH) int16 grey block means; None for anything else
-    (the pose model's own check then says what is wrong with it)."""
+    """(H, W, 3) uint8 BGR frame -> (h, w) int16 grey block means, w = THUMBNAIL_WIDTH (or W when
+    narrower); None for anything else (the pose model's own check then says what is wrong with it)."""
     if not isinstance(frame_bgr, np.ndarray) or frame_bgr.dtype != np.uint8 or frame_bgr.ndim != 3 \
             or frame_bgr.shape[2] != 3 or frame_bgr.shape[0] < 1 or frame_bgr.shape[1] < 1:
         return None
