@@ -147,8 +147,7 @@ def measure(ckpt: LoadedCheckpoint, videos: Path, decision: DecisionSpec | None 
             report.out_of_class.append(ClipOutcome(name, None, label, labels, times, track.duration_s))
             progress(f"  {'(unknown action)':<16} {name[:44]:<44} -> {label}")
         squat_clip = videos / "pose_squats.mp4"
-        held = [(p, c) for p, c in in_class_videos(videos, ckpt.classes)] + ([(squat_clip, "squat")]
-                                                                             if squat_clip.is_file() else [])
+        held = in_class_videos(videos, ckpt.classes) + ([(squat_clip, "squat")] if squat_clip.is_file() else [])
         for path, truth in held:
             seconds = still_for(path, ckpt, decision)
             report.still_all_seconds.append(seconds)
