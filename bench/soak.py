@@ -16,6 +16,7 @@ from realtime.pose import POSE_LAYOUT, quiet_native_libraries
 from training.checkpoint import add_checkpoint_argument, load_checkpoint, resolve_checkpoint
 from training.cli_types import positive
 from training.errors import UserError, run_cli
+from training.input_files import check_input_file
 
 SHARED_VIDEO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "videos" / "pose_1.mp4"
 RSS_GROWTH_LIMIT = 0.05
@@ -70,8 +71,7 @@ def main(argv: list[str] | None = None) -> dict:
     a = p.parse_args(argv)
     quiet_native_libraries()
     check_result_file(a.json, "--json", a.overwrite)
-    if not a.source.is_file():
-        raise UserError(f"Soak source '{a.source}' not found; pass --source VIDEO.")
+    check_input_file(a.source, "Soak source", if_missing="Pass --source VIDEO.")
     path, why = resolve_checkpoint(a.checkpoint)
     print(f"model {path} ({why}); soaking {a.minutes:g} min on {a.source} (looped)", flush=True)
     result = soak(a.source, path, a.minutes, a.every)

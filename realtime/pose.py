@@ -26,6 +26,7 @@ from realtime.core_claims import CoreClaim
 from training.cli_types import number
 from training.device import available_cores
 from training.errors import UserError
+from training.input_files import check_input_file
 
 
 QUIET_CALLS_AFTER_FOUND = 10
@@ -236,10 +237,8 @@ class TasksPose(ClosesOnce):
     """MediaPipe Tasks ``PoseLandmarker`` from a ``.task`` model file (first person only)."""
 
     def __init__(self, model_path: str | Path, video: bool = True) -> None:
-        model_path = Path(model_path)
-        if not model_path.is_file():
-            raise UserError(f"Pose model '{model_path}' not found. Pass a MediaPipe pose_landmarker .task file "
-                            "with --pose-model, or leave --pose-model out to use the bundled model.")
+        model_path = check_input_file(model_path, "Pose model", if_missing="Pass a MediaPipe pose_landmarker .task "
+                                      "file with --pose-model, or leave --pose-model out to use the bundled model.")
         try:
             import mediapipe as mp
             from mediapipe.tasks.python import BaseOptions, vision

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from training.errors import UserError
+from training.input_files import check_input_file
 
 
 def shard_option(text: str) -> tuple[int, int]:
@@ -46,10 +47,9 @@ def merge_result_files(paths: list[Path]) -> dict:
         raise UserError("--merge needs the shards' JSON files, e.g. --merge part-*.json --json all.json.")
     parts = []
     for path in paths:
+        check_input_file(path, "--merge: results file", if_missing="Give the JSON files the shards wrote with --json.")
         try:
             part = json.loads(Path(path).read_text())
-        except FileNotFoundError:
-            raise UserError(f"--merge: '{path}' not found.") from None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise UserError(f"--merge: '{path}' is not a JSON file written by realtime.video --json ({exc}).") from None
         if not isinstance(part, dict) or not {"classes", "decision", "videos", "failed"} <= set(part):

@@ -20,6 +20,7 @@ from realtime.opencv_paths import is_valid_unicode, opencv_path
 from realtime.pose import native_logs_silenced
 from training.cli_types import path_too_long
 from training.errors import UserError
+from training.input_files import input_file_problem
 from training.outputs import cut_to_bytes
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
@@ -90,6 +91,9 @@ def resolve_sources(source: str | int) -> list[str | int]:
         if not matches:
             raise UserError(f"Pattern '{text}' matches no video file.")
         return matches
+    problem = input_file_problem(path)
+    if problem is not None and problem != "was not found":
+        raise UserError(f"Cannot open '{text}': it {problem}. " + SOURCE_FORMS)
     raise UserError(f"Cannot open '{text}' (file not found). " + SOURCE_FORMS)
 
 
@@ -168,9 +172,7 @@ class VideoFileReader:
     """
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        if not self.path.is_file():
-            raise UserError(f"Cannot open video '{self.path}' (file not found).")
+        self.path = check_video_file(path)
         refuse_images(self.path)
         self._capture = _quiet_open(str(self.path))
         if not self._capture.isOpened():
@@ -200,6 +202,20 @@ class VideoFileReader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def check_video_file(path: str | Path) -> Path:
+    """A video file that can be read (not missing, a folder, a device or pipe, or empty).
+
+    Raises:
+        UserError: "Cannot open video '<path>': it <why>."
+    """
+    problem = input_file_problem(path)
+    if problem == "was not found":
+        raise UserError(f"Cannot open video '{path}' (file not found).")
+    if problem is not None:
+        raise UserError(f"Cannot open video '{path}': it {problem}.")
+    return Path(path)
 
 
 def _quiet_open(source: str | int) -> cv2.VideoCapture:
@@ -248,7 +264,8 @@ def refuse_images(path: str | Path) -> None:
 
 def open_capture(source: str | int, tried_max: int = 4) -> cv2.VideoCapture:
     """Open a camera index or a file with OpenCV; a camera that fails lists what was tried."""
-    if isinstance(source, str):
+    if isinstance(source, str) and not is_stream(source):
+        check_video_file(source)
         refuse_images(source)
     capture = _quiet_open(source)
     if capture.isOpened():

@@ -13,6 +13,7 @@ import torch
 from training.cli_types import path_text
 from training.decision import NO_ACTION, DecisionSpec
 from training.errors import UserError
+from training.input_files import check_input_file
 from training.features import FeatureSpec
 from training.model import ActionEnsemble, ActionLSTM, ModelConfig, build_model
 
@@ -77,12 +78,9 @@ def load_checkpoint(path: str | Path, expected_layout: tuple[str, ...] | None = 
     Raises:
         UserError: missing/corrupt file, another format, or a layout/feature-size mismatch.
     """
-    path = Path(path)
-    if path.is_dir():
-        raise UserError(f"Checkpoint '{path}' is a folder. Pass its model.pt, or use --checkpoint default|latest.")
-    if not path.is_file():
-        raise UserError(f"Checkpoint '{path}' not found. Use --checkpoint default (the bundled model), train one with "
-                        "`python -m training.train --data FILE`, or pass --checkpoint runs/<run>/model.pt.")
+    path = check_input_file(path, "Checkpoint", if_folder="Pass its model.pt, or use --checkpoint default|latest.",
+                            if_missing="Use --checkpoint default (the bundled model), train one with `python -m "
+                                       "training.train --data FILE`, or pass --checkpoint runs/<run>/model.pt.")
     if not zipfile.is_zipfile(path):
         with path.open("rb") as f:
             if f.read(4) == b"PK\x03\x04":

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from training.errors import UserError
+from training.input_files import check_input_file
 
 # Line i (0-based) is label i in ucf101_2d.pkl (MMAction2 / PYSKL label map order).
 UCF101_CLASSES: tuple[str, ...] = (
@@ -64,11 +65,9 @@ def read_label_map(path: str | Path) -> tuple[str, ...]:
     UTF-8, with or without the byte-order mark Windows editors put first (it would otherwise
     become part of the first class's name).
     """
-    path = Path(path)
+    path = check_input_file(path, "Label map", if_missing="Pass a text file with one class name per line.")
     try:
         text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise UserError(f"Label map '{path}' not found. Pass a text file with one class name per line.") from None
     except UnicodeDecodeError as exc:
         raise UserError(f"Label map '{path}' is not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8 "
                         "(e.g. iconv -f latin1 -t utf-8).") from None

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from training.errors import UserError
+from training.input_files import check_input_file
 
 _BUILTINS = {"dict", "list", "tuple", "set", "frozenset", "str", "bytes", "bytearray",
              "int", "float", "complex", "bool", "slice", "range"}
@@ -66,12 +67,8 @@ def safe_load_pickle(path: str | Path) -> Any:
     Raises:
         UserError: missing file, not a pickle, truncated, or a type outside the allowed set.
     """
-    path = Path(path)
-    if not path.exists():
-        raise UserError(f"Data file '{path}' not found. Download it with "
-                        f"`python -m training.download --out {path}` or pass --data PATH.")
-    if path.is_dir():
-        raise UserError(f"Data file '{path}' is a directory; pass the .pkl file inside it.")
+    path = check_input_file(path, "Data file", if_folder="Pass the .pkl file inside it.",
+                            if_missing=f"Download it with `python -m training.download --out {path}` or pass --data PATH.")
     try:
         raw = path.read_bytes()
     except OSError as exc:
