@@ -172,6 +172,45 @@ def test_decision_flags_override_the_checkpoint_and_bad_values_are_refused(capsy
     assert "--first-label" in capsys.readouterr().err
 
 
+def spec_with_flags(*flags: str, fitted: DecisionSpec = DecisionSpec()) -> DecisionSpec:
+    import argparse
+
+    from training.decision import add_decision_arguments, decision_from_arguments
+    parser = argparse.ArgumentParser()
+    add_decision_arguments(parser)
+    return decision_from_arguments(fitted, parser.parse_args(list(flags)))
+
+
+@pytest.mark.parametrize("rate_hz", [5.0, 30.0])
+def test_a_steadier_label_still_follows_a_new_action_only_later(rate_hz: float) -> None:
+    """``--steadiness 3`` once weighed the evidence a third against the same expected rate of
+    change, which held every class's belief below the switch probability: the first label stayed
+    for good (a squat clip named baseball_pitch for 11 s). Now the filter's whole clock is
+    stretched: N times steadier follows a new action about N times later, and never flickers."""
+    rng = np.random.default_rng(7)
+    first = [np.array([0.7, 0.15, 0.15])] * int(2 * rate_hz)                  # a 2 s wrong start
+    then = noisy(1, int(60 * rate_hz), rng, 6.0)                              # 60 s of one action
+    times = np.arange(len(first) + len(then)) / rate_hz
+
+    def switched_after(steadiness: str) -> float:
+        decisions = stream(first + then, rate_hz, spec_with_flags("--steadiness", steadiness))
+        labels = [d.label for d in decisions]
+        assert labels[0] == "squat" and labels[-1] == "pushup" and changes(labels) == 1, steadiness
+        return next(t for t, label in zip(times, labels) if label == "pushup") - 2.0
+
+    delays = [switched_after(s) for s in ("1", "3", "10")]
+    assert delays[0] < delays[1] < delays[2] < 60.0, delays
+    assert 1.3 < delays[1] / delays[0] < 4.5 and 3 < delays[2] / delays[0] < 15, delays
+
+
+@pytest.mark.parametrize("flag", ["--steadiness", "--smoothing", "--first-label"])
+def test_decision_times_beyond_a_minute_are_refused(flag: str, capsys) -> None:
+    with pytest.raises(SystemExit):
+        spec_with_flags(flag, "1e9")
+    assert f"{flag}: must be between 0 and 60" in capsys.readouterr().err
+    assert spec_with_flags(flag, "60") != DecisionSpec()
+
+
 def test_members_must_agree_by_majority_or_all_when_asked() -> None:
     rng = np.random.default_rng(4)
     n = 50                                                            # 10 s at 5 predictions a second

@@ -39,11 +39,12 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from training.cli_types import fraction, non_negative, positive
+from training.cli_types import fraction, non_negative, number
 
 NO_ACTION = "no action"   # the rejection outcome; training refuses a class of this name
 # --members-agree: more than this share of the members that know the class must show it ("any": one)
 MEMBER_SHARES = {"all": 1.0, "majority": 0.5, "any": 1e-6, "off": 0.0}
+MAX_DECISION_S = 60.0     # --steadiness, --smoothing, --first-label: longer than any action a live label follows
 
 
 @dataclass(frozen=True)
@@ -307,12 +308,13 @@ def add_decision_arguments(parser) -> None:
     group.add_argument("--threshold", type=fraction(), metavar="P",
                        help="name a class only when its smoothed probability is at least P (0-1); below it for "
                             f"--steadiness seconds the label is '{NO_ACTION}'")
-    group.add_argument("--smoothing", type=non_negative(), metavar="SECONDS",
+    group.add_argument("--smoothing", type=number(float, 0, MAX_DECISION_S), metavar="SECONDS",
                        help="time constant of the moving average behind --threshold and the probability shown")
-    group.add_argument("--steadiness", type=positive(), metavar="SECONDS",
-                       help="seconds of predictions that count as one observation when choosing the label: larger "
-                            "is steadier and slower to change")
-    group.add_argument("--first-label", type=positive(), metavar="SECONDS",
+    group.add_argument("--steadiness", type=number(float, 0, MAX_DECISION_S, low_inclusive=False), metavar="SECONDS",
+                       help="the label's time scale (default: the checkpoint's, 1 s): seconds of predictions that "
+                            "count as one observation, with the expected changes of action per second scaled to "
+                            "match; 2 needs about twice as long a new action to change the label")
+    group.add_argument("--first-label", type=number(float, 0, MAX_DECISION_S, low_inclusive=False), metavar="SECONDS",
                        help="seconds of poses to see before naming the first action (shorter: a label sooner, "
                             "more often a wrong first guess)")
     group.add_argument("--still-motion", type=non_negative(), metavar="AMOUNT",
@@ -332,9 +334,13 @@ def add_decision_arguments(parser) -> None:
 def decision_from_arguments(spec: DecisionSpec, args) -> DecisionSpec:
     """``spec`` with the flags of :func:`add_decision_arguments` applied (argparse checked their ranges)."""
     changes = {name: value for name, value in (("min_probability", args.threshold), ("smoothing_s", args.smoothing),
-                                                ("evidence_s", args.steadiness), ("still_motion", args.still_motion),
-                                                ("first_label_s", args.first_label))
+                                                ("still_motion", args.still_motion), ("first_label_s", args.first_label))
                if value is not None}
+    if args.steadiness is not None:
+        # The filter's whole clock is stretched: the evidence and the expected rate of change together.
+        # Evidence alone, weighed 1/3 against the same switch rate, held every class's belief below
+        # switch_probability: from --steadiness 3 on, the first label stayed for good.
+        changes |= {"evidence_s": args.steadiness, "switch_rate": spec.switch_rate * spec.evidence_s / args.steadiness}
     if args.members_agree:
         changes |= {"members_share": MEMBER_SHARES[args.members_agree]}
     if args.no_reject:

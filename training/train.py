@@ -210,6 +210,11 @@ def train(config: TrainConfig, echo=print, progress: bool = True, distributed: D
          f"features {spec.feature_size} per frame, sequences up to {spec.max_frames} frames, live window "
          f"{spec.window_frames} frames at {spec.fps:g} fps"
          + (f"; joints never seen in training, fed as 0: {', '.join(dropped)}" if dropped else ""))
+    asked_s = _duration_s(str(config.window_frames).strip().lower())
+    if asked_s is not None and round(asked_s * config.fps) > spec.window_frames:
+        echo(f"note: --window-frames {config.window_frames} at {config.fps:g} fps is {round(asked_s * config.fps)} "
+             f"frames, more than --max-frames {config.max_frames}: the live window holds {spec.window_frames} frames "
+             f"({spec.window_frames / config.fps:.3g} s); raise --max-frames for a longer one")
 
     unknown_clips = load_unknown_actions(config.unknown_data, config.data, echo)
     n_classes = len(selected.classes)
