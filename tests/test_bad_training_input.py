@@ -156,6 +156,20 @@ def test_more_threads_than_cores_are_capped_with_a_note(small_file: Path, tmp_pa
     assert any(line.startswith("--threads 999: this machine has") for line in said)
 
 
+def test_a_window_duration_cut_by_max_frames_is_said(small_file: Path, tmp_path: Path) -> None:
+    """``--window-frames 5s --fps 60 --max-frames 120`` asked for 300 frames and silently got 120 (2 s)."""
+    said: list[str] = []
+    result = train(TrainConfig(data=str(small_file), out=str(tmp_path / "run"), epochs=1, max_frames=120, fps=60,
+                               window_frames="5s"), echo=said.append, progress=False)
+    assert result.run_dir.is_dir()
+    assert any(line.startswith("note: --window-frames 5s at 60 fps is 300 frames, more than --max-frames 120: the "
+                               "live window holds 120 frames (2 s)") for line in said), said
+    said.clear()
+    train(TrainConfig(data=str(small_file), out=str(tmp_path / "run2"), epochs=1, max_frames=120, fps=20,
+                      window_frames="5s"), echo=said.append, progress=False)
+    assert not any(line.startswith("note: --window-frames") for line in said)
+
+
 @pytest.mark.parametrize("options, pattern", [
     ({"max_frames": 100_000_000}, r"--max-frames must be between 1 and 10000, got 100000000"),
     ({"hidden_size": 1_000_000}, r"--hidden-size 1000000.*needs about [\d,]+ GiB to train; this machine has \d+ GiB"),
