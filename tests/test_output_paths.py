@@ -115,3 +115,28 @@ def test_a_run_never_replaces_one_that_another_training_published_meanwhile(tmp_
     again = publish_run(out, lambda folder: (folder / "model.pt").write_bytes(b"third"), overwrite=True)
     assert again == out and (out / "model.pt").read_bytes() == b"third", "--overwrite replaces, as asked"
     assert not list(out.parent.glob(".*partial*"))
+
+
+@pytest.mark.parametrize("module, args", [
+    ("realtime.video", ["clip.mp4", "--save", "{out}"]),        # argparse reads --save as --save-dir
+    ("realtime.video", ["clip.mp4", "--save-dir", "{out}"]),
+])
+def test_a_new_output_folder_named_like_a_file_is_refused(tmp_path: Path, module: str, args: list[str]) -> None:
+    """``realtime.video clip.mp4 --save out.mp4`` made a folder called out.mp4 with the video inside."""
+    from tests.conftest import assert_clean_error, run_main_here
+
+    out = tmp_path / "out.mp4"
+    proc = run_main_here(module, *[a.format(out=out) for a in args])
+    assert_clean_error(proc, r"takes a folder, and '.*out\.mp4' is named like a \.mp4 file.*e\.g\. --s\w+-dir .*/out/")
+    assert not out.exists()
+
+
+def test_an_existing_folder_named_like_a_file_is_still_used(tmp_path: Path) -> None:
+    from training.outputs import check_output_dir
+
+    (tmp_path / "takes.mp4").mkdir()
+    check_output_dir(tmp_path / "takes.mp4", "--save-dir")
+    check_output_dir(tmp_path / "annotated", "--save-dir")
+    assert (tmp_path / "annotated").is_dir()
+    with pytest.raises(UserError, match="--snapshot-dir takes a folder, and '.*shots.png' is named like a .png file"):
+        check_output_dir(tmp_path / "shots.png", "--snapshot-dir")     # realtime.cam, when the window is shown

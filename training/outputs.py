@@ -148,13 +148,24 @@ def can_create_in(folder: Path) -> bool:
         return False
 
 
+# A new output folder named like one of these files was meant as a file: ``realtime.video clip.mp4
+# --save out.mp4`` (argparse reads --save as --save-dir) made a folder "out.mp4" holding the video.
+FILE_LIKE_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".png", ".jpg", ".jpeg", ".json", ".csv",
+                      ".pkl", ".pt", ".txt")
+
+
 def check_output_dir(path: Path | None, flag: str) -> None:
-    """An output folder: created if missing; refused if it is a file or cannot be written."""
+    """An output folder: created if missing; refused if it is a file, cannot be written, or is new and
+    named like a file (``out.mp4``: a folder of that name was not what was meant)."""
     if path is None:
         return
     path = through_link(Path(path), flag)
     if path.exists() and not path.is_dir():
         raise UserError(f"{flag} '{path}' is a file, not a folder. Choose a folder name.")
+    if not path.exists() and path.suffix.lower() in FILE_LIKE_SUFFIXES:
+        raise UserError(f"{flag} takes a folder, and '{path}' is named like a {path.suffix} file; the outputs are "
+                        f"written inside the folder under names of their own. Give a folder name, e.g. {flag} "
+                        f"{path.with_suffix('')}/")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
