@@ -19,7 +19,7 @@ from tqdm import tqdm
 from realtime.opencv_paths import is_valid_unicode
 from realtime.pose import (add_pose_threads_argument, check_pose_model, check_pose_options, chosen_pose_threads,
                            make_pose_estimator, quiet_native_libraries)
-from realtime.sources import VideoFileReader, distinct_stems, resolve_video_files
+from realtime.sources import VideoFileReader, distinct_stems, resolve_video_files, without_repeats
 from realtime.tracking import PersonTracker
 from realtime.window import TimeResampler, bridgeable_gap
 from training.cli_types import number, output_file, path_text
@@ -196,7 +196,9 @@ def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders
     labels_path = label_map_beside(out)
     check_output_file(out, "--out", overwrite, suffixes=(".pkl",))
     check_output_file(labels_path, "--out (its label map)", overwrite)
-    videos = [v for source in inputs for v in resolve_video_files(source, "realtime.extract")]
+    videos, repeats = without_repeats([v for source in inputs for v in resolve_video_files(source, "realtime.extract")])
+    if repeats:
+        print(f"note: {repeats} video(s) given more than once are extracted once")
     check_outputs_apart([("--out", out), ("--out (its label map)", labels_path)], videos)
     class_of = class_names(videos, label, labels_from_folders)
     classes = sorted(set(class_of.values()))

@@ -120,6 +120,23 @@ def distinct_stems(videos: list[str], limit: int | None = None) -> dict[str, str
     return {v: name(v, depth) if alone.count(alone[i]) > 1 else alone[i] for i, v in enumerate(videos)}
 
 
+def without_repeats(videos: list[str]) -> tuple[list[str], int]:
+    """``videos`` with every file kept once, in first-seen order, and how many repeats were left out.
+
+    A file given twice (``clips/*.mp4 clips/a.mp4``, ``a.mp4 ./a.mp4``, a link and its target) is
+    one video: read twice it became two identical clips under one name in ``realtime.extract``'s
+    pickle (the same clip in training and validation) and two results in ``realtime.video``.
+    """
+    seen: set[str] = set()
+    kept = []
+    for video in videos:
+        key = os.path.realpath(video)
+        if key not in seen:
+            seen.add(key)
+            kept.append(video)
+    return kept, len(videos) - len(kept)
+
+
 def resolve_video_files(source: str, command: str) -> list[str]:
     """Recorded video files only (``realtime.video``, ``realtime.extract``): like
     :func:`resolve_sources`, but a camera index or a stream URL is refused with the live command

@@ -31,7 +31,7 @@ from realtime.timeline import ClipTimeline
 from realtime.pose_stage import PoseStage
 from realtime.shards import merge_result_files, select_shard, shard_option
 from realtime.sources import (ThreadedCapture, check_video_file, distinct_stems, frame_count_hint,
-                              resolve_video_files)
+                              resolve_video_files, without_repeats)
 from realtime.video_io import VideoSink
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
 from training.cli_types import number, output_file, path_text, path_value, positive
@@ -456,9 +456,12 @@ def main(argv: list[str] | None = None) -> int:
     failed: list[dict] = []
     for source in a.paths:
         try:
-            videos += [v for v in resolve_video_files(source, "realtime.video") if v not in videos]
+            videos += resolve_video_files(source, "realtime.video")
         except UserError as exc:
             failed.append({"path": source, "error": str(exc)})
+    videos, repeats = without_repeats(videos)
+    if repeats:
+        print(f"note: {repeats} video(s) given more than once are classified once")
     if a.shard:
         videos = select_shard(videos, a.shard)
         print(f"shard {a.shard[0]}/{a.shard[1]}: {len(videos)} video(s)")

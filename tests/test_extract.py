@@ -180,3 +180,25 @@ def test_videos_of_one_name_in_class_folders_stay_apart(tmp_path: Path) -> None:
     names = read_label_map(out.with_suffix(".labels.txt"))
     assert sorted((c.frame_dir, names[c.label]) for c in loaded.clips) == [("dance_1", "dance"), ("squat_1", "squat")]
     assert not loaded.skipped
+
+
+def test_a_video_given_twice_is_one_clip(tmp_path: Path) -> None:
+    """``realtime.extract clips/*.mp4 clips/a.mp4`` stored the video twice under one frame_dir (the
+    same clip could land in training and validation); a link to it is the same video too."""
+    from realtime.sources import without_repeats
+
+    video = tmp_path / "clips" / "pullup.mp4"
+    video.parent.mkdir()
+    shutil.copy(shared_file("videos/realworld/pullup/Jintao-Xu__Pose_Estimation__pose_gif_Pull-Up.mp4"), video)
+    (tmp_path / "clips" / "again.mp4").symlink_to(video)
+    other = tmp_path / "other.mp4"
+    other.write_bytes(b"x")
+    given = [str(video), str(tmp_path / "clips" / "." / "pullup.mp4"), str(other), str(tmp_path / "clips" / "again.mp4")]
+    assert without_repeats(given) == ([str(video), str(other)], 2)
+    out = tmp_path / "mine.pkl"
+    proc = run_module("realtime.extract", str(tmp_path / "clips" / "*.mp4"), str(video), "--label", "pullup",
+                      "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "note: 2 video(s) given more than once are extracted once" in proc.stdout
+    with out.open("rb") as f:
+        assert [a["frame_dir"] for a in pickle.load(f)["annotations"]] == ["again"]
