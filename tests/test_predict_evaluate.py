@@ -110,3 +110,25 @@ def test_predict_names_why_a_clip_of_the_file_was_skipped(trained: Path, skeleto
     proc = run_module("training.predict", "--checkpoint", str(trained), "--data", str(emptied),
                       "--frame-dir", empty["frame_dir"])
     assert_clean_error(proc, f"Clip '{empty['frame_dir']}' .* cannot be predicted: it has no joint placed")
+
+
+def test_a_file_numbered_another_way_gets_a_label_map_hint(tmp_path: Path) -> None:
+    """The bundled model (Penn ids 0..14) on a UCF101-numbered file and no label map: the clips of
+    label 14 (BodyWeightSquats) were scored as tennis_serve with no word said beyond "left out"."""
+    from tests.conftest import run_main_here, write_pickle
+    from training.synthetic import make_synthetic_dataset
+
+    data = write_pickle(tmp_path / "ucf_ids.pkl", make_synthetic_dataset(clips_per_class=3, lengths=(30, 60), seed=1))
+    proc = run_main_here("training.evaluate", "--checkpoint", "default", "--data", str(data))
+    assert proc.returncode == 0, proc.stderr
+    assert "left out: 12 clip(s) with labels the model was not trained on (16, 46, 47, 51)" in proc.stdout
+    assert "note: most of the file's clips have labels the model was not trained on, and the 3 others were " \
+           "scored by label id" in proc.stdout and "pass its --label-map" in proc.stdout
+
+
+def test_no_label_map_hint_when_most_clips_are_the_models(trained: Path, skeleton_file: Path) -> None:
+    from tests.conftest import run_main_here
+
+    proc = run_main_here("training.evaluate", "--checkpoint", str(trained), "--data", str(skeleton_file))
+    assert proc.returncode == 0, proc.stderr
+    assert "scored by label id" not in proc.stdout

@@ -114,14 +114,19 @@ def main(argv: list[str] | None = None) -> dict:
     check_outputs_apart([("--json", a.json)], [a.data, a.label_map, path])
     print(f"model {path} ({why})")
     ckpt = load_checkpoint(path, device=resolve_device(a.device))
-    r = evaluate_checkpoint(ckpt, a.data, a.split, label_map_of_data(a.data, a.label_map),
-                            decision_from_arguments(ckpt.decision, a))
+    label_map = label_map_of_data(a.data, a.label_map)
+    r = evaluate_checkpoint(ckpt, a.data, a.split, label_map, decision_from_arguments(ckpt.decision, a))
     print(f"{r['n']} clips  accuracy {r['accuracy']:.3f}  precision {r['precision']:.3f}  "
           f"recall {r['recall']:.3f}  F1 {r['f1']:.3f}  (weighted; '{NO_ACTION}' counts as a miss)")
     print(f"said '{NO_ACTION}' for {r['rejected']:.1%} of the clips; accuracy on the others {r['accuracy_named']:.3f}")
     if r["n_other_classes"]:
         shown = ", ".join(map(str, r["other_labels"][:10])) + (", ..." if len(r["other_labels"]) > 10 else "")
         print(f"left out: {r['n_other_classes']} clip(s) with labels the model was not trained on ({shown})")
+        if label_map is None and r["n_other_classes"] > r["n"]:
+            print(f"note: most of the file's clips have labels the model was not trained on, and the {r['n']} "
+                  "others were scored by label id as the model's classes (no label map given): if the file "
+                  "numbers its classes in another way (UCF101's ids, your own), pass its --label-map so that "
+                  "classes are matched by name")
     for reason, count in r["skipped"].items():
         print(f"left out: {count} annotation(s) of the file with {reason}")
     width = max(len(c) for c in r["classes"] + [NO_ACTION])
