@@ -31,6 +31,7 @@ from bench.result_files import add_result_file_argument, check_result_file, writ
 from realtime.timeline import ClipTimeline
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
 from training.decision import DecisionSpec, add_decision_arguments, decision_from_arguments
+from training.cli_types import non_negative
 from training.errors import UserError, run_cli
 from training.inference import torch_threads
 
@@ -225,7 +226,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--videos", type=Path, default=SHARED / "videos", help="the shared videos folder")
     p.add_argument("--penn", type=Path, default=SHARED / "skeletons" / "penn_action_train_2d.pkl")
     p.add_argument("--penn-labels", type=Path, default=SHARED / "skeletons" / "penn_action_label_map.txt")
-    p.add_argument("--auroc-seeds", type=int, nargs="*", default=[0],
+    p.add_argument("--auroc-seeds", type=non_negative(int), nargs="*", default=[0],
                    help="seeds of the leave-classes-out training (none: skip it; each takes minutes)")
     add_result_file_argument(p, "--json", "also write the figures as JSON")
     add_decision_arguments(p)

@@ -64,3 +64,16 @@ def test_evaluate_reads_the_class_names_from_the_checkpoint(tmp_path: Path) -> N
     result = json.loads((tmp_path / "e.json").read_text())
     assert result["n"] == len(names) and result["accuracy"] > 0.8          # clips it mostly trained on
     assert "no clip of the model's classes" not in proc.stderr
+
+
+@pytest.mark.parametrize("card, pattern", [
+    ("{tmp}/no_card.md", r"Model card '.*no_card\.md' was not found\. Pass the card beside the model"),
+    ("/dev/null", r"Model card '/dev/null' is a device, not a file\."),
+    ("{tmp}/binary.md", r"Model card '.*binary\.md' is not UTF-8 text"),
+])
+def test_a_card_that_cannot_be_read_is_one_clear_error(tmp_path, card: str, pattern: str) -> None:
+    """``--card`` on a missing file was a FileNotFoundError traceback; on /dev/zero it read forever."""
+    from tests.conftest import assert_clean_error, run_main_here
+
+    (tmp_path / "binary.md").write_bytes(b"\xff\xfe\x00binary")
+    assert_clean_error(run_main_here("training.model_card", "--card", card.format(tmp=tmp_path), "--write"), pattern)

@@ -16,6 +16,7 @@ from pathlib import Path
 from training.checkpoint import BUNDLED_MODEL, load_checkpoint
 from training.cli_types import path_value
 from training.errors import UserError, run_cli
+from training.input_files import check_input_file
 from training.outputs import sha256, write_text_atomic
 
 CARD = BUNDLED_MODEL.with_name("MODEL_CARD.md")
@@ -43,13 +44,27 @@ def card_metadata(path: Path) -> dict:
     }
 
 
+def read_card_text(card: Path) -> str:
+    """A card's text.
+
+    Raises:
+        UserError: missing, not a readable file (a device, a pipe, empty), or not UTF-8 text.
+    """
+    check_input_file(card, "Model card", if_missing="Pass the card beside the model (MODEL_CARD.md) with --card.")
+    try:
+        return Path(card).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"Model card '{card}' is not UTF-8 text (byte {exc.start}: {exc.reason}).") from None
+
+
 def read_card_metadata(card: Path) -> dict:
     """The json block of a card.
 
     Raises:
-        UserError: no block between the markers, or not valid JSON.
+        UserError: an unreadable card (:func:`read_card_text`), no block between the markers, or
+            not valid JSON.
     """
-    text = Path(card).read_text(encoding="utf-8")
+    text = read_card_text(card)
     match = re.search(re.escape(BEGIN) + r"\s*```json\s*(.*?)```\s*" + re.escape(END), text, re.S)
     if not match:
         raise UserError(f"'{card}' has no metadata block between {BEGIN} and {END}.")
@@ -61,7 +76,7 @@ def read_card_metadata(card: Path) -> dict:
 
 def write_card_metadata(card: Path, metadata: dict) -> None:
     """Replace the card's metadata block (atomically)."""
-    text = Path(card).read_text(encoding="utf-8")
+    text = read_card_text(card)
     block = f"{BEGIN}\n```json\n{json.dumps(metadata, indent=2)}\n```\n{END}"
     pattern = re.escape(BEGIN) + r".*?" + re.escape(END)
     if not re.search(pattern, text, re.S):
