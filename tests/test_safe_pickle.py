@@ -51,6 +51,28 @@ def test_unusable_files(tmp_path: Path, content: bytes | None, pattern: str) -> 
         safe_load_pickle(path)
 
 
+def test_a_file_of_another_kind_is_named_with_what_to_do(tmp_path: Path) -> None:
+    """Not a pickle said only that; and the whole file was read first (a 4 GB video given as --data)."""
+    import gzip
+    import shutil
+
+    from tests.conftest import shared_file
+
+    cases = {"gz": (gzip.compress(pickle.dumps({"a": 1})), r"it is gzip-compressed: decompress it first"),
+             "json": (b'  {"videos": []}', r"it looks like JSON text"),
+             "text": (b"hello", r"it does not start with a pickle header")}
+    for name, (content, pattern) in cases.items():
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(UserError, match=rf"not a pickle \({pattern}"):
+            safe_load_pickle(tmp_path / name)
+    for video in ("videos/pose_1.mp4", "videos/v_Archery_g01_c01.avi"):
+        with pytest.raises(UserError, match=r"it is a video: turn videos into skeletons first .*realtime\.extract"):
+            safe_load_pickle(shared_file(video))
+    shutil.copy(Path(__file__).resolve().parents[1] / "realtime" / "models" / "default.pt", tmp_path / "model.pt")
+    with pytest.raises(UserError, match=r"it is a zip archive: a model\.pt checkpoint goes to --checkpoint"):
+        safe_load_pickle(tmp_path / "model.pt")
+
+
 def test_truncated_pickle(tmp_path: Path) -> None:
     whole = pickle.dumps({"annotations": [np.zeros((1, 50, 17, 2))]}, protocol=4)
     path = tmp_path / "cut.pkl"

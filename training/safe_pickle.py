@@ -61,6 +61,21 @@ class RestrictedUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"refused to load '{module}.{name}'")
 
 
+def what_it_is(head: bytes) -> str:
+    """What a file that is not a pickle seems to be, from its first bytes, with what to do."""
+    if head[:2] == b"\x1f\x8b":
+        return "it is gzip-compressed: decompress it first, e.g. `gunzip -k FILE`"
+    if head[:4] == b"PK\x03\x04":
+        return ("it is a zip archive: a model.pt checkpoint goes to --checkpoint; a zipped pickle needs "
+                "`unzip` first")
+    if head[4:8] == b"ftyp" or head[:4] in (b"RIFF", b"\x1aE\xdf\xa3"):
+        return ("it is a video: turn videos into skeletons first with `python -m realtime.extract VIDEOS "
+                "--label NAME --out FILE.pkl`, or classify it with `python -m realtime.video`")
+    if head.lstrip()[:1] in (b"{", b"["):
+        return "it looks like JSON text"
+    return "it does not start with a pickle header"
+
+
 def safe_load_pickle(path: str | Path) -> Any:
     """Load a pickle with :class:`RestrictedUnpickler`.
 
@@ -70,14 +85,14 @@ def safe_load_pickle(path: str | Path) -> Any:
     path = check_input_file(path, "Data file", if_folder="Pass the .pkl file inside it.",
                             if_missing=f"Download it with `python -m training.download --out {path}` or pass --data PATH.")
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as f:      # the header first: a 4 GB video given as --data is not read whole
+            head = f.read(16)
+            if head[:1] != b"\x80":
+                raise UserError(f"Data file '{path}' is not a pickle ({what_it_is(head)}). "
+                                "Expected the MMAction2/PYSKL skeleton file, e.g. ucf101_2d.pkl.")
+            raw = head + f.read()
     except OSError as exc:
         raise UserError(f"Cannot read data file '{path}': {exc.strerror or exc}.") from None
-    if not raw:
-        raise UserError(f"Data file '{path}' is empty.")
-    if raw[:1] != b"\x80":
-        raise UserError(f"Data file '{path}' is not a pickle (it does not start with a pickle header). "
-                        "Expected the MMAction2/PYSKL skeleton file, e.g. ucf101_2d.pkl.")
     try:
         return RestrictedUnpickler(io.BytesIO(raw)).load()
     except pickle.UnpicklingError as exc:
