@@ -24,7 +24,8 @@ def odd_paths(tmp_path: Path) -> dict[str, Path]:
     """One path of every kind that is not a readable file."""
     paths = {"missing": tmp_path / "nowhere.pkl", "dangling": tmp_path / "moved.pkl", "loop": tmp_path / "loop_a",
              "folder": tmp_path / "folder", "empty": tmp_path / "empty.pkl", "pipe": tmp_path / "pipe.pkl",
-             "device": Path("/dev/zero"), "under_file": tmp_path / "empty.pkl" / "inside.pkl"}
+             "device": Path("/dev/zero"), "under_file": tmp_path / "empty.pkl" / "inside.pkl",
+             "too_long": tmp_path / ("x" * 300)}
     paths["dangling"].symlink_to(tmp_path / "was_here.pkl")
     paths["loop"].symlink_to(tmp_path / "loop_b")
     (tmp_path / "loop_b").symlink_to(paths["loop"])
@@ -43,6 +44,7 @@ def odd_paths(tmp_path: Path) -> dict[str, Path]:
     ("pipe", r"^is a named pipe \(FIFO\), not a file"),
     ("device", "^is a device, not a file$"),
     ("under_file", "^was not found: a part of its path is a file"),
+    ("too_long", "^was not found: its name is too long"),
 ])
 def test_every_kind_of_unreadable_path_says_why(odd_paths, kind, why):
     import re

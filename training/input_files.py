@@ -27,10 +27,14 @@ def input_file_problem(path: str | Path, folder_ok: bool = False) -> str | None:
     try:
         status = path.stat()
     except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            return "was not found: its name is too long for the file system"
         if exc.errno == errno.ELOOP:
             return "is a link that leads back to itself (a loop of links); point it at the file"
-        if path.is_symlink():
+        try:
             return f"is a link to '{os.readlink(path)}', which does not exist (moved or deleted?)"
+        except OSError:       # not a link
+            pass
         if exc.errno == errno.ENOTDIR:
             return "was not found: a part of its path is a file, not a folder"
         if exc.errno == errno.EACCES:
