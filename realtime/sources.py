@@ -79,7 +79,10 @@ def resolve_sources(source: str | int) -> list[str | int]:
         raise UserError(f"Cannot open '{text[:60]}...': {problem}. " + SOURCE_FORMS)
     path = Path(text).expanduser()
     if path.is_dir():
-        videos = sorted(str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES
+        # a link whose file is gone is kept, so that it is reported ("is a link to ..., which does not
+        # exist") instead of vanishing from the list (a folder of links to an unmounted drive "held no video")
+        videos = sorted(str(p) for p in path.rglob("*") if (p.is_file() or p.is_symlink() and not p.exists())
+                        and p.suffix.lower() in VIDEO_SUFFIXES
                         and not any(part.startswith(".") for part in p.relative_to(path).parts))
         if not videos:
             raise UserError(f"Folder '{path}' holds no video ({', '.join(VIDEO_SUFFIXES)}).")

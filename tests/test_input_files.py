@@ -120,3 +120,18 @@ def test_links_devices_folders_and_empty_files_say_why(odd_paths, good_data, tmp
     filled = [a.format(tmp=tmp_path, good=good_data, **odd_paths) for a in args]
     assert_clean_error(run_main_here(module, *filled), pattern)
     assert not (tmp_path / "x.pkl").exists() and not (tmp_path / "all.json").exists()
+
+
+def test_a_link_to_a_moved_video_in_a_folder_is_reported_not_dropped(tmp_path):
+    """A folder of links to videos on a drive that is not mounted "held no video"."""
+    from realtime.sources import resolve_sources
+
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    (folder / "gone.mp4").symlink_to(tmp_path / "unmounted" / "clip.mp4")
+    (folder / "notes.txt").symlink_to(tmp_path / "unmounted" / "notes.txt")     # not a video: left out
+    assert resolve_sources(str(folder)) == [str(folder / "gone.mp4")]
+    proc = run_main_here("realtime.video", str(folder), "--checkpoint", "default")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert f"FAILED {folder / 'gone.mp4'}: Cannot open video" in proc.stdout
+    assert "it is a link to '" in proc.stdout and "unmounted/clip.mp4', which does not exist" in proc.stdout
