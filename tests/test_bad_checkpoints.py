@@ -47,6 +47,8 @@ def bad_checkpoint(kind: str, tmp_path: Path) -> Path:
             payload["features"]["fps"] = {"fps_zero": 0.0, "fps_nan": float("nan"), "fps_huge": 1e9}[kind]
         elif kind == "huge_max_frames":
             payload["features"]["max_frames"] = 10**9
+        elif kind == "min_visible_short":    # before: a ValueError traceback in every command
+            payload["decision"]["min_visible"] = [0.5]
         torch.save(payload, path)
     return path
 
@@ -55,7 +57,8 @@ KINDS = {"text": "not a model file", "folder": "is a folder", "truncated": "dama
          "hostile": "could run code", "no_state_dict": "no weights", "negative_hidden_size": "hidden_size=-4",
          "nan_weights": "NaN or infinite weights", "fps_zero": "fps must be in 1..1000, got 0.0",
          "fps_nan": "fps must be in 1..1000, got nan", "fps_huge": "fps must be in 1..1000, got 1000000000.0",
-         "huge_max_frames": "max_frames must be in 1..10000"}
+         "huge_max_frames": "max_frames must be in 1..10000",
+         "min_visible_short": r"from another version \(1 body-in-view levels \(min_visible\) for 2 classes\)"}
 
 
 @pytest.mark.parametrize("kind", list(KINDS))

@@ -110,6 +110,8 @@ def load_checkpoint(path: str | Path, expected_layout: tuple[str, ...] | None = 
         class_ids = None if class_ids is None else [int(i) for i in class_ids]
         if class_ids is not None and len(class_ids) != len(classes):
             raise ValueError(f"{len(class_ids)} class ids for {len(classes)} classes")
+        if decision.min_visible and len(decision.min_visible) != len(classes):   # a traceback in every command
+            raise ValueError(f"{len(decision.min_visible)} body-in-view levels (min_visible) for {len(classes)} classes")
     except (KeyError, TypeError, ValueError) as exc:
         raise UserError(f"Checkpoint '{path}' is incomplete or from another version ({exc}).") from None
     if NO_ACTION in classes:
