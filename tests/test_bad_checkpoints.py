@@ -49,6 +49,14 @@ def bad_checkpoint(kind: str, tmp_path: Path) -> Path:
             payload["features"]["max_frames"] = 10**9
         elif kind == "min_visible_short":    # before: a ValueError traceback in every command
             payload["decision"]["min_visible"] = [0.5]
+        elif kind == "joint_not_in_layout":  # before: a KeyError traceback
+            payload["features"]["joints_used"] = ["nose", "tail"]
+        elif kind == "no_joint_used":        # before: ran, every feature 0, a confident class
+            payload["features"]["joints_used"] = []
+        elif kind == "class_twice":          # before: ran, the two classes indistinguishable
+            payload["classes"] = ["a", "a"]
+        elif kind == "train_config_list":    # before: a TypeError traceback
+            payload["train_config"] = [1, 2]
         torch.save(payload, path)
     return path
 
@@ -58,7 +66,10 @@ KINDS = {"text": "not a model file", "folder": "is a folder", "truncated": "dama
          "nan_weights": "NaN or infinite weights", "fps_zero": "fps must be in 1..1000, got 0.0",
          "fps_nan": "fps must be in 1..1000, got nan", "fps_huge": "fps must be in 1..1000, got 1000000000.0",
          "huge_max_frames": "max_frames must be in 1..10000",
-         "min_visible_short": r"from another version \(1 body-in-view levels \(min_visible\) for 2 classes\)"}
+         "min_visible_short": r"from another version \(1 body-in-view levels \(min_visible\) for 2 classes\)",
+         "joint_not_in_layout": r"joints_used must name joints of the layout, got \['nose', 'tail'\]",
+         "no_joint_used": "joints_used must name joints of the layout, got none",
+         "class_twice": r"a class is named twice \(a\)", "train_config_list": "train_config is not a dictionary"}
 
 
 @pytest.mark.parametrize("kind", list(KINDS))

@@ -156,6 +156,27 @@ def test_more_threads_than_cores_are_capped_with_a_note(small_file: Path, tmp_pa
     assert any(line.startswith("--threads 999: this machine has") for line in said)
 
 
+def test_a_file_whose_joints_are_all_scored_zero_is_refused(small_file: Path, tmp_path: Path) -> None:
+    """Every keypoint_score 0: a model was trained on features that were all 0 (a confident class for
+    anything); with no keypoint_score at all every joint is read as placed."""
+    import pickle
+
+    import numpy as np
+    data = pickle.loads(small_file.read_bytes())
+    for record in data["annotations"]:
+        record["keypoint_score"] = np.zeros_like(record["keypoint_score"])
+    zero = write_pickle(tmp_path / "zero_scores.pkl", data)
+    with pytest.raises(UserError, match=r"No joint of the training clips .* has a keypoint_score above 0"):
+        train(TrainConfig(data=str(zero), out=str(tmp_path / "run"), epochs=1), echo=lambda *a: None, progress=False)
+    assert not (tmp_path / "run").exists()
+    for record in data["annotations"]:
+        record.pop("keypoint_score")
+    unscored = write_pickle(tmp_path / "no_scores.pkl", data)
+    result = train(TrainConfig(data=str(unscored), out=str(tmp_path / "run2"), epochs=1, max_frames=32),
+                   echo=lambda *a: None, progress=False)
+    assert (result.run_dir / "model.pt").is_file()
+
+
 def test_a_window_duration_cut_by_max_frames_is_said(small_file: Path, tmp_path: Path) -> None:
     """``--window-frames 5s --fps 60 --max-frames 120`` asked for 300 frames and silently got 120 (2 s)."""
     said: list[str] = []

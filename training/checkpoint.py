@@ -104,6 +104,8 @@ def load_checkpoint(path: str | Path, expected_layout: tuple[str, ...] | None = 
         spec = FeatureSpec.from_dict(payload["features"])
         config = ModelConfig(**payload["model_args"])
         classes = [str(c) for c in payload["classes"]]
+        if len(set(classes)) != len(classes):
+            raise ValueError(f"a class is named twice ({', '.join(sorted({c for c in classes if classes.count(c) > 1}))})")
         background = bool(payload.get("background_output", False))
         decision = DecisionSpec.from_dict(payload.get("decision") or {"use_background": background})
         class_ids = payload.get("class_ids")
@@ -144,8 +146,13 @@ def load_checkpoint(path: str | Path, expected_layout: tuple[str, ...] | None = 
         raise UserError(f"Checkpoint '{path}' has NaN or infinite weights (a training that diverged); it would "
                         "give meaningless results. Retrain with a lower --lr.")
     model.to(device).eval()
-    return LoadedCheckpoint(model, spec, classes, dict(payload.get("data", {})), path, background, decision,
-                            class_ids, dict(payload.get("train_config") or {}))
+    provenance = {key: payload.get(key) or {} for key in ("data", "train_config")}
+    bad = [key for key, value in provenance.items() if not isinstance(value, dict)]
+    if bad:
+        raise UserError(f"Checkpoint '{path}' is incomplete or from another version ({', '.join(bad)} is not a "
+                        "dictionary).")
+    return LoadedCheckpoint(model, spec, classes, dict(provenance["data"]), path, background, decision,
+                            class_ids, dict(provenance["train_config"]))
 
 
 BUNDLED_MODEL = Path(__file__).resolve().parents[1] / "realtime" / "models" / "default.pt"

@@ -76,6 +76,11 @@ class FeatureSpec:
             raise ValueError(f"fps must be in {FPS_RANGE[0]:g}..{FPS_RANGE[1]:g}, got {self.fps}")
         if not 1 <= self.window_frames <= self.max_frames:
             raise ValueError(f"window_frames must be in 1..max_frames ({self.max_frames}), got {self.window_frames}")
+        if len(set(self.layout)) != len(self.layout):
+            raise ValueError("layout names a joint twice")
+        strangers = [j for j in self.joints_used if j not in self.layout]
+        if not self.joints_used or strangers:
+            raise ValueError(f"joints_used must name joints of the layout, got {list(self.joints_used) or 'none'}")
 
     @property
     def num_joints(self) -> int:

@@ -201,10 +201,16 @@ def train(config: TrainConfig, echo=print, progress: bool = True, distributed: D
     splits = member_splits(selected, data.split, config)
     train_idx, val_idx = splits[0]
     clips = [c.keypoints for c in selected.clips]
+    seen = joints_seen([selected.clips[i].scores for i in train_idx])
+    if not seen:     # before: a model trained on features that were all 0
+        raise UserError(f"No joint of the training clips in '{config.data}' has a keypoint_score above 0, so every "
+                        "joint would be fed as 0. The file's keypoint_score must be the joints' confidence or "
+                        "visibility (1 for a placed joint); a file with no keypoint_score at all reads every "
+                        "joint as placed.")
     spec = FeatureSpec(max_frames=config.max_frames, fps=config.fps, velocity=config.velocity,
                        window_frames=resolve_window(config.window_frames, config.max_frames,
                                                     [clips[i] for i in train_idx], config.fps),
-                       joints_used=joints_seen([selected.clips[i].scores for i in train_idx]))
+                       joints_used=seen)
     dropped = [j for j in spec.layout if j not in spec.joints_used]
     echo(f"{len(selected.classes)} classes, {len(train_idx)} training / {len(val_idx)} validation clips; "
          f"features {spec.feature_size} per frame, sequences up to {spec.max_frames} frames, live window "
