@@ -92,3 +92,24 @@ def test_names_that_only_start_with_a_number_are_kept(tmp_path: Path) -> None:
     assert read_label_map(path) == ("3d_jump", "1 squat", "wave")
     path.write_text("10 pushups\n20 squats\n")
     assert read_label_map(path) == ("10 pushups", "20 squats")
+
+
+@pytest.mark.parametrize("text, pattern", [
+    ('["squat", "pushup"]', "is JSON"),
+    ('{"0": "squat", "1": "pushup"}', "is JSON"),
+    ("- squat\n- pushup\n", "looks like a YAML list"),
+    ("id,name\n0,squat\n1,pushup\n", "first line 'id,name' looks like a header above numbered lines"),
+])
+def test_a_label_map_in_another_format_is_refused_not_misread(tmp_path, text: str, pattern: str) -> None:
+    """They became class names such as '- squat', or with a CSV header 'id,name' was class 0 and
+    every class one label off."""
+    path = tmp_path / "labels.txt"
+    path.write_text(text)
+    with pytest.raises(UserError, match=pattern):
+        read_label_map(path)
+
+
+def test_names_that_only_start_like_another_format_still_read(tmp_path) -> None:
+    path = tmp_path / "labels.txt"
+    path.write_text("[2024] squat\n{warm-up} jumps\n- dash\n")
+    assert read_label_map(path) == ("[2024] squat", "{warm-up} jumps", "- dash")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from pathlib import Path
 
@@ -59,6 +60,31 @@ def without_line_numbers(lines: tuple[str, ...], path: Path) -> tuple[str, ...]:
                     "line, in label order (line 1 is label 0).")
 
 
+def _json_or_none(text: str) -> object:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def refuse_other_formats(lines: tuple[str, ...], path: Path) -> None:
+    """A label map written in another format would have become class names such as '- squat',
+    '["squat", "pushup"]' or, from a CSV with a header, 'id,name' as class 0 and every class one
+    label off. Refused with the format that reads.
+
+    Raises:
+        UserError: JSON, a YAML list, or a header line above numbered lines.
+    """
+    form = "Write one class name per line, in label order (line 1 is label 0); numbered lines such as '0 squat' also read."
+    if lines and lines[0][:1] in "[{" and isinstance(_json_or_none("\n".join(lines)), (list, dict)):
+        raise UserError(f"Label map '{path}' is JSON ({lines[0][:30]!r}...). " + form)
+    if lines and all(line.startswith("- ") for line in lines):
+        raise UserError(f"Label map '{path}' looks like a YAML list ({lines[0]!r}, ...). " + form)
+    if len(lines) >= 3 and not NUMBERED_LINE.match(lines[0]) and all(NUMBERED_LINE.match(line) for line in lines[1:]):
+        raise UserError(f"Label map '{path}': its first line {lines[0]!r} looks like a header above numbered lines; "
+                        "remove it. " + form)
+
+
 def read_label_map(path: str | Path) -> tuple[str, ...]:
     """Read a label map: one class name per non-empty line, line i is label i.
 
@@ -73,7 +99,9 @@ def read_label_map(path: str | Path) -> tuple[str, ...]:
                         "(e.g. iconv -f latin1 -t utf-8).") from None
     except OSError as exc:
         raise UserError(f"Cannot read label map '{path}': {exc}") from None
-    names = without_line_numbers(tuple(line.strip() for line in text.splitlines() if line.strip()), path)
+    lines = tuple(line.strip() for line in text.splitlines() if line.strip())
+    refuse_other_formats(lines, path)
+    names = without_line_numbers(lines, path)
     if not names:
         raise UserError(f"Label map '{path}' is empty: it needs one class name per line.")
     duplicates = sorted({n for n in names if names.count(n) > 1})
