@@ -8,6 +8,7 @@ import math
 import os
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,14 @@ SOURCE_FORMS = ("Pass a video file, a folder, a glob such as 'clips/*.mp4', a st
                 "or a camera index such as --source 0.")
 
 
+def local_path_of(text: str) -> str:
+    """A ``file://`` URL (copied from a browser or a file manager) -> its path; anything else as it is."""
+    if not text.lower().startswith("file://"):
+        return text
+    parsed = urllib.parse.urlparse(text)
+    return urllib.parse.unquote(parsed.path) if parsed.netloc in ("", "localhost") else text
+
+
 def resolve_sources(source: str | int) -> list[str | int]:
     """``--source`` -> camera indices, stream URLs or video files.
 
@@ -64,7 +73,7 @@ def resolve_sources(source: str | int) -> list[str | int]:
     shell's ``*``: macOS's ``._clip.mp4`` companions, half-written ``.name.partial.mp4`` files)
     or a glob. An empty string is refused (``Path("")`` would be the current folder).
     """
-    text = str(source).strip()
+    text = local_path_of(str(source).strip())
     if not text:
         raise UserError("An empty source was given (an unset shell variable?). " + SOURCE_FORMS)
     if text.isascii() and text.isdigit():
@@ -149,7 +158,7 @@ def resolve_video_files(source: str, command: str) -> list[str]:
     Raises:
         UserError: nothing readable, or a camera / stream given.
     """
-    text = str(source).strip()
+    text = local_path_of(str(source).strip())
     if text and not is_stream(text) and not path_too_long(text) and Path(text).expanduser().is_file():
         return [str(Path(text).expanduser())]
     found = resolve_sources(source)

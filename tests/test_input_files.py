@@ -135,3 +135,18 @@ def test_a_link_to_a_moved_video_in_a_folder_is_reported_not_dropped(tmp_path):
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert f"FAILED {folder / 'gone.mp4'}: Cannot open video" in proc.stdout
     assert "it is a link to '" in proc.stdout and "unmounted/clip.mp4', which does not exist" in proc.stdout
+
+
+def test_a_file_url_is_read_as_its_path(tmp_path):
+    """``file:///home/me/My%20clips/a.mp4`` (copied from a browser or file manager) was "file not found"."""
+    from realtime.sources import resolve_sources, resolve_video_files
+
+    folder = tmp_path / "My clips"
+    folder.mkdir()
+    (folder / "a.mp4").write_bytes(b"x")
+    url = "file://" + str(folder).replace(" ", "%20")
+    assert resolve_sources(url + "/a.mp4") == [str(folder / "a.mp4")]
+    assert resolve_video_files(url, "realtime.video") == [str(folder / "a.mp4")]
+    assert resolve_sources("FILE://localhost" + str(folder / "a.mp4")) == [str(folder / "a.mp4")]
+    with pytest.raises(UserError, match="file not found"):
+        resolve_sources("file://otherhost/share/a.mp4")           # another machine's file is not here
