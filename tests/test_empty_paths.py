@@ -37,8 +37,17 @@ FOLDER_CASES = [   # an output file named with a trailing slash: `--json results
     ("realtime.cam", ["--save", "videos/"], "--save"),
     ("bench.trust", ["--json", "results/"], "--json"),
 ]
+STDOUT_CASES = [   # `--json - | jq` wrote a file called `-`
+    ("realtime.video", ["clip.mp4", "--json", "-"], "--json"),
+    ("realtime.video", ["clip.mp4", "--csv", "-"], "--csv"),
+    ("training.evaluate", ["--data", "x.pkl", "--json", "-"], "--json"),
+    ("realtime.extract", ["clip.mp4", "--label", "squat", "--out", "-"], "--out"),
+    ("realtime.cam", ["--save", "-"], "--save"),
+]
 ALL_CASES = ([(m, argv, f, "empty path (an unset shell variable?)") for m, argv, f in CASES]
-             + [(m, argv, f, f"'{argv[-1]}' ends with '/', so it names a folder") for m, argv, f in FOLDER_CASES])
+             + [(m, argv, f, f"'{argv[-1]}' ends with '/', so it names a folder") for m, argv, f in FOLDER_CASES]
+             + [(m, argv, f, "'-' would mean standard output, where this command prints its own lines")
+                for m, argv, f in STDOUT_CASES])
 
 
 @pytest.mark.parametrize("module, argv, flag, message", ALL_CASES, ids=[f"{m} {f} {a[-1]!r}" for m, a, f, _ in ALL_CASES])

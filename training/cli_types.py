@@ -97,8 +97,13 @@ def path_value(text: str) -> Path:
 def output_file(text: str) -> Path:
     """An argparse ``type`` for a file to write: :func:`path_text`, and a name that ends with a
     slash is refused (it names a folder; ``Path`` would drop the slash and write a file called
-    like the folder: ``--json results/`` wrote a file named ``results``)."""
+    like the folder: ``--json results/`` wrote a file named ``results``), and so is ``-``, which by
+    custom means standard output (``--json - | jq`` wrote a file called ``-``; the commands print their
+    own lines there)."""
     text = path_text(text)
+    if text.strip() == "-":
+        raise argparse.ArgumentTypeError("'-' would mean standard output, where this command prints its own lines; "
+                                         "give a file name (e.g. results.json) and read the results from it")
     if text.endswith(("/", os.sep)):
         raise argparse.ArgumentTypeError(f"'{text}' ends with '/', so it names a folder; give a file name inside it "
                                          f"('{text}<name>')")
