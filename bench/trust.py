@@ -30,8 +30,8 @@ from bench.pose_cache import PoseTrack, cached_track
 from bench.result_files import add_result_file_argument, check_result_file, write_result_file
 from realtime.timeline import ClipTimeline
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
-from training.decision import DecisionSpec, add_decision_arguments, decision_from_arguments
 from training.cli_types import non_negative
+from training.decision import DecisionSpec, add_decision_arguments, decision_from_arguments
 from training.errors import UserError, run_cli
 from training.inference import torch_threads
 

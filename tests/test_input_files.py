@@ -60,7 +60,6 @@ def test_a_socket_and_a_readable_file(tmp_path):
     good.write_bytes(b"x")
     (tmp_path / "link.pkl").symlink_to(good)
     assert input_file_problem(good) is None and input_file_problem(tmp_path / "link.pkl") is None
-    assert input_file_problem(tmp_path, folder_ok=True) is None
 
 
 def test_hints_only_where_they_help(odd_paths):

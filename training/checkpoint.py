@@ -13,8 +13,8 @@ import torch
 from training.cli_types import path_text
 from training.decision import NO_ACTION, DecisionSpec
 from training.errors import UserError
-from training.input_files import check_input_file
 from training.features import FeatureSpec
+from training.input_files import check_input_file
 from training.model import ActionEnsemble, ActionLSTM, ModelConfig, build_model
 
 CHECKPOINT_FORMAT = "action-lstm/1"

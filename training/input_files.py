@@ -16,13 +16,9 @@ from pathlib import Path
 from training.errors import UserError
 
 
-def input_file_problem(path: str | Path, folder_ok: bool = False) -> str | None:
-    """Why ``path`` cannot be read as an input file, as the end of a sentence naming it, or None.
-
-    Args:
-        path: the path as the user gave it.
-        folder_ok: a folder is a valid input here (a folder of videos); otherwise it is a problem.
-    """
+def input_file_problem(path: str | Path) -> str | None:
+    """Why ``path`` cannot be read as an input file, as the end of a sentence naming it ("is a
+    device, not a file"), or None for a readable, non-empty regular file (links followed)."""
     path = Path(path)
     try:
         status = path.stat()
@@ -42,7 +38,7 @@ def input_file_problem(path: str | Path, folder_ok: bool = False) -> str | None:
         return "was not found"
     mode = status.st_mode
     if stat.S_ISDIR(mode):
-        return None if folder_ok else "is a folder, not a file"
+        return "is a folder, not a file"
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
         return "is a device, not a file"
     if stat.S_ISFIFO(mode):
