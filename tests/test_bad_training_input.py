@@ -177,6 +177,25 @@ def test_a_file_whose_joints_are_all_scored_zero_is_refused(small_file: Path, tm
     assert (result.run_dir / "model.pt").is_file()
 
 
+def test_classes_all_says_which_classes_of_the_label_map_have_no_clip(small_file: Path, tmp_path: Path) -> None:
+    """``--classes all`` with a label map naming a class the file has no clip of trained a model that
+    could never name it, with no word said."""
+    import pickle
+    data = pickle.loads(small_file.read_bytes())
+    ids = {old: i for i, old in enumerate(sorted({r["label"] for r in data["annotations"]}))}
+    for record in data["annotations"]:
+        record["label"] = ids[record["label"]]
+    names = [f"class_{i}" for i in range(len(ids))] + ["situp", "lunge"]
+    (tmp_path / "mine.labels.txt").write_text("\n".join(names) + "\n")
+    mine = write_pickle(tmp_path / "mine.pkl", data)
+    said: list[str] = []
+    result = train(TrainConfig(data=str(mine), label_map=str(tmp_path / "mine.labels.txt"), classes="all",
+                               out=str(tmp_path / "run"), epochs=1, max_frames=32), echo=said.append, progress=False)
+    assert f"note: --classes all learns the {len(ids)} classes the file has clips of; 2 of the label map's have " \
+           "none and are not learnt (situp, lunge)" in said
+    assert result.run_dir.is_dir()
+
+
 def test_a_window_duration_cut_by_max_frames_is_said(small_file: Path, tmp_path: Path) -> None:
     """``--window-frames 5s --fps 60 --max-frames 120`` asked for 300 frames and silently got 120 (2 s)."""
     said: list[str] = []

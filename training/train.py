@@ -198,6 +198,12 @@ def train(config: TrainConfig, echo=print, progress: bool = True, distributed: D
     for reason, names in data.skipped.items():
         echo(f"skipped {len(names)} clip(s) with {reason} (e.g. {names[0]})")
     selected = select_with_hint(data, config)
+    if isinstance(config.classes, str) and config.classes.strip().lower() == "all":
+        absent = [name for name in label_map_for(config.label_map) if name not in selected.classes]
+        if absent:
+            echo(f"note: --classes all learns the {len(selected.classes)} classes the file has clips of; "
+                 f"{len(absent)} of the label map's have none and are not learnt ({', '.join(absent[:5])}"
+                 f"{', ...' if len(absent) > 5 else ''})")
     splits = member_splits(selected, data.split, config)
     train_idx, val_idx = splits[0]
     clips = [c.keypoints for c in selected.clips]
