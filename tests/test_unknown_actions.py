@@ -167,3 +167,30 @@ def test_the_training_data_itself_is_refused_as_unknown_data(tmp_path: Path) -> 
                          "--out", str(tmp_path / "run"))
     assert_clean_error(proc, "--unknown-data .* is the training data")
     assert not (tmp_path / "run").exists()
+
+
+def test_a_copy_of_the_training_data_is_refused_and_shared_clips_left_out(tmp_path: Path) -> None:
+    """A copy of --data given as --unknown-data was accepted: every clip learnt both as its class and as
+    unknown. A file that shares some clips with the training data keeps only its own."""
+    import pickle
+
+    data = make_synthetic_dataset(clips_per_class=4, lengths=(20, 30))
+    small_file = write_pickle(tmp_path / "d.pkl", data)
+    copy = write_pickle(tmp_path / "copy.pkl", data)
+    proc = run_main_here("training.train", "--data", str(small_file), "--unknown-data", str(copy),
+                         "--out", str(tmp_path / "run"))
+    assert_clean_error(proc, r"--unknown-data .*copy\.pkl' holds only clips of the training data")
+    assert not (tmp_path / "run").exists()
+    others = make_synthetic_dataset(clips_per_class=2, lengths=(20, 30), seed=9)
+    mixed = pickle.loads(pickle.dumps(others))
+    mixed["annotations"] += data["annotations"][:3]
+    mixed["split"] = {"all": [a["frame_dir"] + str(i) for i, a in enumerate(mixed["annotations"])]}
+    for i, a in enumerate(mixed["annotations"]):
+        a["frame_dir"] = a["frame_dir"] + str(i)
+    said: list[str] = []
+    from training.train import load_unknown_actions
+    from training.dataset import load_skeleton_file
+    known = [c.keypoints for c in load_skeleton_file(small_file).clips]
+    kept = load_unknown_actions(str(write_pickle(tmp_path / "mixed.pkl", mixed)), str(small_file), known, said.append)
+    assert len(kept) == len(others["annotations"])
+    assert "note: --unknown-data: 3 clip(s) that are also training clips of the classes are left out" in said

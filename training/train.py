@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 import math
 import os
@@ -117,13 +118,19 @@ def check_model_fits(model_config: ModelConfig) -> None:
                         "--hidden-size 128, --num-layers 1).")
 
 
-def load_unknown_actions(path: str | None, data_path: str, echo=print) -> list[np.ndarray]:
+def _clip_digest(keypoints: np.ndarray) -> bytes:
+    """A fingerprint of a (T, V, 2) clip's coordinates (the same clip in two files has the same one)."""
+    return hashlib.sha1(np.ascontiguousarray(keypoints, dtype=np.float32).tobytes()).digest()
+
+
+def load_unknown_actions(path: str | None, data_path: str, known: list[np.ndarray], echo=print) -> list[np.ndarray]:
     """The (T, V, 2) clips of ``--unknown-data`` (every clip an action none of the classes is; its
-    labels are not read), or none without the option.
+    labels are not read), or none without the option. Clips that are also clips of the classes
+    (``known``, (T, V, 2) each) are left out with a note: learnt both ways they taught nothing.
 
     Raises:
-        UserError: the training data itself (its classes would be learnt as unknown too), or a
-            file that is not a usable skeleton file.
+        UserError: the training data itself or a copy of it (its classes would be learnt as unknown
+            too), or a file that is not a usable skeleton file.
     """
     if path is None:
         return []
@@ -132,7 +139,15 @@ def load_unknown_actions(path: str | None, data_path: str, echo=print) -> list[n
                         "their classes and as unknown. Give a file of other actions (python -m training.make_unknowns "
                         "makes one).")
     data = load_skeleton_file(path)
-    clips = [c.keypoints for c in data.clips]
+    taught = {_clip_digest(clip) for clip in known}
+    clips = [c.keypoints for c in data.clips if _clip_digest(c.keypoints) not in taught]
+    if data.clips and not clips:
+        raise UserError(f"--unknown-data '{path}' holds only clips of the training data (a copy of --data?): they "
+                        "would be learnt both as their classes and as unknown. Give a file of other actions "
+                        "(python -m training.make_unknowns makes one).")
+    if len(clips) < len(data.clips):
+        echo(f"note: --unknown-data: {len(data.clips) - len(clips)} clip(s) that are also training clips of the "
+             "classes are left out")
     echo(f"--unknown-data: {len(clips)} clips of actions none of the classes is, learnt by every member as "
          "unknown (equal probabilities)")
     return clips
@@ -228,7 +243,7 @@ def train(config: TrainConfig, echo=print, progress: bool = True, distributed: D
              f"frames, more than --max-frames {config.max_frames}: the live window holds {spec.window_frames} frames "
              f"({spec.window_frames / config.fps:.3g} s); raise --max-frames for a longer one")
 
-    unknown_clips = load_unknown_actions(config.unknown_data, config.data, echo)
+    unknown_clips = load_unknown_actions(config.unknown_data, config.data, clips, echo)
     n_classes = len(selected.classes)
     if config.leave_out and n_classes < config.ensemble:
         raise UserError(f"--leave-out needs at least as many classes as ensemble members ({n_classes} classes, "
