@@ -132,3 +132,32 @@ def test_no_label_map_hint_when_most_clips_are_the_models(trained: Path, skeleto
     proc = run_main_here("training.evaluate", "--checkpoint", str(trained), "--data", str(skeleton_file))
     assert proc.returncode == 0, proc.stderr
     assert "scored by label id" not in proc.stdout
+
+
+def test_evaluating_the_training_file_says_the_figures_are_overstated(tmp_path: Path) -> None:
+    """The README's own example (`evaluate --data ucf101_2d.pkl --split test1` after training on the
+    whole file) scored clips the model was trained on, with no word said."""
+    from tests.conftest import run_main_here, write_pickle
+    from training.synthetic import make_synthetic_dataset
+
+    data = make_synthetic_dataset(clips_per_class=6, lengths=(30, 60), seed=4)
+    names = [a["frame_dir"] for a in data["annotations"]]
+    data["split"] = {"train1": names[::2], "test1": names[1::2]}
+    path = write_pickle(tmp_path / "file.pkl", data)
+    whole = train(TrainConfig(data=str(path), out=str(tmp_path / "whole"), epochs=1, max_frames=32),
+                  echo=lambda *a: None, progress=False).run_dir / "model.pt"
+    official = train(TrainConfig(data=str(path), out=str(tmp_path / "official"), epochs=1, max_frames=32,
+                                 split="train1"), echo=lambda *a: None, progress=False).run_dir / "model.pt"
+
+    def note(checkpoint: Path, *split: str) -> str:
+        proc = run_main_here("training.evaluate", "--checkpoint", str(checkpoint), "--data", str(path), *split)
+        assert proc.returncode == 0, proc.stderr
+        return "\n".join(line for line in proc.stdout.splitlines() if line.startswith("note: "))
+
+    assert "its split 'test1' holds mostly training clips" in note(whole, "--split", "test1")
+    assert "it holds mostly training clips" in note(whole)
+    assert note(official, "--split", "test1") == ""
+    assert "(--split train1): that split holds its training clips" in note(official, "--split", "train1")
+    other = write_pickle(tmp_path / "other.pkl", make_synthetic_dataset(clips_per_class=3, lengths=(30, 60), seed=8))
+    proc = run_main_here("training.evaluate", "--checkpoint", str(whole), "--data", str(other))
+    assert "overstate" not in proc.stdout

@@ -26,7 +26,7 @@ from training.outputs import check_output_file, check_outputs_apart, write_text_
 from training.selection import label_map_of_data, model_classes_by_label
 
 EXAMPLES = """examples:
-  python -m training.evaluate --data ucf101_2d.pkl --split test1
+  python -m training.evaluate --checkpoint runs/train1 --data ucf101_2d.pkl --split test1   # trained with --split train1
   python -m training.evaluate --checkpoint runs/latest/model.pt --data ucf101_2d.pkl --json test1.json --split test1
   python -m training.evaluate --data penn_action_test_2d.pkl --no-reject      # the classifier alone
 """
@@ -95,6 +95,31 @@ def evaluate_checkpoint(ckpt: LoadedCheckpoint, data: str, split: str | None = N
                                    if (labels == i).any()}}
 
 
+def seen_in_training(ckpt: LoadedCheckpoint, data: str, split: str | None) -> str | None:
+    """Why the clips evaluated were (mostly) training clips of the checkpoint, or None.
+
+    The file is the training file when its name and size are the ones recorded at training time.
+    A model trained on every annotation of a file (the default 80/20 split) has seen most clips of
+    every split of it, ``test1`` too; one trained on an official split has seen that split only.
+    """
+    try:
+        size = Path(data).stat().st_size
+    except OSError:
+        return None
+    if ckpt.data.get("file") != Path(data).name or ckpt.data.get("size_bytes") != size:
+        return None
+    trained_split = ckpt.train_config.get("split")
+    if trained_split is None:
+        return (f"'{Path(data).name}' is the file this model was trained on (an 80/20 split of all its "
+                f"annotations): {'its split ' + repr(split) if split else 'it'} holds mostly training clips; "
+                "evaluate another file, or train with --split train1 and evaluate --split test1")
+    if split is None or split == trained_split:
+        return (f"'{Path(data).name}' is the file this model was trained on (--split {trained_split}): "
+                f"{'that split' if split else 'it'} holds its training clips; evaluate another split "
+                f"(e.g. --split {trained_split.replace('train', 'test')})")
+    return None
+
+
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__, epilog=EXAMPLES,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -116,6 +141,9 @@ def main(argv: list[str] | None = None) -> dict:
     ckpt = load_checkpoint(path, device=resolve_device(a.device))
     label_map = label_map_of_data(a.data, a.label_map)
     r = evaluate_checkpoint(ckpt, a.data, a.split, label_map, decision_from_arguments(ckpt.decision, a))
+    seen = seen_in_training(ckpt, a.data, a.split)
+    if seen:
+        print(f"note: {seen}, so the figures below overstate what it does on clips it has not seen")
     print(f"{r['n']} clips  accuracy {r['accuracy']:.3f}  precision {r['precision']:.3f}  "
           f"recall {r['recall']:.3f}  F1 {r['f1']:.3f}  (weighted; '{NO_ACTION}' counts as a miss)")
     print(f"said '{NO_ACTION}' for {r['rejected']:.1%} of the clips; accuracy on the others {r['accuracy_named']:.3f}")
