@@ -39,7 +39,7 @@ from training.decision import DecisionSpec, add_decision_arguments, decision_fro
 from training.device import add_device_argument, resolve_device
 from training.errors import Terminated, UserError, raise_terminated_on_sigterm, run_cli
 from training.outputs import (atomic_path, check_output_dir, check_output_file, check_outputs_apart,
-                              name_max, sha256, write_text_atomic)
+                              name_max, publish_or_rescue, sha256, write_text_atomic)
 from training.inference import torch_threads
 
 MIN_USEFUL_FPS = 5.0
@@ -184,6 +184,36 @@ def annotated_names(videos: list[str], save_dir: Path) -> dict[str, Path]:
     cut, and a short hash of the whole name keeps cut names apart."""
     stems = distinct_stems(videos, limit=name_max(save_dir) - len(os.fsencode(ANNOTATED_SUFFIX)))
     return {video: save_dir / (stem + ANNOTATED_SUFFIX) for video, stem in stems.items()}
+
+
+def write_result_files(json_path: Path | None, csv_path: Path | None, report: dict, results: list[VideoResult],
+                       overwrite: bool) -> None:
+    """Write ``--json`` (the report) and ``--csv`` (the timelines of ``results``) and say where.
+
+    When they cannot be written where asked (the folder was removed or the disk filled up during
+    hours of classification), both go to a new folder of the system's temporary directory and the
+    error says where, so the work is not lost.
+    """
+    if json_path is None and csv_path is None:
+        return
+    written: list[Path] = []
+
+    def write_into(json_file: Path | None, csv_file: Path | None, replace: bool) -> None:
+        if json_file is not None:
+            written.append(write_text_atomic(json_file, json.dumps(report, indent=2, allow_nan=False), replace=replace))
+        if csv_file is not None:
+            writer = atomic_path(csv_file, replace=replace)
+            with writer as tmp:
+                write_csv(tmp, results, report["classes"])
+            written.append(writer.final)
+
+    publish_or_rescue(lambda: write_into(json_path, csv_path, overwrite),
+                      lambda folder: write_into(json_path and folder / json_path.name,
+                                                csv_path and folder / csv_path.name, True),
+                      " and ".join(f"'{p}'" for p in (json_path, csv_path) if p is not None),
+                      "The results were", "video-results-rescued-")
+    for path in written:
+        print(f"wrote {path}")
 
 
 def write_csv(path: Path, results: list[VideoResult], classes: list[str]) -> None:
@@ -423,18 +453,12 @@ def merge_main(a: argparse.Namespace) -> int:
     check_output_file(a.csv, "--csv", a.overwrite)
     check_outputs_apart([("--json", a.json), ("--csv", a.csv)], a.paths)
     merged = merge_result_files(a.paths)
-    written = write_text_atomic(a.json, json.dumps(merged, indent=2, allow_nan=False), replace=a.overwrite)
-    print(f"merged {len(a.paths)} file(s): {len(merged['videos'])} videos, {len(merged['failed'])} failed; "
-          f"wrote {written}")
+    print(f"merged {len(a.paths)} file(s): {len(merged['videos'])} videos, {len(merged['failed'])} failed")
     if merged.get("missing_shards"):
         print(f"warning: shards {', '.join(merged['missing_shards'])} are missing")
     if merged["not_classified"]:
         print(f"warning: {len(merged['not_classified'])} video(s) were not classified (an interrupted part)")
-    if a.csv:
-        writer = atomic_path(a.csv, replace=a.overwrite)
-        with writer as tmp:
-            write_csv(tmp, [VideoResult(**v) for v in merged["videos"]], merged["classes"])
-        print(f"wrote {writer.final}")
+    write_result_files(a.json, a.csv, merged, [VideoResult(**v) for v in merged["videos"]], a.overwrite)
     return 1 if merged["failed"] or merged.get("missing_shards") or merged["not_classified"] else 0
 
 
@@ -496,18 +520,11 @@ def main(argv: list[str] | None = None) -> int:
                   f"{'':>7} {person['frames_seen']:>7} {len(person['timeline']):>11}")
     for f in failed:
         print(f"FAILED {f['path']}: {f['error']}")
-    if a.json:
-        report = {"checkpoint": str(checkpoint_path), "checkpoint_sha256": sha256(checkpoint_path),
-                  "classes": ckpt.classes, "decision": decision.to_dict(),
-                  "shard": list(a.shard) if a.shard else None, "videos": [r.to_json() for r in results],
-                  "failed": failed, "interrupted": run.interrupted, "not_classified": not_done}
-        written = write_text_atomic(a.json, json.dumps(report, indent=2, allow_nan=False), replace=a.overwrite)
-        print(f"wrote {written}")
-    if a.csv:
-        writer = atomic_path(a.csv, replace=a.overwrite)
-        with writer as tmp:
-            write_csv(tmp, results, ckpt.classes)
-        print(f"wrote {writer.final}")
+    report = {"checkpoint": str(checkpoint_path), "checkpoint_sha256": sha256(checkpoint_path),
+              "classes": ckpt.classes, "decision": decision.to_dict(),
+              "shard": list(a.shard) if a.shard else None, "videos": [r.to_json() for r in results],
+              "failed": failed, "interrupted": run.interrupted, "not_classified": not_done}
+    write_result_files(a.json, a.csv, report, results, a.overwrite)
     if run.interrupted:
         raise SystemExit(143 if run.terminated else 130)
     unsaved = [r.path for r in results if r.path in saves and r.annotated is None]

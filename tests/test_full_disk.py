@@ -123,3 +123,34 @@ def test_a_snapshot_that_cannot_be_written_is_not_reported_as_saved(tmp_path: Pa
     image = np.zeros((48, 64, 3), np.uint8)
     assert save_snapshot(tmp_path, image) == tmp_path / "snapshot_001.png"
     assert save_snapshot(tmp_path / "gone", image) is None      # cv2.imwrite only returns False
+
+
+def test_video_results_that_cannot_be_written_are_rescued(tmp_path: Path, monkeypatch) -> None:
+    """The --json/--csv of a long classification were lost when their folder was removed or the disk
+    filled up at the end (the table was printed, the files never written)."""
+    from realtime import video as video_module
+
+    real_write = video_module.write_text_atomic
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def full_in_out(path: Path, text: str, replace: bool = True) -> Path:
+        if Path(path).parent == out:
+            raise UserError(f"Cannot write '{path}': No space left on device.")
+        return real_write(path, text, replace=replace)
+
+    monkeypatch.setattr(video_module, "write_text_atomic", full_in_out)
+    clip = shared_file("videos/realworld/pullup/Jintao-Xu__Pose_Estimation__pose_gif_Pull-Up.mp4")
+    with pytest.raises(UserError, match="No space left.*results were saved to '(.+)' instead") as err:
+        video_module.main([str(clip), "--checkpoint", "default", "--no-progress", "--json", str(out / "r.json"),
+                           "--csv", str(out / "r.csv")])
+    rescued = Path(str(err.value).split("saved to '")[1].split("'")[0])
+    try:
+        report = json.loads((rescued / "r.json").read_text())
+        assert [Path(v["path"]).name for v in report["videos"]] == [clip.name]
+        assert (rescued / "r.csv").read_text().count(clip.name) == len(report["videos"][0]["timeline"]) + 1
+    finally:
+        for f in rescued.iterdir():
+            f.unlink()
+        rescued.rmdir()
+    assert list(out.iterdir()) == []
