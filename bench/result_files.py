@@ -4,7 +4,7 @@ Every bench command that writes a file asks for it the same way: a path option (
 ``--out``) and ``--overwrite``. The path is checked before any work (a missing folder, a folder
 given for a file, an existing file without ``--overwrite``), so a long study never ends in a
 traceback that loses it, and the file is written atomically, never replacing results another
-run wrote meanwhile.
+run wrote meanwhile, or, when that fails at the end, to the temporary folder.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from training.cli_types import output_file
-from training.outputs import check_output_file, write_text_atomic
+from training.outputs import check_output_file, publish_or_rescue, write_text_atomic
 
 
 def add_result_file_argument(parser: argparse.ArgumentParser, flag: str, what: str,
@@ -29,10 +29,19 @@ def check_result_file(path: Path | None, flag: str, overwrite: bool) -> None:
 
 
 def write_result_file(path: Path | None, results: object, overwrite: bool) -> Path | None:
-    """Write ``results`` as indented JSON (NaN and infinity as null); returns where it went."""
+    """Write ``results`` as indented JSON (NaN and infinity as null); returns where it went.
+
+    When it cannot be written where asked (its folder removed, the disk full after the study),
+    it goes to a new folder of the system's temporary directory and the error says where.
+    """
     if path is None:
         return None
-    return write_text_atomic(path, json.dumps(_finite(results), indent=2, allow_nan=False), replace=overwrite)
+    text = json.dumps(_finite(results), indent=2, allow_nan=False)
+    written: list[Path] = []
+    publish_or_rescue(lambda: written.append(write_text_atomic(path, text, replace=overwrite)),
+                      lambda folder: written.append(write_text_atomic(folder / path.name, text)),
+                      f"'{path}'", "The results were", "bench-results-rescued-")
+    return written[0]
 
 
 def _finite(value: object) -> object:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.result_files import write_result_file
+from bench.result_files import check_result_file, write_result_file
 from tests.conftest import assert_clean_error, run_main_here
 
 # (module, its result option, options that let it start)
@@ -41,3 +41,22 @@ def test_results_are_strict_json_and_another_run_s_file_is_kept(tmp_path: Path) 
     again = write_result_file(out, {"second": 1}, overwrite=False)        # made meanwhile by another run
     assert again == tmp_path / "r-2.json" and json.loads(out.read_text())["auroc"] is None
     assert write_result_file(out, {"third": 1}, overwrite=True) == out and json.loads(out.read_text()) == {"third": 1}
+
+
+def test_a_study_s_results_that_cannot_be_written_at_the_end_are_rescued(tmp_path: Path) -> None:
+    """bench.penn_ablation's 40 minutes were lost when its --out folder was removed during the study."""
+    import json
+    import shutil
+
+    from training.errors import UserError
+    folder = tmp_path / "results"
+    folder.mkdir()
+    check_result_file(folder / "study.json", "--out", False)
+    shutil.rmtree(folder)                                   # removed while the study ran
+    with pytest.raises(UserError, match=r"Cannot write .*study\.json.*results were saved to '(.+)' instead") as err:
+        write_result_file(folder / "study.json", {"accuracy": 0.9}, False)
+    rescued = Path(str(err.value).split("saved to '")[1].split("'")[0])
+    try:
+        assert json.loads((rescued / "study.json").read_text()) == {"accuracy": 0.9}
+    finally:
+        shutil.rmtree(rescued)
