@@ -11,6 +11,7 @@ fit is shrunk, then cut with "...". Any frame size, portrait or landscape, 160 p
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
 import cv2
@@ -113,12 +114,31 @@ def base_scale(width: int, height: int) -> float:
     return max(MIN_SCALE, min(width, height) / 900.0)
 
 
+# Letters that have no accent to drop but a usual spelling in ASCII.
+SPELLED_IN_ASCII = {"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L",
+                    "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th", "ı": "i"}
+
+
+def drawable(text: str) -> str:
+    """``text`` as OpenCV's Hershey fonts can draw it: they draw ASCII only, and every byte of any
+    other letter became a '?' ("flexión" was drawn "flexi??n"). Accents are dropped ("flexion"),
+    letters such as "ß" spelled out, and anything else (other scripts) is one '?' per character."""
+    out = []
+    for ch in unicodedata.normalize("NFKD", text):
+        if unicodedata.combining(ch):
+            continue
+        out.append(ch if ch.isascii() else SPELLED_IN_ASCII.get(ch, "?"))
+    return "".join(out)
+
+
 def fit_text(text: str, max_width: int, scale: float, thickness: int) -> tuple[str, float, int, int]:
-    """Shrink (down to MIN_SCALE), then cut with "..." until ``text`` is at most ``max_width`` wide.
+    """Shrink (down to MIN_SCALE), then cut with "..." until ``text`` (made :func:`drawable`) is at
+    most ``max_width`` wide.
 
     Returns:
         (text, scale, width, height) as drawn.
     """
+    text = drawable(text)
     while True:
         (w, h), _ = cv2.getTextSize(text, FONT, scale, thickness)
         if w <= max_width or scale <= MIN_SCALE:

@@ -77,3 +77,16 @@ def test_every_state_draws(state: str) -> None:
                      s.window_size, s.fps, s.dropped, s.hint)
     drawn = annotate(frame.copy(), s, default_annotators())
     assert drawn.shape == frame.shape and drawn.any()
+
+
+@pytest.mark.parametrize("name, shown", [("flexión", "flexion"), ("Übung_Straße", "Ubung_Strasse"),
+                                         ("sentadilla", "sentadilla"), ("深蹲", "??")])
+def test_class_names_beyond_ascii_are_drawn_readably(name: str, shown: str) -> None:
+    """OpenCV's fonts draw ASCII only: a class folder named "flexión" was drawn "flexi??n"."""
+    state = OverlayState(np.zeros((17, 2)), np.ones(17), prediction(name, [(name, 0.8), ("salto", 0.2)]), 300, 300)
+    lines = layout(1280, 720, state)
+    assert lines.lines["label"][0].text.startswith(shown)
+    assert lines.lines["topk"][0].text == f"{shown} 80%"
+    assert all(line.text.isascii() for group in lines.lines.values() for line in group)
+    drawn = annotate(np.zeros((720, 1280, 3), np.uint8), state, default_annotators())
+    assert drawn.any()
