@@ -83,6 +83,9 @@ def resolve_sources(source: str | int) -> list[str | int]:
         return [int(text)]
     if is_stream(text):
         return [text]
+    if text.startswith("-") and text[1:].isascii() and text[1:].isdigit() and not Path(text).exists():
+        raise UserError(f"'{text}' is not a camera: cameras are numbered from 0 (--source 0 is the first, 1 the "
+                        "second, ...; OpenCV's -1, \"any camera\", is not taken). " + SOURCE_FORMS)
     problem = path_too_long(text)
     if problem:
         raise UserError(f"Cannot open '{text[:60]}...': {problem}. " + SOURCE_FORMS)

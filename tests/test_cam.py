@@ -170,7 +170,8 @@ def test_overlay_draws_every_state() -> None:
         assert drawn.shape == frame.shape and drawn.any()
 
 
-@pytest.mark.parametrize("source, pattern", [("nope.mp4", "file not found.*--source 0"), ("*.nothing", "matches no video")])
+@pytest.mark.parametrize("source, pattern", [("nope.mp4", "file not found.*--source 0"), ("*.nothing", "matches no video"),
+                                             ("-1", "'-1' is not a camera: cameras are numbered from 0")])
 def test_source_errors(source: str, pattern: str) -> None:
     with pytest.raises(UserError, match=pattern):
         resolve_sources(source)
