@@ -21,7 +21,7 @@ from realtime.opencv_paths import is_valid_unicode, opencv_path
 from realtime.pose import native_logs_silenced
 from training.cli_types import path_too_long
 from training.errors import UserError
-from training.input_files import input_file_problem
+from training.input_files import NOT_FOUND, input_file_problem
 from training.outputs import cut_to_bytes
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
@@ -107,7 +107,7 @@ def resolve_sources(source: str | int) -> list[str | int]:
             raise UserError(f"Pattern '{text}' matches no video file.")
         return matches
     problem = input_file_problem(path)
-    if problem is not None and problem != "was not found":
+    if problem is not None and problem != NOT_FOUND:
         raise UserError(f"Cannot open '{text}': it {problem}. " + SOURCE_FORMS)
     raise UserError(f"Cannot open '{text}' (file not found). " + SOURCE_FORMS)
 
@@ -243,7 +243,7 @@ def check_video_file(path: str | Path) -> Path:
         UserError: "Cannot open video '<path>': it <why>."
     """
     problem = input_file_problem(path)
-    if problem == "was not found":
+    if problem == NOT_FOUND:
         raise UserError(f"Cannot open video '{path}' (file not found).")
     if problem is not None:
         raise UserError(f"Cannot open video '{path}': it {problem}.")

@@ -30,8 +30,8 @@ from realtime.pose import (POSE_LAYOUT, add_pose_threads_argument, check_pose_mo
 from realtime.timeline import ClipTimeline
 from realtime.pose_stage import PoseStage
 from realtime.shards import merge_result_files, select_shard, shard_option
-from realtime.sources import (ThreadedCapture, check_video_file, distinct_stems, frame_count_hint,
-                              resolve_video_files, without_repeats)
+from realtime.sources import (ThreadedCapture, distinct_stems, frame_count_hint, resolve_video_files,
+                              without_repeats)
 from realtime.video_io import VideoSink
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
 from training.cli_types import number, output_file, path_text, path_value, positive
@@ -86,7 +86,6 @@ def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, 
     the rest run in three threads, every frame in order. With ``max_people`` above 1 every tracked
     person gets their own timeline (``people``); the top-level label is the person seen longest.
     """
-    check_video_file(path)
     seconds = {"wait": 0.0, "window": 0.0, "overlay": 0.0}
     annotators = default_annotators(k) if save_path else []
     frames = with_person = 0

@@ -15,6 +15,9 @@ from pathlib import Path
 
 from training.errors import UserError
 
+NOT_FOUND = "was not found"          # the plain case, which callers answer with how to get the file
+IS_FOLDER = "is a folder, not a file"
+
 
 def input_file_problem(path: str | Path) -> str | None:
     """Why ``path`` cannot be read as an input file, as the end of a sentence naming it ("is a
@@ -35,10 +38,10 @@ def input_file_problem(path: str | Path) -> str | None:
             return "was not found: a part of its path is a file, not a folder"
         if exc.errno == errno.EACCES:
             return "cannot be reached: permission denied on a folder of its path"
-        return "was not found"
+        return NOT_FOUND
     mode = status.st_mode
     if stat.S_ISDIR(mode):
-        return "is a folder, not a file"
+        return IS_FOLDER
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
         return "is a device, not a file"
     if stat.S_ISFIFO(mode):
@@ -69,5 +72,5 @@ def check_input_file(path: str | Path, what: str, if_missing: str = "", if_folde
     problem = input_file_problem(path)
     if problem is None:
         return Path(path)
-    hint = if_missing if problem == "was not found" else if_folder if problem.startswith("is a folder") else ""
+    hint = if_missing if problem == NOT_FOUND else if_folder if problem == IS_FOLDER else ""
     raise UserError(f"{what} '{path}' {problem}." + (f" {hint}" if hint else ""))
