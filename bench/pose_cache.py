@@ -1,7 +1,7 @@
 """MediaPipe poses of real clips, computed once and cached, for studies that replay them many times.
 
 The poses are exactly what ``realtime.video`` sees: the bundled pose model in tracking mode,
-every frame in order, timestamps ``index / fps`` (the reader's fps rule). A study can then
+every frame in order, at the reader's frame times (:mod:`realtime.frame_clock`). A study can then
 replay the track through the streaming recogniser for many checkpoints without re-running pose.
 The cache lives in ``~/.cache/action-recogniser/poses`` (``$XDG_CACHE_HOME`` respected).
 """
@@ -17,7 +17,7 @@ import numpy as np
 from realtime.pose import make_pose_estimator
 from realtime.sources import VideoFileReader
 
-CACHE_VERSION = "3"
+CACHE_VERSION = "4"   # 4: the file's own frame times
 
 
 @dataclass
@@ -42,7 +42,8 @@ class PoseTrack:
 
     @property
     def duration_s(self) -> float:
-        return len(self.timestamps) / self.fps
+        """From the first frame to the end of the last one."""
+        return float(self.timestamps[-1]) + 1.0 / self.fps if len(self.timestamps) else 0.0
 
     def poses(self):
         """(timestamp, keypoints or None, scores or None) per frame, as the live loop gets them."""
@@ -73,8 +74,10 @@ def extract_track(path: Path, hold_first_s: float = 0.0) -> PoseTrack:
         fps, size = reader.fps, (reader.height, reader.width)
         frames = list(reader)
         held = [frames[0].image] * int(round(hold_first_s * fps))
-        for i, image in enumerate([f.image for f in frames] + held):
-            t = i / fps
+        end = frames[-1].timestamp_s
+        stamped = [(f.image, f.timestamp_s) for f in frames] + [(image, end + (k + 1) / fps)
+                                                                 for k, image in enumerate(held)]
+        for image, t in stamped:
             p = pose.estimate(image, t)
             times.append(t)
             kps.append(p.keypoints if p else np.zeros((17, 2), np.float32))

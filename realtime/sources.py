@@ -16,6 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from realtime.frame_clock import FrameClock
 from realtime.handoff import Handoff
 from realtime.opencv_paths import is_valid_unicode, opencv_path
 from realtime.pose import native_logs_silenced
@@ -197,7 +198,8 @@ def frame_count_hint(path: str | Path) -> int:
 
 
 class VideoFileReader:
-    """Every frame of a video file in order, with timestamps index / fps (deterministic).
+    """Every frame of a video file in order, with the times the file gives them (deterministic;
+    ``index / fps`` where the file's time stamps cannot be believed: :mod:`realtime.frame_clock`).
 
     Raises:
         UserError: when the file cannot be opened or yields no frame.
@@ -217,11 +219,12 @@ class VideoFileReader:
         self.frames_read = 0
 
     def __iter__(self) -> Iterator[Frame]:
+        clock = FrameClock(self.fps)
         while True:
             ok, image = self._capture.read()
             if not ok or image is None:
                 break
-            yield Frame(image, self.frames_read, self.frames_read / self.fps)
+            yield Frame(image, self.frames_read, clock.time_of(self._capture.get(cv2.CAP_PROP_POS_MSEC)))
             self.frames_read += 1
         if self.frames_read == 0:
             raise UserError(f"Video '{self.path}' opened but no frame could be decoded (corrupt or empty file).")
@@ -326,7 +329,7 @@ class ThreadedCapture:
     """Reads frames in a background thread; :meth:`latest` returns the newest one.
 
     The reader never waits for the consumer: frames that arrive before the previous one was
-    taken are dropped and counted. For a file the reader paces itself to the file's fps when
+    taken are dropped and counted. For a file the reader paces itself to the file's frame times when
     ``realtime`` (what a camera would do), else it delivers every frame in order and waits
     until each one is taken (no drops). A stream URL is live like a camera; when it drops it is
     reopened up to :data:`STREAM_RECONNECTS` times before the run ends with a message.
@@ -397,6 +400,8 @@ class ThreadedCapture:
         failures = 0
         offset_s = 0.0           # a looping file: time already played
         in_pass = 0              # frames read in this pass over a file
+        clock = FrameClock(self.fps)
+        pass_s = 0.0             # time of the last frame of this pass
         try:
             while not self._handoff.closed:
                 t = time.perf_counter()
@@ -410,15 +415,17 @@ class ThreadedCapture:
                     if is_stream(self.source) and self._reopen():
                         continue
                     if self.loop and in_pass > 0:
-                        offset_s += in_pass / self.fps
-                        in_pass = 0
+                        offset_s += pass_s + clock.period
+                        in_pass, clock = 0, FrameClock(self.fps)
                         self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
                         continue
                     self.error = self._ended_why()
                     break
                 failures = 0
                 now = time.monotonic() - started
-                timestamp = now if self.is_live else offset_s + in_pass / self.fps
+                if not self.is_live:
+                    pass_s = clock.time_of(self._capture.get(cv2.CAP_PROP_POS_MSEC))
+                timestamp = now if self.is_live else offset_s + pass_s
                 if self.realtime and not self.is_live and timestamp > now:
                     time.sleep(timestamp - now)  # play a file at its own rate
                 self.frames_read += 1
