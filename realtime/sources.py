@@ -25,7 +25,9 @@ from training.errors import UserError
 from training.input_files import NOT_FOUND, input_file_problem
 from training.outputs import cut_to_bytes
 
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
+# .gif: exercise demonstrations are often animated GIFs (OpenCV reads them through FFmpeg; a
+# single-frame GIF is read as a one-frame video and warned about as too short)
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".gif")
 FALLBACK_FPS = 25.0
 
 

@@ -139,3 +139,30 @@ def test_realtime_video_reads_a_phone_squat_video_at_its_real_times(tmp_path: Pa
     early = [[(e["time"], e["raw_label"], round(e["raw_probability"], 2)) for e in v["timeline"] if e["time"] < before_drop]
              for v in (phone, steady_video)]
     assert len(early[0]) >= 10 and early[0] == early[1]
+
+
+def test_a_folder_of_animated_gifs_is_classified(tmp_path: Path) -> None:
+    """Exercise demonstrations often come as animated GIFs (each frame with its own delay): a folder
+    of them "held no video" before."""
+    from PIL import Image
+    capture = cv2.VideoCapture(str(shared_file("videos/pose_squats.mp4")))
+    frames = []
+    while (read := capture.read())[0]:
+        frames.append(Image.fromarray(cv2.cvtColor(cv2.resize(read[1], None, fx=0.5, fy=0.5), cv2.COLOR_BGR2RGB)))
+    (tmp_path / "gifs").mkdir()
+    frames[0].save(tmp_path / "gifs" / "squats.gif", save_all=True, append_images=frames[1:], duration=200, loop=0)
+    out = tmp_path / "r.json"
+    proc = run_module("realtime.video", str(tmp_path / "gifs"), "--checkpoint", "default", "--json", str(out),
+                      "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    video = json.loads(out.read_text())["videos"][0]
+    assert video["frames"] == len(frames) and video["label"] == "squat"
+    assert video["timeline"][-1]["time"] == pytest.approx((len(frames) - 1) * 0.2, abs=0.25)
+
+
+def test_a_gif_whose_frames_have_their_own_delays_is_timed_by_them(tmp_path: Path) -> None:
+    from PIL import Image
+    frames = [Image.fromarray(np.full((40, 40, 3), 20 * i, np.uint8)) for i in range(8)]
+    frames[0].save(tmp_path / "v.gif", save_all=True, append_images=frames[1:], duration=[100] * 4 + [200] * 4, loop=0)
+    times = [f.timestamp_s for f in VideoFileReader(tmp_path / "v.gif")]
+    assert np.allclose(times, [0.0, 0.1, 0.2, 0.3, 0.4, 0.6, 0.8, 1.0], atol=1e-3)
