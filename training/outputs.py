@@ -150,7 +150,7 @@ def can_create_in(folder: Path) -> bool:
 
 # A new output folder named like one of these files was meant as a file: ``realtime.video clip.mp4
 # --save out.mp4`` (argparse reads --save as --save-dir) made a folder "out.mp4" holding the video.
-FILE_LIKE_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".png", ".jpg", ".jpeg", ".json", ".csv",
+FILE_LIKE_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".gif", ".png", ".jpg", ".jpeg", ".json", ".csv",
                       ".pkl", ".pt", ".txt")
 
 
