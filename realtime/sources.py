@@ -178,6 +178,25 @@ def resolve_video_files(source: str, command: str) -> list[str]:
     return [str(s) for s in found]
 
 
+REENCODE = "re-encode it, e.g. `ffmpeg -i in -c:v libx264 out.mp4`"
+
+
+def why_no_frame(capture: cv2.VideoCapture) -> str:
+    """Why a video file that opened gave no frame, with the way forward (the capture still open; no
+    final full stop: callers end the sentence).
+
+    OpenCV's FFmpeg has no software AV1 decoder: an AV1 video (YouTube downloads, newer phones)
+    opens, announces its frames and decodes none, which read as a damaged file.
+    """
+    code = int(capture.get(cv2.CAP_PROP_FOURCC)) & 0xFFFFFFFF
+    fourcc = code.to_bytes(4, "little").decode("latin-1").strip("\x00 ")
+    if fourcc.lower() == "av01":
+        return ("no frame could be decoded: its video is AV1, which this OpenCV build cannot decode (it has no "
+                "software AV1 decoder); " + REENCODE)
+    codec = f" (codec '{fourcc}')" if fourcc.isalnum() else ""
+    return f"no frame could be decoded{codec}: the file is damaged or empty, or OpenCV cannot decode its codec; {REENCODE}"
+
+
 def _file_fps(capture: cv2.VideoCapture) -> float:
     fps = capture.get(cv2.CAP_PROP_FPS)
     return float(fps) if fps and math.isfinite(fps) and 1.0 <= fps <= 1000.0 else FALLBACK_FPS
@@ -213,7 +232,7 @@ class VideoFileReader:
         self._capture = _quiet_open(str(self.path))
         if not self._capture.isOpened():
             raise UserError(f"Cannot open video '{self.path}': OpenCV cannot decode it (not a video, or an "
-                            "unsupported codec). Re-encode it, e.g. `ffmpeg -i in -c:v libx264 out.mp4`.")
+                            "unsupported codec). " + REENCODE[0].upper() + REENCODE[1:] + ".")
         self.fps = _file_fps(self._capture)
         self.width = int(self._capture.get(cv2.CAP_PROP_FRAME_WIDTH))
         self.height = int(self._capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
@@ -229,7 +248,7 @@ class VideoFileReader:
             yield Frame(image, self.frames_read, clock.time_of(self._capture.get(cv2.CAP_PROP_POS_MSEC)))
             self.frames_read += 1
         if self.frames_read == 0:
-            raise UserError(f"Video '{self.path}' opened but no frame could be decoded (corrupt or empty file).")
+            raise UserError(f"Video '{self.path}': {why_no_frame(self._capture)}.")
 
     def close(self) -> None:
         self._capture.release()
@@ -394,7 +413,7 @@ class ThreadedCapture:
                         "requests, or download it and pass the file")
             return f"stream {self.source} stopped delivering frames (reconnected {self.reconnects} time(s))"
         if self.frames_read == 0:
-            return f"no frame could be decoded from '{self.source}'"
+            return why_no_frame(self._capture)
         return None
 
     def _run(self) -> None:

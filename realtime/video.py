@@ -152,7 +152,7 @@ def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, 
             except UserError as exc:          # the annotated copy failed (a full disk): the labels stand
                 annotated_error = str(exc)
         if capture.error or frames == 0:
-            raise UserError(f"Video '{path}': {capture.error or 'no frame could be decoded'} (corrupt or empty file).")
+            raise UserError(f"Video '{path}': {capture.error or 'no frame could be decoded'}.")
         seconds |= {"decode": capture.decode_seconds, "pose": stage.pose_seconds, "model": model_seconds()}
         fps, expected = capture.fps, capture.frame_count_hint
     warnings = [f"annotated copy not written: {annotated_error}"] if annotated_error else []

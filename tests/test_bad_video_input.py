@@ -188,3 +188,29 @@ def test_a_folder_scan_leaves_hidden_files_out_like_a_shell(tmp_path: Path) -> N
     (hidden_root / "e.mp4").parent.mkdir()
     (hidden_root / "e.mp4").write_bytes(b"x")
     assert resolve_sources(str(hidden_root)) == [str(hidden_root / "e.mp4")], "a folder named on purpose is read"
+
+
+def _labelled_av1(path: Path) -> Path:
+    """An MP4 that says its video is AV1 (OpenCV's FFmpeg opens it, announces its frames and decodes
+    none, as it does a real AV1 file: it has no software AV1 decoder). No AV1 encoder is available
+    here, so an MPEG-4 stream is relabelled: sample entry 'av01', its MPEG-4 descriptor made a free box."""
+    frames = [np.full((48, 64, 3), 20 * i, np.uint8) for i in range(10)]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (64, 48))
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    path.write_bytes(path.read_bytes().replace(b"mp4v", b"av01").replace(b"esds", b"free"))
+    return path
+
+
+def test_an_av1_video_is_named_as_such_with_the_way_forward(trained_checkpoint: Path, tmp_path: Path) -> None:
+    """YouTube downloads and newer phones give AV1 videos; they were reported as "corrupt or empty"."""
+    from realtime.sources import VideoFileReader
+    av1 = _labelled_av1(tmp_path / "youtube.mp4")
+    with pytest.raises(UserError, match="its video is AV1.*re-encode it, e.g. `ffmpeg -i in -c:v libx264 out.mp4`"):
+        list(VideoFileReader(av1))
+    proc = run_module("realtime.video", str(av1), "--checkpoint", str(trained_checkpoint), "--no-progress")
+    assert proc.returncode == 1 and "its video is AV1" in proc.stdout and "corrupt" not in proc.stdout
+    assert "sequence header" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    proc = run_module("realtime.cam", "--source", str(av1), "--checkpoint", str(trained_checkpoint), "--no-show")
+    assert_clean_error(proc, "its video is AV1.*libx264")
