@@ -25,9 +25,12 @@ from training.errors import UserError
 from training.input_files import NOT_FOUND, input_file_problem
 from training.outputs import cut_to_bytes
 
-# .gif: exercise demonstrations are often animated GIFs (OpenCV reads them through FFmpeg; a
-# single-frame GIF is read as a one-frame video and warned about as too short)
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".gif")
+# What a folder's videos are named (a file given by name is read whatever its suffix). .gif:
+# exercise demonstrations are often animated GIFs (OpenCV reads them through FFmpeg; a
+# single-frame GIF is read as a one-frame video and warned about as too short). Camcorders write
+# .mts/.m2ts, phones of old .3gp, broadcast recorders .ts, DVDs .vob: all read by OpenCV's FFmpeg.
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".gif", ".mts", ".m2ts",
+                  ".ts", ".3gp", ".3g2", ".flv", ".f4v", ".ogv", ".vob", ".asf", ".mxf", ".divx", ".qt")
 FALLBACK_FPS = 25.0
 
 

@@ -1,4 +1,5 @@
 """realtime.video and predict/evaluate with bad paths, bad files and odd videos: checked first, nothing lost."""
+import json
 import shutil
 from pathlib import Path
 
@@ -188,6 +189,28 @@ def test_a_folder_scan_leaves_hidden_files_out_like_a_shell(tmp_path: Path) -> N
     (hidden_root / "e.mp4").parent.mkdir()
     (hidden_root / "e.mp4").write_bytes(b"x")
     assert resolve_sources(str(hidden_root)) == [str(hidden_root / "e.mp4")], "a folder named on purpose is read"
+
+
+def test_a_folder_of_camcorder_and_old_phone_videos_is_classified(trained_checkpoint: Path, tmp_path: Path) -> None:
+    """A camcorder's .MTS files, an old phone's .3gp, a recorder's .ts and .flv: a folder of them
+    "held no video"."""
+    (tmp_path / "clips").mkdir()
+    frames = _frames("videos/pose_1.mp4", 12)
+    codecs = {"camcorder.MTS": "mp4v", "recorder.ts": "mp4v", "phone.3gp": "mp4v", "flash.flv": "FLV1"}
+    names = list(codecs)
+    for name, codec in codecs.items():
+        writer = cv2.VideoWriter(str(tmp_path / "clips" / name), cv2.VideoWriter_fourcc(*codec), 30.0,
+                                 frames[0].shape[1::-1])
+        for frame in frames:
+            writer.write(frame)
+        writer.release()
+    out = tmp_path / "r.json"
+    proc = run_module("realtime.video", str(tmp_path / "clips"), "--checkpoint", str(trained_checkpoint),
+                      "--json", str(out), "--no-progress")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    result = json.loads(out.read_text())
+    assert sorted(Path(v["path"]).name for v in result["videos"]) == sorted(names) and not result["failed"]
+    assert all(v["frames"] == len(frames) for v in result["videos"])
 
 
 def _labelled_av1(path: Path) -> Path:
