@@ -41,6 +41,10 @@ def test_skeleton_file_fixture_keeps_first_person(skeleton_file: Path) -> None:
     (lambda d: d["annotations"][0].update(label="jump"), "label"),
     (lambda d: d["annotations"][0]["keypoint"].__setitem__((0, 1, 3, 0), np.nan), "NaN or infinite"),
     (lambda d: d["annotations"].__setitem__(0, [1, 2]), "expected a dict"),
+    (lambda d: d["annotations"][1].update(keypoint=np.zeros((1, 5, 17, 3))),
+     r"\(1, 5, 17, 3\).*either a confidence \(move it to 'keypoint_score'.*or a depth \(3D skeletons are not read"),
+    (lambda d: d["annotations"][1].update(keypoint=[[[[1.0, 2.0]] * 17] * 3, [[[1.0]] * 17] * 3]),
+     "'keypoint' is a list that is not a table of numbers"),
 ])
 def test_malformed_files_name_the_problem(tmp_path: Path, mutate, pattern: str) -> None:
     with pytest.raises(UserError, match=pattern):
@@ -78,3 +82,19 @@ def test_a_file_of_only_unusable_clips_is_an_error(tmp_path: Path) -> None:
             a["keypoint"][0] = 0
     with pytest.raises(UserError, match="no usable clip"):
         load_skeleton_file(_file_with(tmp_path, mutate))
+
+
+def test_a_file_converted_from_json_reads_like_the_original(tmp_path: Path) -> None:
+    """Keypoints and scores as nested lists, annotations as a tuple (a file round-tripped through
+    JSON, or written by another tool): the same clips as the array file, not "shape list"."""
+    original = load_skeleton_file(_file_with(tmp_path, lambda d: None))
+
+    def as_lists(d):
+        for a in d["annotations"]:
+            a["keypoint"], a["keypoint_score"] = a["keypoint"].tolist(), a["keypoint_score"].tolist()
+        d["annotations"] = tuple(d["annotations"])
+    converted = load_skeleton_file(_file_with(tmp_path, as_lists))
+    assert [c.frame_dir for c in converted.clips] == [c.frame_dir for c in original.clips]
+    for a, b in zip(converted.clips, original.clips):
+        np.testing.assert_allclose(a.keypoints, b.keypoints)
+        np.testing.assert_allclose(a.scores, b.scores)

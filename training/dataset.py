@@ -54,7 +54,8 @@ class SkeletonFile:
 
 
 def _check_record(i: int, rec: object, path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Validate one annotation; return its keypoint (M, T, 17, 2) and score (M, T, 17) arrays."""
+    """Validate one annotation; return its keypoint (M, T, 17, 2) and score (M, T, 17) arrays (nested
+    lists of numbers, as a file converted from JSON holds them, are read as arrays)."""
     where = f"annotation {i} of '{path}'"
     if not isinstance(rec, dict):
         raise UserError(f"{where} is a {type(rec).__name__}, expected a dict with keys {', '.join(REQUIRED_KEYS)}.")
@@ -63,12 +64,15 @@ def _check_record(i: int, rec: object, path: Path) -> tuple[np.ndarray, np.ndarr
         raise UserError(f"{where} ({rec.get('frame_dir', '?')}) lacks key(s) {', '.join(missing)}; "
                         f"it has {', '.join(map(str, rec))}. Is this an MMAction2/PYSKL skeleton file?")
     where = f"annotation {i} ('{rec['frame_dir']}') of '{path}'"
-    kp = rec["keypoint"]
+    kp = _as_array(rec["keypoint"], "keypoint", where)
     if not isinstance(kp, np.ndarray) or kp.ndim != 4 or kp.shape[2:] != (NUM_JOINTS, 2):
         shape = getattr(kp, "shape", type(kp).__name__)
+        third = (" A third value per joint is either a confidence (move it to 'keypoint_score', shape (M, T, 17)) "
+                 "or a depth (3D skeletons are not read: this recogniser learns from 2D image coordinates)."
+                 if isinstance(kp, np.ndarray) and kp.ndim == 4 and kp.shape[2:] == (NUM_JOINTS, 3) else "")
         raise UserError(f"{where}: 'keypoint' has shape {shape}, expected (M, T, 17, 2) "
-                        "(persons, frames, COCO-17 joints, x/y).")
-    score = rec.get("keypoint_score")
+                        f"(persons, frames, COCO-17 joints, x/y).{third}")
+    score = _as_array(rec.get("keypoint_score"), "keypoint_score", where)
     if score is None:
         score = np.ones(kp.shape[:3], dtype=np.float32)
     if not isinstance(score, np.ndarray) or score.shape != kp.shape[:3]:
@@ -77,6 +81,17 @@ def _check_record(i: int, rec: object, path: Path) -> tuple[np.ndarray, np.ndarr
     if not isinstance(rec["label"], (int, np.integer)) or isinstance(rec["label"], bool):
         raise UserError(f"{where}: 'label' is {rec['label']!r}, expected an integer class id.")
     return kp, score
+
+
+def _as_array(value: object, key: str, where: str) -> object:
+    """Nested lists of numbers (a file converted from JSON) as a float32 array; anything else as it is."""
+    if not isinstance(value, (list, tuple)):
+        return value
+    try:
+        return np.asarray(value, dtype=np.float32)
+    except (ValueError, TypeError):
+        raise UserError(f"{where}: '{key}' is a list that is not a table of numbers (rows of different "
+                        "lengths, or text); expected an array of shape (M, T, 17, 2).") from None
 
 
 def _img_shape(rec: dict) -> tuple[int, int]:
@@ -107,6 +122,8 @@ def load_skeleton_file(path: str | Path) -> SkeletonFile:
         raise UserError(f"'{path}' lacks {', '.join(repr(k) for k in missing)}; it has "
                         f"{', '.join(map(repr, data))}. Expected the MMAction2/PYSKL format (see README).")
     split, annotations = data["split"], data["annotations"]
+    if isinstance(annotations, tuple):
+        annotations = list(annotations)
     if not isinstance(split, dict) or not isinstance(annotations, list):
         raise UserError(f"'{path}': 'split' must be a dict and 'annotations' a list.")
     clips: list[Clip] = []
