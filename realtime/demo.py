@@ -18,7 +18,7 @@ from realtime.cam import LiveOptions, LiveSummary, choose_display, run_live
 from realtime.pose import POSE_LAYOUT, quiet_native_libraries
 from realtime.sources import open_capture, resolve_sources
 from training.checkpoint import add_checkpoint_argument, load_checkpoint, resolve_checkpoint
-from training.cli_types import number, output_file, path_text, path_value, positive
+from training.cli_types import CommaJoined, number, output_file, path_text, path_value, positive
 from training.config import RECIPES, resolve_config
 from training.dataset import load_skeleton_file
 from training.decision import add_decision_arguments, decision_from_arguments
@@ -103,7 +103,9 @@ def main(argv: list[str] | None = None) -> LiveSummary:
                              help="train the spec recipe on the published ucf101_2d.pkl (downloaded once) first")
     train_group.add_argument("--data", type=path_text, help="train on this skeleton file first (implies --train)")
     train_group.add_argument("--label-map", type=path_text, help="the data file's label map (default: UCF101's)")
-    train_group.add_argument("--classes", help="classes to train (default: the spec's five; 'all' with --label-map)")
+    train_group.add_argument("--classes", nargs="+", action=CommaJoined, metavar="CLASSES",
+                             help="classes to train, separated by commas or spaces (default: the spec's five; 'all' "
+                                  "with --label-map)")
     train_group.add_argument("--recipe", choices=list(RECIPES), help="training recipe (default spec)")
     train_group.add_argument("--fps", type=positive(), help="frame rate of the data's clips (default 25)")
     train_group.add_argument("--epochs", type=positive(int), help="epochs (default: the recipe's)")

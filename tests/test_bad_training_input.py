@@ -248,3 +248,12 @@ def test_an_extracted_file_without_its_label_map_is_pointed_to_it(tmp_path: Path
     (tmp_path / "mine.labels.txt").write_text("wave\nclap\n")
     proc = run_main_here("training.train", "--data", str(mine), "--out", str(tmp_path / "run"))
     assert_clean_error(proc, f"add --label-map {tmp_path / 'mine.labels.txt'} --classes all")
+
+
+@pytest.mark.parametrize("words, joined", [(["0", "1", "2"], "0,1,2"), (["0,1", "2"], "0,1,2"),
+                                           (["JumpingJack,PushUps"], "JumpingJack,PushUps"), (["all"], "all")])
+def test_classes_given_as_separate_words_are_one_list(words: list[str], joined: str) -> None:
+    """`--classes 0 1 2` ended in "unrecognized arguments: 1 2"."""
+    from training.train import build_parser
+    assert build_parser().parse_args(["--classes", *words]).classes == joined
+    assert build_parser().parse_args([]).classes is None      # not given: the recipe's default

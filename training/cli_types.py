@@ -108,3 +108,12 @@ def output_file(text: str) -> Path:
         raise argparse.ArgumentTypeError(f"'{text}' ends with '/', so it names a folder; give a file name inside it "
                                          f"('{text}<name>')")
     return Path(text)
+
+
+class CommaJoined(argparse.Action):
+    """A comma-separated list option that also takes its items as separate words (use with
+    ``nargs="+"``): ``--classes 0 1 2`` is ``--classes 0,1,2`` (it was "unrecognized arguments: 1 2")."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: list[str],
+                 option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, ",".join(values))

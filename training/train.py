@@ -19,7 +19,7 @@ from tqdm import tqdm
 from training.background import KINDS
 from training.calibrate import fit_decision
 from training.checkpoint import save_checkpoint
-from training.cli_types import fraction, non_negative, number, path_text, positive
+from training.cli_types import CommaJoined, fraction, non_negative, number, path_text, positive
 from training.config import RECIPES, TrainConfig, check_config, resolve_config
 from training.dataset import SkeletonFile, load_skeleton_file
 from training.device import add_device_argument, available_cores
@@ -404,7 +404,8 @@ def build_parser() -> argparse.ArgumentParser:
     flag("--data", type=path_text, help=f"skeleton pickle in the MMAction2/PYSKL format (default {d.data})")
     flag("--download", action="store_true", help="download the published ucf101_2d.pkl to --data first if missing")
     flag("--label-map", type=path_text, help="text file, one class name per line (default: UCF101's 101 classes)")
-    flag("--classes", help=f"names or ids, comma-separated, or 'all' (default {d.classes})")
+    flag("--classes", nargs="+", action=CommaJoined, metavar="CLASSES",
+         help=f"names or ids, separated by commas or spaces, or 'all' (default {d.classes})")
     flag("--split", help="train on this official split (e.g. train1) and validate on its test twin")
     flag("--val-fraction", type=fraction(False, False), help=f"validation share of the stratified split (default {d.val_fraction})")
     flag("--seed", type=non_negative(int), help=f"seed for the split, init and batches (default {d.seed})")
