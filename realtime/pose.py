@@ -367,6 +367,15 @@ def still_pictures_kept(estimator: PoseEstimator, video: bool) -> PoseEstimator:
     return UnchangedPictureSkip(estimator) if video else estimator
 
 
+FFMPEG_QUIET = "-8"   # FFmpeg's AV_LOG_QUIET
+
+
 def quiet_native_libraries(verbose: bool = False) -> None:
-    """A command's start: OpenCV's own warnings (stream timeouts, codec probing) off unless ``verbose``."""
+    """A command's start: OpenCV's own warnings (stream timeouts, codec probing) off unless ``verbose``,
+    and FFmpeg's own error lines while frames are read (a video whose picture size changes part
+    way printed "[swscaler] Slice parameters ... are invalid" once a frame). OpenCV reads
+    ``OPENCV_FFMPEG_LOGLEVEL`` when it first opens a video, so this runs before that; a level the
+    user set is kept."""
     cv2.setLogLevel(3 if verbose else 0)   # 3: warnings, 0: silent
+    if not verbose:
+        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", FFMPEG_QUIET)

@@ -237,3 +237,25 @@ def test_an_av1_video_is_named_as_such_with_the_way_forward(trained_checkpoint: 
     assert "sequence header" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
     proc = run_module("realtime.cam", "--source", str(av1), "--checkpoint", str(trained_checkpoint), "--no-show")
     assert_clean_error(proc, "its video is AV1.*libx264")
+
+
+def test_ffmpeg_lines_while_reading_are_kept_off_the_terminal(trained_checkpoint: Path, tmp_path: Path) -> None:
+    """Two recordings of different picture sizes joined into one transport stream (`cat a.ts b.ts`):
+    OpenCV cannot follow the size change, and FFmpeg printed "[swscaler] Slice parameters ... are
+    invalid" once for every frame of the second part. Shown with --verbose only."""
+    frames = _frames("videos/pose_1.mp4", 30)
+    joined = tmp_path / "joined.ts"
+    for i, size in enumerate([(320, 240), (640, 480)]):
+        part = tmp_path / f"part{i}.ts"
+        writer = cv2.VideoWriter(str(part), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, size)
+        for frame in frames[15 * i:15 * (i + 1)]:
+            writer.write(cv2.resize(frame, size))
+        writer.release()
+        with joined.open("ab") as out:
+            out.write(part.read_bytes())
+    args = [str(joined), "--checkpoint", str(trained_checkpoint), "--no-progress"]
+    quiet, verbose = run_modules_together([("realtime.video", args), ("realtime.video", [*args, "--verbose"])])
+    assert quiet.returncode == 0 and "Slice parameters" not in quiet.stderr, quiet.stderr
+    assert "Slice parameters" in verbose.stderr    # the case is real: the lines are there to hide
+    proc = run_module("realtime.extract", str(joined), "--label", "squat", "--out", str(tmp_path / "x.pkl"))
+    assert proc.returncode == 0 and "Slice parameters" not in proc.stderr, proc.stderr
