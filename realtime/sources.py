@@ -59,6 +59,16 @@ def describe_source(source: str | int) -> str:
 
 MAX_CAMERA_INDEX = 9999    # OpenCV takes a C int; nobody has ten thousand cameras
 
+# Sites whose links open a web page that plays a video, not the video itself: OpenCV gets HTML
+VIDEO_PAGE_SITES = ("youtube.com", "youtu.be", "vimeo.com", "tiktok.com", "instagram.com", "facebook.com",
+                    "fb.watch", "twitch.tv", "dailymotion.com", "x.com", "twitter.com", "bilibili.com")
+
+
+def video_page_site(url: str) -> str | None:
+    """The video site a stream URL points into (``https://youtu.be/...`` -> ``youtu.be``), else None."""
+    host = (urllib.parse.urlparse(url.strip()).hostname or "").lower()
+    return next((site for site in VIDEO_PAGE_SITES if host == site or host.endswith("." + site)), None)
+
 SOURCE_FORMS = ("Pass a video file, a folder, a glob such as 'clips/*.mp4', a stream URL (http://..., rtsp://...), "
                 "or a camera index such as --source 0.")
 
@@ -88,6 +98,11 @@ def resolve_sources(source: str | int) -> list[str | int]:
                             "first, 1 the second, ...). " + SOURCE_FORMS)
         return [int(text)]
     if is_stream(text):
+        site = video_page_site(text)
+        if site:
+            raise UserError(f"'{text}' is a page of {site}, not a video stream: download the video first (e.g. "
+                            f"`yt-dlp -S vcodec:h264 -o clip.mp4 '{text}'`: H.264, which OpenCV decodes, where the "
+                            "site's newer AV1 is not) and pass the file.")
         return [text]
     if text.startswith("-") and text[1:].isascii() and text[1:].isdigit() and not Path(text).exists():
         raise UserError(f"'{text}' is not a camera: cameras are numbered from 0 (--source 0 is the first, 1 the "
@@ -195,7 +210,7 @@ def why_no_frame(capture: cv2.VideoCapture) -> str:
     fourcc = code.to_bytes(4, "little").decode("latin-1").strip("\x00 ")
     if fourcc.lower() == "av01":
         return ("no frame could be decoded: its video is AV1, which this OpenCV build cannot decode (it has no "
-                "software AV1 decoder); " + REENCODE)
+                "software AV1 decoder); " + REENCODE + " (a download with yt-dlp: add `-S vcodec:h264`)")
     codec = f" (codec '{fourcc}')" if fourcc.isalnum() else ""
     return f"no frame could be decoded{codec}: the file is damaged or empty, or OpenCV cannot decode its codec; {REENCODE}"
 

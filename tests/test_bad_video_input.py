@@ -259,3 +259,20 @@ def test_ffmpeg_lines_while_reading_are_kept_off_the_terminal(trained_checkpoint
     assert "Slice parameters" in verbose.stderr    # the case is real: the lines are there to hide
     proc = run_module("realtime.extract", str(joined), "--label", "squat", "--out", str(tmp_path / "x.pkl"))
     assert proc.returncode == 0 and "Slice parameters" not in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("url, site", [("https://www.youtube.com/watch?v=abc", "youtube.com"),
+                                       ("https://youtu.be/abc", "youtu.be"), ("https://m.youtube.com/shorts/x", "youtube.com"),
+                                       ("https://vimeo.com/123", "vimeo.com")])
+def test_a_video_site_page_is_not_taken_for_a_stream(url: str, site: str) -> None:
+    """A YouTube link was opened as a stream (5 s, then "check that the camera app is running"), and
+    realtime.video sent the user to realtime.cam with it."""
+    for resolve in (resolve_sources, lambda u: resolve_video_files(u, "realtime.video")):
+        with pytest.raises(UserError, match=rf"is a page of {site}, not a video stream: download the video first.*yt-dlp"):
+            resolve(url)
+
+
+@pytest.mark.parametrize("url", ["http://192.168.1.20:8080/video", "rtsp://cam.local/stream", "https://notyoutube.com/x",
+                                 "https://example.com/x.com/live.m3u8"])
+def test_camera_and_stream_urls_are_still_streams(url: str) -> None:
+    assert resolve_sources(url) == [url]
