@@ -48,8 +48,28 @@ def test_read_label_map_errors(tmp_path: Path) -> None:
     (tmp_path / "dup.txt").write_text("a\nb\na\n")
     with pytest.raises(UserError, match="twice: a"):
         read_label_map(tmp_path / "dup.txt")
-    (tmp_path / "ok.txt").write_text("walk\n\nrun\n")
+    (tmp_path / "ok.txt").write_text("\nwalk\nrun\n\n\n")           # empty lines around the names
     assert read_label_map(tmp_path / "ok.txt") == ("walk", "run")
+
+
+@pytest.mark.parametrize("text", ["walk\n\nrun\n", "walk\n  \nrun\njump\n"])
+def test_an_empty_line_between_names_is_refused_not_skipped(tmp_path: Path, text: str) -> None:
+    """Skipped, it made 'run' label 1 where MMAction2 (which reads every line) and the line numbers
+    make it label 2: every class after the gap was named one id off, without a word."""
+    (tmp_path / "gap.txt").write_text(text)
+    with pytest.raises(UserError, match=r"empty line between class names \(line 2\).*one id off"):
+        read_label_map(tmp_path / "gap.txt")
+
+
+def test_numbered_lines_may_have_empty_lines_between(tmp_path: Path) -> None:
+    (tmp_path / "numbered.txt").write_text("0 walk\n\n1 run\n")           # the ids are written out
+    assert read_label_map(tmp_path / "numbered.txt") == ("walk", "run")
+
+
+def test_a_utf16_label_map_is_named_as_such(tmp_path: Path) -> None:
+    (tmp_path / "u16.txt").write_bytes("squat\npushup\n".encode("utf-16"))   # Notepad's "Unicode"
+    with pytest.raises(UserError, match="is UTF-16 text.*iconv -f utf-16 -t utf-8"):
+        read_label_map(tmp_path / "u16.txt")
 
 
 def test_a_label_map_saved_by_a_windows_editor_reads_the_same(tmp_path: Path) -> None:

@@ -86,20 +86,33 @@ def refuse_other_formats(lines: tuple[str, ...], path: Path) -> None:
 
 
 def read_label_map(path: str | Path) -> tuple[str, ...]:
-    """Read a label map: one class name per non-empty line, line i is label i.
+    """Read a label map: one class name per line, line i is label i (empty lines before and after
+    the names are ignored; one between names is refused, as it would shift every later id).
 
     UTF-8, with or without the byte-order mark Windows editors put first (it would otherwise
     become part of the first class's name).
     """
     path = check_input_file(path, "Label map", if_missing="Pass a text file with one class name per line.")
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        raw = path.read_bytes()
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise UserError(f"Label map '{path}' is UTF-16 text (what Windows editors call \"Unicode\"); save it as "
+                            "UTF-8 (e.g. iconv -f utf-16 -t utf-8).") from None
         raise UserError(f"Label map '{path}' is not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8 "
                         "(e.g. iconv -f latin1 -t utf-8).") from None
     except OSError as exc:
         raise UserError(f"Cannot read label map '{path}': {exc}") from None
-    lines = tuple(line.strip() for line in text.splitlines() if line.strip())
+    all_lines = [line.strip() for line in text.splitlines()]
+    filled = [i for i, line in enumerate(all_lines) if line]
+    gaps = [i + 1 for i in range(filled[0], filled[-1]) if not all_lines[i]] if filled else []
+    numbered = all(NUMBERED_LINE.match(all_lines[i]) for i in filled)     # ids written out: a gap shifts none
+    if gaps and not numbered:
+        raise UserError(f"Label map '{path}' has an empty line between class names (line {gaps[0]}): class ids "
+                        "count the names, so every class after it would be read one id off from what the line "
+                        "numbers say. Remove the empty line, or write the missing class's name on it.")
+    lines = tuple(line for line in all_lines if line)
     refuse_other_formats(lines, path)
     names = without_line_numbers(lines, path)
     if not names:
