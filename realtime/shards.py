@@ -72,6 +72,9 @@ def merge_result_files(paths: list[Path]) -> dict:
         failed.extend(part["failed"])
         not_classified.extend(part.get("not_classified") or [])
     shards = sorted({tuple(p["shard"]) for _, p in parts if p.get("shard")})
+    if len({n for _, n in shards}) > 1:       # 0/2 with 1/3: videos of neither split missing or repeated unseen
+        raise UserError("--merge: the parts come from different splits (" + ", ".join(f"{i}/{n}" for i, n in shards)
+                        + "); merge the parts of one --shard i/N run, all with the same N.")
     merged = {key: value for key, value in first.items()
               if key not in ("videos", "failed", "shard", "interrupted", "not_classified")}
     merged |= {"videos": sorted(videos, key=lambda v: v["path"]), "failed": sorted(failed, key=lambda f: f["path"]),

@@ -181,3 +181,15 @@ def test_longest_videos_are_handed_out_first(tmp_path: Path) -> None:
         paths.append(str(path))
     (tmp_path / "broken.mp4").write_bytes(b"not a video")
     assert longest_first(paths + [str(tmp_path / "broken.mp4")]) == [1, 2, 0, 3]
+
+
+def test_merge_refuses_parts_of_different_splits(tmp_path: Path) -> None:
+    """0/2 with 1/3 merged: a third of the collection was neither in the file nor reported missing."""
+    import json
+    from realtime.shards import merge_result_files
+    from training.errors import UserError
+    common = {"checkpoint_sha256": "x", "classes": ["a"], "decision": {}, "failed": []}
+    for name, shard, video in (("p0.json", [0, 2], "a.mp4"), ("p1.json", [1, 3], "b.mp4")):
+        (tmp_path / name).write_text(json.dumps({**common, "shard": shard, "videos": [{"path": video}]}))
+    with pytest.raises(UserError, match=r"different splits \(0/2, 1/3\)"):
+        merge_result_files([tmp_path / "p0.json", tmp_path / "p1.json"])
