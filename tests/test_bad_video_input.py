@@ -239,10 +239,12 @@ def test_an_av1_video_is_named_as_such_with_the_way_forward(trained_checkpoint: 
     assert_clean_error(proc, "its video is AV1.*libx264")
 
 
-def test_ffmpeg_lines_while_reading_are_kept_off_the_terminal(trained_checkpoint: Path, tmp_path: Path) -> None:
+def test_ffmpeg_lines_while_reading_are_kept_off_the_terminal(trained_checkpoint: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """Two recordings of different picture sizes joined into one transport stream (`cat a.ts b.ts`):
     OpenCV cannot follow the size change, and FFmpeg printed "[swscaler] Slice parameters ... are
     invalid" once for every frame of the second part. Shown with --verbose only."""
+    monkeypatch.delenv("OPENCV_FFMPEG_LOGLEVEL", raising=False)   # set by commands run inside this process
     frames = _frames("videos/pose_1.mp4", 30)
     joined = tmp_path / "joined.ts"
     for i, size in enumerate([(320, 240), (640, 480)]):
