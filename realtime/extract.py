@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from realtime.extract_append import appended, classes_after, names_apart, read_existing
 from realtime.opencv_paths import is_valid_unicode
 from realtime.pose import (add_pose_threads_argument, check_pose_model, check_pose_options, chosen_pose_threads,
                            make_pose_estimator, quiet_native_libraries)
@@ -27,13 +28,14 @@ from training.decision import NO_ACTION
 from training.errors import UserError, run_cli
 from training.features import joint_present
 from training.labels import without_line_numbers
-from training.outputs import (atomic_path, check_output_file, check_outputs_apart, publish_or_rescue,
+from training.outputs import (atomic_path, check_output_file, check_outputs_apart, publish_or_rescue, through_link,
                               write_text_atomic)
 from training.selection import label_map_beside
 
 EXAMPLES = """examples:
   python -m realtime.extract my_videos/ --labels-from-folders --out my_skeletons.pkl
   python -m realtime.extract squat1.mp4 squat2.mp4 --label squat --out squats.pkl
+  python -m realtime.extract pushups/ --label pushup --out squats.pkl --append   # a class more in the same file
   python -m realtime.extract gym/ --labels-from-folders --max-people 3 --out gym.pkl   # (M, T, 17, 2) per clip
   python -m training.train --data my_skeletons.pkl --label-map my_skeletons.labels.txt --classes all --fps 25
 """
@@ -128,8 +130,10 @@ def reads_back(classes: tuple[str, ...]) -> bool:
         return False
 
 
-def class_names(videos: list[str], label: str | None, labels_from_folders: bool) -> dict[str, str]:
-    """Each video's class: ``--label`` for all, or its folder's name.
+def class_names(videos: list[str], label: str | None, labels_from_folders: bool,
+                one_folder_ok: bool = False) -> dict[str, str]:
+    """Each video's class: ``--label`` for all, or its folder's name (one folder only when
+    ``one_folder_ok``: a class added to a file that holds others).
 
     Raises:
         UserError: neither or both given, a class named like the rejection outcome, a name that
@@ -169,7 +173,7 @@ def class_names(videos: list[str], label: str | None, labels_from_folders: bool)
                         f"outcome; {'use another --label' if label is not None else 'rename that folder'}.")
     if label is not None:
         return names
-    if len(set(names.values())) < 2:
+    if len(set(names.values())) < 2 and not one_folder_ok:
         folder = next(iter(names.values()), "?")
         raise UserError(f"--labels-from-folders found a single class ('{folder}'): put each class's videos in its "
                         "own subfolder (my_videos/squat/*.mp4, my_videos/pushup/*.mp4), or use --label NAME.")
@@ -178,9 +182,10 @@ def class_names(videos: list[str], label: str | None, labels_from_folders: bool)
 
 def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders: bool, fps: float,
             pose_model: str | None = None, overwrite: bool = False, verbose: bool = False,
-            max_people: int = 1, pose_threads: int | None = None
+            max_people: int = 1, pose_threads: int | None = None, append: bool = False
             ) -> tuple[dict, list[tuple[str, str]], list[str], KeyboardInterrupt | None, tuple[Path, Path]]:
-    """Extract every video; write ``out`` and ``out.labels.txt``.
+    """Extract every video; write ``out`` and ``out.labels.txt`` (``append``: add to them, see
+    :mod:`realtime.extract_append`).
 
     Ctrl-C (or SIGTERM) stops after the video being read: the videos finished so far are written
     as usual.
@@ -191,18 +196,25 @@ def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders
         written: (skeleton file, label map), ``out`` and its label map unless another process
         created one of those names meanwhile (see :func:`write_extracted`).
     """
+    if append and overwrite:
+        raise UserError("--append adds to --out and --overwrite replaces it: give one of them.")
     check_pose_options(pose_model, max_people)
     check_pose_model(pose_model)
     labels_path = label_map_beside(out)
-    check_output_file(out, "--out", overwrite, suffixes=(".pkl",))
-    check_output_file(labels_path, "--out (its label map)", overwrite)
+    if out.exists() and not (append or overwrite):
+        raise UserError(f"--out '{out}' exists; add --append to add these videos' clips to it, --overwrite to "
+                        "replace it, or choose another name.")
+    existing = read_existing(through_link(out, "--out"), labels_path, fps) if append else None
+    check_output_file(out, "--out", overwrite or existing is not None, suffixes=(".pkl",))
+    check_output_file(labels_path, "--out (its label map)", overwrite or existing is not None)
     videos, repeats = without_repeats([v for source in inputs for v in resolve_video_files(source, "realtime.extract")])
     if repeats:
         print(f"note: {repeats} video(s) given more than once are extracted once")
     check_outputs_apart([("--out", out), ("--out (its label map)", labels_path)], videos)
-    class_of = class_names(videos, label, labels_from_folders)
-    classes = sorted(set(class_of.values()))
-    names = distinct_stems(videos)      # squat/1.mp4 and pushup/1.mp4: squat_1, pushup_1
+    class_of = class_names(videos, label, labels_from_folders, one_folder_ok=existing is not None)
+    classes = classes_after(existing, set(class_of.values()))
+    names = names_apart(distinct_stems(videos),      # squat/1.mp4 and pushup/1.mp4: squat_1, pushup_1
+                        existing.names if existing else set())
     annotations, failed, not_reached, stopped_by = [], [], [], None
     for i, video in enumerate(tqdm(videos, desc="extracting", unit="video")):
         try:
@@ -230,11 +242,21 @@ def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders
     if not annotations:
         first = f"; {failed[0][0]}: {failed[0][1]}" if failed else ""
         raise UserError(f"No video gave poses ({len(failed)} failed{first}); nothing was written.")
-    data = {"split": {"all": [a["frame_dir"] for a in annotations]}, "annotations": annotations}
+    data, repeated = appended(existing, annotations)
+    if repeated and len(repeated) == len(annotations):
+        raise UserError(f"The poses of every video are already in '{out}' (as {', '.join(repeated[:3])}"
+                        f"{', ...' if len(repeated) > 3 else ''}); nothing was added.")
+    if repeated:
+        print(f"note: {len(repeated)} video(s) whose poses are already in '{out}' were left out "
+              f"({', '.join(repeated[:3])}{', ...' if len(repeated) > 3 else ''})")
+    replace = overwrite or (existing is not None and not existing.changed_since_read(out))
+    if existing is not None and not replace:
+        print(f"note: '{out}' changed while the videos were read (another run?); it is kept, and this result "
+              "goes beside it")
     written = [(out, labels_path)]
 
     def publish() -> None:
-        written[0] = write_extracted(out, labels_path, data, classes, replace=overwrite)
+        written[0] = write_extracted(out, labels_path, data, classes, replace=replace)
     publish_or_rescue(publish,                                                     # a full disk: keep the poses
                       lambda folder: write_extracted(folder / out.name, folder / labels_path.name, data, classes),
                       f"'{out}'", "The extracted poses were", "extract-rescued-")
@@ -274,14 +296,18 @@ def main(argv: list[str] | None = None) -> int:
                         "first (default 1)")
     add_pose_threads_argument(p)
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out and its label map")
+    p.add_argument("--append", action="store_true",
+                   help="add the clips to an existing --out and its label map (its class ids stay; new classes "
+                        "get the next ones; videos already in it are left out); creates it when missing")
     p.add_argument("--verbose", action="store_true", help="show MediaPipe/TFLite/OpenCV log lines")
     a = p.parse_args(argv)
     quiet_native_libraries(a.verbose)
     data, failed, not_reached, stopped_by, (out, labels) = extract(
         a.inputs, a.out, a.label, a.labels_from_folders, a.fps, a.pose_model, a.overwrite, a.verbose, a.max_people,
-        chosen_pose_threads(a.pose_threads))
+        chosen_pose_threads(a.pose_threads), a.append)
     n = len(data["annotations"])
-    print(f"wrote {out} ({n} clips at {a.fps:g} fps) and {labels}")
+    n_classes = len({rec["label"] for rec in data["annotations"]})
+    print(f"wrote {out} ({n} clips of {n_classes} class(es) at {a.fps:g} fps) and {labels}")
     if not_reached:
         print(f"interrupted: the {n} video(s) finished are written; {len(not_reached)} not extracted (from "
               f"{not_reached[0]} on)")

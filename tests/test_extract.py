@@ -202,3 +202,56 @@ def test_a_video_given_twice_is_one_clip(tmp_path: Path) -> None:
     assert "note: 2 video(s) given more than once are extracted once" in proc.stdout
     with out.open("rb") as f:
         assert [a["frame_dir"] for a in pickle.load(f)["annotations"]] == ["again"]
+
+
+def test_append_adds_a_class_and_keeps_the_files_clips_and_ids(tmp_path: Path) -> None:
+    """A dataset grows a class at a time: before, the only way to add push-ups to squats.pkl was
+    --overwrite, which threw the squats away."""
+    out = tmp_path / "mine.pkl"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    shutil.copy(shared_file("videos/pose_squats.mp4"), tmp_path / "a" / "clip.mp4")
+    shutil.copy(shared_file("videos/pose_1.mp4"), tmp_path / "b" / "clip.mp4")      # the same file name
+    first = run_module("realtime.extract", str(tmp_path / "a" / "clip.mp4"), "--label", "squat", "--out", str(out))
+    assert first.returncode == 0, first.stderr
+    refused = run_module("realtime.extract", str(tmp_path / "b" / "clip.mp4"), "--label", "dance", "--out", str(out))
+    assert_clean_error(refused, "exists; add --append")
+    added = run_module("realtime.extract", str(tmp_path / "b" / "clip.mp4"), "--label", "dance", "--out", str(out),
+                       "--append")
+    assert added.returncode == 0, added.stderr
+    names = read_label_map(out.with_suffix(".labels.txt"))
+    assert names == ("squat", "dance")                   # squat keeps id 0; the new class comes after
+    loaded = load_skeleton_file(out)
+    assert sorted((c.frame_dir, names[c.label]) for c in loaded.clips) == [("clip", "squat"), ("clip-2", "dance")]
+    assert load_skeleton_file(out).split["all"] == ["clip", "clip-2"]
+    again = run_module("realtime.extract", str(tmp_path / "a" / "clip.mp4"), "--label", "squat", "--out", str(out),
+                       "--append")
+    assert_clean_error(again, "already in")                # the same video twice: not a second clip
+    assert len(load_skeleton_file(out).clips) == 2
+    other_rate = run_module("realtime.extract", str(tmp_path / "b" / "clip.mp4"), "--label", "dance", "--out",
+                            str(out), "--append", "--fps", "30")
+    assert_clean_error(other_rate, "sampled at 25 fps.*pass --fps 25")
+    both = run_module("realtime.extract", str(tmp_path / "b" / "clip.mp4"), "--label", "dance", "--out", str(out),
+                      "--append", "--overwrite")
+    assert_clean_error(both, "give one of them")
+    out.with_suffix(".labels.txt").unlink()
+    lost_map = run_module("realtime.extract", str(tmp_path / "b" / "clip.mp4"), "--label", "dance", "--out",
+                          str(out), "--append")
+    assert_clean_error(lost_map, "no label map beside it")
+
+
+def test_append_rules(tmp_path: Path) -> None:
+    """Appending to a missing file creates it; new names never take an old or another new one;
+    a file changed since it was read (another run appending) is not replaced."""
+    from realtime.extract_append import ExistingFile, appended, classes_after, names_apart, read_existing
+    f = tmp_path / "x.pkl"
+    f.write_bytes(b"1")
+    existing = ExistingFile({}, [], (f.stat().st_mtime_ns, f.stat().st_size))
+    assert not existing.changed_since_read(f)
+    f.write_bytes(b"22")
+    assert existing.changed_since_read(f)
+    assert read_existing(Path("/nonexistent/x.pkl"), Path("/nonexistent/x.labels.txt"), 25.0) is None
+    assert classes_after(None, {"b", "a"}) == ["a", "b"]
+    assert names_apart({"v1": "clip", "v2": "clip-2"}, {"clip"}) == {"v1": "clip-3", "v2": "clip-2"}
+    data, repeated = appended(None, [{"frame_dir": "x", "keypoint": np.zeros((1, 2, 17, 2))}])
+    assert data["split"] == {"all": ["x"]} and repeated == []
