@@ -176,6 +176,16 @@ def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, 
 ANNOTATED_SUFFIX = "_annotated.mp4"
 
 
+def without_own_outputs(found: list[str], save_dir: Path | None) -> list[str]:
+    """The videos a folder or a glob found, less the annotated copies an earlier run wrote into
+    ``save_dir`` inside it (``realtime.video videos/ --save-dir videos/annotated/`` run twice read
+    its own copies as inputs: refused even with --overwrite, or annotated once more)."""
+    if save_dir is None:
+        return found
+    own = Path(os.path.realpath(save_dir))
+    return [v for v in found if not (Path(os.path.realpath(v)).is_relative_to(own) and v.endswith(ANNOTATED_SUFFIX))]
+
+
 def annotated_names(videos: list[str], save_dir: Path) -> dict[str, Path]:
     """Each video's annotated copy in ``save_dir``: ``<stem>_annotated.mp4``, or with its parent
     folders' names prefixed when two videos share a file name (nothing is written twice). A name
@@ -479,9 +489,13 @@ def main(argv: list[str] | None = None) -> int:
     failed: list[dict] = []
     for source in a.paths:
         try:
-            videos += resolve_video_files(source, "realtime.video")
+            found = resolve_video_files(source, "realtime.video")
         except UserError as exc:
             failed.append({"path": source, "error": str(exc)})
+            continue
+        if found != [str(Path(source).expanduser())]:     # a folder or a glob, not a file named by the user
+            found = without_own_outputs(found, a.save_dir)
+        videos += found
     videos, repeats = without_repeats(videos)
     if repeats:
         print(f"note: {repeats} video(s) given more than once are classified once")

@@ -278,3 +278,20 @@ def test_a_video_site_page_is_not_taken_for_a_stream(url: str, site: str) -> Non
                                  "https://example.com/x.com/live.m3u8"])
 def test_camera_and_stream_urls_are_still_streams(url: str) -> None:
     assert resolve_sources(url) == [url]
+
+
+def test_a_rerun_into_a_save_dir_inside_the_folder_does_not_read_its_own_copies(trained_checkpoint: Path,
+                                                                               tmp_path: Path) -> None:
+    """`realtime.video videos/ --save-dir videos/annotated/` run again (with --overwrite) found its
+    annotated copies among the inputs and refused ("a file this command reads")."""
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    _write(videos / "clip.avi", _frames("videos/pose_1.mp4", 30), 30.0)
+    args = [str(videos), "--checkpoint", str(trained_checkpoint), "--save-dir", str(videos / "annotated"),
+            "--json", str(tmp_path / "r.json"), "--no-progress"]
+    first = run_module("realtime.video", *args)
+    assert first.returncode == 0, first.stderr
+    again = run_module("realtime.video", *args, "--overwrite")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert [Path(v["path"]).name for v in json.loads((tmp_path / "r.json").read_text())["videos"]] == ["clip.avi"]
+    assert sorted(p.name for p in (videos / "annotated").iterdir()) == ["clip_annotated.mp4"]
