@@ -234,7 +234,7 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
                 if sink is not None or (options.draw and window is None):   # source size, no live-only lines
                     image = annotate(frame.image.copy(), state, annotators)
                     if sink is not None:
-                        sink.write(image)
+                        sink.write(image, frame.timestamp_s)     # dropped frames: the recording keeps real time
                 if window is not None:                # drawn at the window's size: crisp text on any source
                     h, w = frame.image.shape[:2]
                     size = window.display_size((w, h))

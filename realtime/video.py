@@ -131,7 +131,7 @@ def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, 
                 seconds["window"] += (t2 - t1) - (model_seconds() - model_before)
                 frames += 1
                 if sink is not None:
-                    sink.write(annotate(frame.image, state, annotators))
+                    sink.write(annotate(frame.image, state, annotators), frame.timestamp_s)
                     seconds["overlay"] += time.perf_counter() - t2
                 bar.update()
             if many:

@@ -14,6 +14,7 @@ from training.errors import UserError
 from training.outputs import check_output_file, new_partial_file, publish, through_link
 
 FOURCC_BY_SUFFIX = {".mp4": "mp4v", ".avi": "MJPG"}
+MAX_FILL_S = 10.0    # the longest gap between two frames a recording fills with the earlier one
 
 
 def fit_into(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -43,6 +44,13 @@ class VideoSink:
     frame of another size is fitted into it, since OpenCV's writer drops such frames without a
     word (and the recording would then fail its read-back check). OpenCV's own camera and stream
     readers deliver one size throughout; other frame sources need not.
+
+    Frames given with their time (:meth:`write`'s ``timestamp_s``) are placed on the video's
+    ``fps`` grid, so the file plays at the speed things happened: a live loop that kept 20 of a
+    30 fps camera's frames wrote them one after the other, and its recording ran 1.5 times too
+    fast (and read back by ``realtime.video``, every action too); a frame is held until the next
+    one comes (at most :data:`MAX_FILL_S`: a stalled source adds no minutes of one picture), and
+    one that comes before the next slot on the grid is left out.
     """
 
     def __init__(self, path: str | Path, fps: float, overwrite: bool = False, flag: str = "--save") -> None:
@@ -53,9 +61,29 @@ class VideoSink:
         self._writer: cv2.VideoWriter | None = None
         self._tmp: Path | None = None
         self._size = (0, 0)     # (width, height) of the video, set by the first frame
+        self._start_s: float | None = None   # time of the video's first frame (timed writes)
+        self._last: np.ndarray | None = None   # the frame written last, held over gaps
         self.frames = 0
 
-    def write(self, frame: np.ndarray) -> None:
+    def _slot(self, timestamp_s: float | None) -> int | None:
+        """The video frame a frame of this time goes into (None: the next one; always so untimed)."""
+        if timestamp_s is None:
+            return None
+        if self._start_s is None:
+            self._start_s = timestamp_s
+        slot = int(np.floor((timestamp_s - self._start_s) * self.fps + 1e-6))
+        excess = slot - self.frames - round(MAX_FILL_S * self.fps)
+        if excess > 0:                       # a long stall: the video's clock skips it
+            self._start_s += excess / self.fps
+            slot -= excess
+        return slot
+
+    def write(self, frame: np.ndarray, timestamp_s: float | None = None) -> None:
+        """Add ``frame`` (H, W, 3) BGR; with ``timestamp_s`` (seconds, any origin), at its time: the
+        previous frame is held until then, and a frame whose slot is already taken is left out."""
+        slot = self._slot(timestamp_s)
+        if slot is not None and slot < self.frames:
+            return
         if self._writer is None:
             h, w = frame.shape[:2]
             self._size = (w, h)
@@ -67,7 +95,11 @@ class VideoSink:
                 self.close(keep=False)
                 raise UserError(f"OpenCV has no encoder for '{self.path}' in this installation. Use a .avi name "
                                 "(MJPG) or .mp4 (mp4v).")
-        self._writer.write(fit_into(frame, self._size))
+        while slot is not None and self.frames < slot and self._last is not None:    # hold the previous picture
+            self._writer.write(self._last)
+            self.frames += 1
+        self._last = fit_into(frame, self._size)
+        self._writer.write(self._last)
         self.frames += 1
 
     def close(self, keep: bool = True) -> Path | None:

@@ -103,3 +103,17 @@ def test_loop_plays_a_file_again(trained_checkpoint: Path) -> None:
     summary = run_live(str(shared_file("videos/pose_squats.mp4")), ckpt,
                        LiveOptions(show=False, quiet=True, loop=True, duration_s=4.0))
     assert summary.frames > 65 and summary.stopped_because.startswith("--duration")
+
+
+def test_a_recording_plays_at_the_speed_things_happened(trained_checkpoint: Path, tmp_path: Path) -> None:
+    """A stream that says 25 fps and delivers 30 (a webcam in low light says 30 and delivers 15; a
+    slow machine drops frames): each frame received was written once at the stated rate, so the
+    recording ran 1.2x too slow here (and read back by realtime.video, every action with it)."""
+    ckpt = load_checkpoint(trained_checkpoint)
+    out = tmp_path / "rec.avi"
+    with mjpeg_server(shared_file("videos/pose_1.mp4")) as url:
+        summary = run_live(url, ckpt, LiveOptions(show=False, duration_s=4.0, quiet=True, save=out))
+    saved = cv2.VideoCapture(str(out))
+    frames, fps = saved.get(cv2.CAP_PROP_FRAME_COUNT), saved.get(cv2.CAP_PROP_FPS)
+    assert fps == pytest.approx(25.0) and summary.frames > 1.1 * frames    # frames came faster than stated
+    assert frames / fps == pytest.approx(summary.seconds, rel=0.15)

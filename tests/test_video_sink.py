@@ -43,3 +43,21 @@ def test_fit_into_keeps_the_aspect_ratio() -> None:
     assert rows.min() == 75 and rows.max() == 124                   # 50 rows of picture, centred
     same = np.zeros((10, 20, 3), np.uint8)
     assert fit_into(same, (20, 10)) is same
+
+
+def test_timed_frames_are_placed_on_the_videos_clock(tmp_path: Path) -> None:
+    """A live loop that kept 10 frames a second of a 30 fps camera wrote them one after the other:
+    the recording played three times too fast."""
+    from realtime.video_io import MAX_FILL_S
+    out = tmp_path / "rec.avi"
+    with VideoSink(out, fps=30.0) as sink:
+        for i in range(10):                                   # 1 s at 10 fps: each frame fills 3 slots
+            sink.write(np.full((48, 64, 3), 20 * i, np.uint8), 100.0 + i / 10)
+        for i in range(12):                                   # 0.2 s at 60 fps: every other one left out
+            sink.write(np.full((48, 64, 3), 250, np.uint8), 101.0 + i / 60)
+        sink.write(np.full((48, 64, 3), 0, np.uint8), 101.2 + 60.0)      # a minute's stall, filled 10 s at most
+    frames = read_back(out)
+    # slots 0..27 (each slow frame held 0.1 s), the fast ones from slot 30 every other one up to 35,
+    # then the stall: the last picture held 10 s, the frame after it at slot 36 + 300
+    assert len(frames) == 36 + round(MAX_FILL_S * 30) + 1
+    assert [int(f[0, 0, 0]) // 20 for f in frames[:9]] == [0, 0, 0, 1, 1, 1, 2, 2, 2]
