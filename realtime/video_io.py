@@ -80,7 +80,8 @@ class VideoSink:
 
     def write(self, frame: np.ndarray, timestamp_s: float | None = None) -> None:
         """Add ``frame`` (H, W, 3) BGR; with ``timestamp_s`` (seconds, any origin), at its time: the
-        previous frame is held until then, and a frame whose slot is already taken is left out."""
+        previous frame is held until then, and a frame whose slot is already taken is left out.
+        The sink keeps the last frame to hold it: do not draw into it after writing it."""
         slot = self._slot(timestamp_s)
         if slot is not None and slot < self.frames:
             return
