@@ -10,12 +10,12 @@ were read (another run appending to it), the result goes beside it instead of ov
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from training.dataset import keypoint_digest
 from training.errors import UserError
 from training.labels import read_label_map
 from training.safe_pickle import safe_load_pickle
@@ -50,11 +50,6 @@ class ExistingFile:
 def _stamp(path: Path) -> tuple[int, int]:
     stat = path.stat()
     return stat.st_mtime_ns, stat.st_size
-
-
-def keypoint_digest(keypoint: np.ndarray) -> bytes:
-    """The identity of a clip's poses: (M, T, V, 2) -> a digest (the same video extracted twice)."""
-    return hashlib.sha1(np.ascontiguousarray(keypoint).tobytes()).digest()
 
 
 def read_existing(out: Path, labels_path: Path, fps: float) -> ExistingFile | None:

@@ -94,6 +94,12 @@ def _as_array(value: object, key: str, where: str) -> object:
                         "lengths, or text); expected an array of shape (M, T, 17, 2).") from None
 
 
+def keypoint_digest(keypoints: np.ndarray) -> bytes:
+    """A fingerprint of a clip's coordinates, any shape ((M, T, V, 2) as stored, (T, V, 2) as
+    loaded) and float precision: the same clip in two files, or twice in one, has the same one."""
+    return hashlib.sha1(np.ascontiguousarray(keypoints, dtype=np.float32).tobytes()).digest()
+
+
 def _img_shape(rec: dict) -> tuple[int, int]:
     shape = rec.get("img_shape") or rec.get("original_shape")
     if shape is None or len(shape) < 2:
@@ -133,7 +139,7 @@ def load_skeleton_file(path: str | Path) -> SkeletonFile:
     for i, rec in enumerate(annotations):
         kp, score = _check_record(i, rec, path)
         name = str(rec["frame_dir"])
-        key = (name, hashlib.sha1(np.ascontiguousarray(kp).tobytes()).digest())
+        key = (name, keypoint_digest(kp))
         if key in seen:             # the same clip twice: a copy could land in training and validation alike
             skipped.setdefault("the name and keypoints of an earlier annotation", []).append(name)
             continue

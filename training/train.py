@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 import json
 import math
 import os
@@ -21,7 +20,7 @@ from training.calibrate import fit_decision
 from training.checkpoint import save_checkpoint
 from training.cli_types import CommaJoined, fraction, non_negative, number, path_text, positive
 from training.config import RECIPES, TrainConfig, check_config, resolve_config
-from training.dataset import SkeletonFile, load_skeleton_file
+from training.dataset import SkeletonFile, keypoint_digest, load_skeleton_file
 from training.device import add_device_argument, available_cores
 from training.distributed import Distributed, distributed_from_environment
 from training.errors import Terminated, UserError, run_cli
@@ -118,11 +117,6 @@ def check_model_fits(model_config: ModelConfig) -> None:
                         "--hidden-size 128, --num-layers 1).")
 
 
-def _clip_digest(keypoints: np.ndarray) -> bytes:
-    """A fingerprint of a (T, V, 2) clip's coordinates (the same clip in two files has the same one)."""
-    return hashlib.sha1(np.ascontiguousarray(keypoints, dtype=np.float32).tobytes()).digest()
-
-
 def load_unknown_actions(path: str | None, data_path: str, known: list[np.ndarray], echo=print) -> list[np.ndarray]:
     """The (T, V, 2) clips of ``--unknown-data`` (every clip an action none of the classes is; its
     labels are not read), or none without the option. Clips that are also clips of the classes
@@ -139,8 +133,8 @@ def load_unknown_actions(path: str | None, data_path: str, known: list[np.ndarra
                         "their classes and as unknown. Give a file of other actions (python -m training.make_unknowns "
                         "makes one).")
     data = load_skeleton_file(path)
-    taught = {_clip_digest(clip) for clip in known}
-    clips = [c.keypoints for c in data.clips if _clip_digest(c.keypoints) not in taught]
+    taught = {keypoint_digest(clip) for clip in known}
+    clips = [c.keypoints for c in data.clips if keypoint_digest(c.keypoints) not in taught]
     if data.clips and not clips:
         raise UserError(f"--unknown-data '{path}' holds only clips of the training data (a copy of --data?): they "
                         "would be learnt both as their classes and as unknown. Give a file of other actions "
