@@ -19,7 +19,7 @@ import numpy as np
 
 from mapping.layouts import COCO17, COCO17_EDGES, edges_as_indices
 from realtime.recognizer import Prediction
-from training.decision import NO_ACTION
+from training.decision import NO_ACTION, NO_PERSON
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 WHITE = (255, 255, 255)
@@ -155,7 +155,7 @@ def fit_text(text: str, max_width: int, scale: float, thickness: int) -> tuple[s
 def label_text(state: OverlayState) -> tuple[str, str]:
     """The main line and its kind (named, rejected, waiting, nobody)."""
     if state.keypoints is None and state.window_frames == 0:
-        return "no person", "nobody"
+        return NO_PERSON, "nobody"
     p = state.prediction
     if p is None:
         return f"collecting poses {state.window_frames}/{state.window_size}", "waiting"
@@ -168,7 +168,7 @@ def status_lines(state: OverlayState) -> list[str]:
     lines = [f"{state.fps:.1f} fps"] if state.fps > 0 else []
     lines.append(f"window {state.window_frames}/{state.window_size}")
     if state.keypoints is None and state.window_frames > 0:
-        lines.append("no person")
+        lines.append(NO_PERSON)
     if state.people:
         lines.append(f"people {len(state.people)}")
     if state.dropped:

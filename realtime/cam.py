@@ -30,7 +30,7 @@ from realtime.display import FALLBACK_SCREEN, LiveWindow, probe_display
 from realtime.video_io import FOURCC_BY_SUFFIX, FpsMeter, VideoSink
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
 from training.cli_types import number, output_file, path_text, path_value, positive
-from training.decision import NO_ACTION, DecisionSpec, add_decision_arguments, decision_from_arguments
+from training.decision import NO_ACTION, NO_PERSON, DecisionSpec, add_decision_arguments, decision_from_arguments
 from training.device import add_device_argument, resolve_device
 from training.errors import Terminated, UserError, run_cli
 from training.outputs import check_output_dir, check_output_file, check_outputs_apart
@@ -124,7 +124,7 @@ def describe_prediction(prediction: Prediction) -> str:
 def describe_people(in_view: list[PersonTimeline]) -> str:
     """One terminal line for everyone in view: "#1 squat 91% | #2 no action (still; ...)"."""
     if not in_view:
-        return "no person"
+        return NO_PERSON
     parts = []
     for person in in_view:
         latest = person.timeline.recognizer.latest
@@ -266,7 +266,7 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
                     last_print = frame.timestamp_s
                     latest = recognizer.latest
                     said = (describe_prediction(latest) if latest else
-                            "no person" if found is None else
+                            NO_PERSON if found is None else
                             f"collecting poses ({len(recognizer.window)}/{recognizer.min_frames})")
                     print(f"t={frame.timestamp_s:7.2f}s  {said}  [{meter.fps:.1f} fps, window "
                           f"{len(recognizer.window)}/{ckpt.spec.window_frames}, dropped {stage.dropped}]", flush=True)

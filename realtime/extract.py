@@ -24,7 +24,7 @@ from realtime.sources import VideoFileReader, distinct_stems, resolve_video_file
 from realtime.tracking import PersonTracker
 from realtime.window import TimeResampler, bridgeable_gap
 from training.cli_types import number, output_file, path_text
-from training.decision import NO_ACTION
+from training.decision import RESERVED_LABELS, reserved_name
 from training.errors import UserError, run_cli
 from training.features import joint_present
 from training.labels import without_line_numbers
@@ -167,10 +167,10 @@ def class_names(videos: list[str], label: str | None, labels_from_folders: bool,
         raise UserError(f"Every class name starts with a number ('{example}'): the label map would read as numbered "
                         f"lines (like UCF101's classInd.txt), so the numbers would be dropped or the file refused; "
                         f"{fix} (e.g. '{example.replace(' ', '_')}').")
-    reserved = sorted({n for n in names.values() if n.strip().lower() == NO_ACTION})
-    if reserved:
-        raise UserError(f"The class name '{reserved[0]}' is reserved for the recogniser's \"no known action\" "
-                        f"outcome; {'use another --label' if label is not None else 'rename that folder'}.")
+    reserved = reserved_name(sorted(set(names.values())))
+    if reserved is not None:
+        raise UserError(f"The class name '{reserved}' is reserved (the recogniser shows it in place of a class: "
+                        f"{' / '.join(RESERVED_LABELS)}); {fix}.")
     if label is not None:
         return names
     if len(set(names.values())) < 2 and not one_folder_ok:

@@ -55,7 +55,7 @@ class PersonSummary:
                 "label": s.label, "probability": round(s.probability, 4),
                 "raw_label": s.raw_label, "rejected_share": round(s.rejected_share, 4),
                 "mean_probabilities": {c: round(v, 4) for c, v in s.mean_probabilities.items()},
-                "timeline": s.timeline}
+                "timeline": s.timeline, "segments": s.segments}
 
 
 class PeopleRecognizer:

@@ -13,9 +13,8 @@ import numpy as np
 
 from realtime.recognizer import Prediction, Recognizer
 from training.checkpoint import LoadedCheckpoint
-from training.decision import NO_ACTION, DecisionSpec, clip_decision
-
-NO_PERSON = "no person"
+from realtime.segments import label_segments
+from training.decision import NO_ACTION, NO_PERSON, DecisionSpec, clip_decision
 
 
 def default_every(ckpt: LoadedCheckpoint) -> int:
@@ -34,6 +33,7 @@ class ClipSummary:
         rejected_share: share of the predictions whose label was NO_ACTION.
         mean_probabilities: class -> mean raw probability over the clip.
         timeline: one dict per prediction (see :meth:`Prediction.to_json`).
+        segments: the shown label from when to when (:func:`realtime.segments.label_segments`).
     """
 
     label: str
@@ -42,6 +42,7 @@ class ClipSummary:
     rejected_share: float
     mean_probabilities: dict[str, float] = field(default_factory=dict)
     timeline: list[dict] = field(default_factory=list)
+    segments: list[dict] = field(default_factory=list)
 
 
 class ClipTimeline:
@@ -58,6 +59,7 @@ class ClipTimeline:
                                      source_fps=source_fps, reset_after_s=reset_after_s)
         self.predictions: list[Prediction] = []
         self._last_time = 0.0
+        self._frame_s = 1.0 / source_fps if source_fps and source_fps > 0 else 0.0
 
     def add(self, timestamp_s: float, keypoints: np.ndarray | None,
             scores: np.ndarray | None = None) -> Prediction | None:
@@ -80,5 +82,6 @@ class ClipTimeline:
         label, probability = clip_decision([p.decision for p in self.predictions], classes, self.decision)
         mean = np.mean([p.probabilities for p in self.predictions], axis=0)
         rejected = float(np.mean([p.label == NO_ACTION for p in self.predictions]))
+        segments = label_segments(timeline, self._last_time + self._frame_s)
         return ClipSummary(label, probability, classes[int(np.argmax(mean))], rejected,
-                           {c: float(v) for c, v in zip(classes, mean)}, timeline)
+                           {c: float(v) for c, v in zip(classes, mean)}, timeline, segments)

@@ -29,6 +29,7 @@ from realtime.pose import (POSE_LAYOUT, add_pose_threads_argument, check_pose_mo
                            chosen_pose_threads, make_pose_estimator, quiet_native_libraries)
 from realtime.timeline import ClipTimeline
 from realtime.pose_stage import PoseStage
+from realtime.segments import format_segments
 from realtime.shards import merge_result_files, select_shard, shard_option
 from realtime.sources import (ThreadedCapture, distinct_stems, frame_count_hint, resolve_video_files,
                               without_repeats)
@@ -71,6 +72,7 @@ class VideoResult:
     annotated: str | None = None
     warnings: list[str] = field(default_factory=list)
     people: list[dict] | None = None      # with --max-people above 1: one entry per tracked person
+    segments: list[dict] = field(default_factory=list)   # the shown label from when to when
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
@@ -170,7 +172,7 @@ def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, 
                        with_person, fps, summary.timeline, summary.mean_probabilities,
                        {k: round(v, 4) for k, v in seconds.items()},
                        str(annotated) if annotated else None, warnings,
-                       [p.to_json() for p in people] if people is not None else None)
+                       [p.to_json() for p in people] if people is not None else None, summary.segments)
 
 
 ANNOTATED_SUFFIX = "_annotated.mp4"
@@ -528,6 +530,9 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         print(f"{Path(r.path).name[:40]:<40} {r.label[:22]:<22} {r.probability:>6.1%} {r.frames:>7} "
               f"{r.frames_with_person:>7} {len(r.timeline):>11}")
+        if len(r.segments) > 1 and not r.people:     # more than one thing shown: what, from when to when
+            for line in format_segments(r.segments):
+                print(f"  {line}")
         for person in r.people or []:
             print(f"  {'person #' + str(person['id']):<38} {person['label'][:22]:<22} {person['probability']:>6.1%} "
                   f"{'':>7} {person['frames_seen']:>7} {len(person['timeline']):>11}")

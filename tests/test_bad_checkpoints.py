@@ -55,6 +55,8 @@ def bad_checkpoint(kind: str, tmp_path: Path) -> Path:
             payload["features"]["joints_used"] = []
         elif kind == "class_twice":          # before: ran, the two classes indistinguishable
             payload["classes"] = ["a", "a"]
+        elif kind == "class_no_person":      # the name of a clip or segment with nobody in view
+            payload["classes"] = ["a", "No Person"]
         elif kind == "train_config_list":    # before: a TypeError traceback
             payload["train_config"] = [1, 2]
         torch.save(payload, path)
@@ -69,7 +71,8 @@ KINDS = {"text": "not a model file", "folder": "is a folder", "truncated": "dama
          "min_visible_short": r"from another version \(1 body-in-view levels \(min_visible\) for 2 classes\)",
          "joint_not_in_layout": r"joints_used must name joints of the layout, got \['nose', 'tail'\]",
          "no_joint_used": "joints_used must name joints of the layout, got none",
-         "class_twice": r"a class is named twice \(a\)", "train_config_list": "train_config is not a dictionary"}
+         "class_twice": r"a class is named twice \(a\)", "class_no_person": "names a class 'No Person', which is reserved",
+         "train_config_list": "train_config is not a dictionary"}
 
 
 @pytest.mark.parametrize("kind", list(KINDS))

@@ -101,10 +101,12 @@ def test_ctrl_c_writes_the_videos_already_extracted(tmp_path: Path, monkeypatch:
 def test_the_rejection_label_cannot_be_a_class_name() -> None:
     from realtime.extract import class_names
     from training.errors import UserError
-    with pytest.raises(UserError, match="reserved .* use another --label"):
+    with pytest.raises(UserError, match="reserved .* another --label"):
         class_names(["a.mp4"], "No Action", False)
     with pytest.raises(UserError, match="reserved .* rename that folder"):
         class_names(["v/squat/a.mp4", "v/no action/b.mp4"], None, True)
+    with pytest.raises(UserError, match="reserved .* another --label"):     # what a clip with nobody is called
+        class_names(["a.mp4"], "no person", False)
     assert class_names(["v/squat/a.mp4", "v/idle/b.mp4"], None, True) == {"v/squat/a.mp4": "squat",
                                                                           "v/idle/b.mp4": "idle"}
 

@@ -70,7 +70,11 @@ def test_two_people_side_by_side_through_video_extract_and_cam(side_by_side: Pat
     for person in people:   # each followed through most of the clip, with their own timeline
         assert person["frames_seen"] >= 0.8 * video["frames"]
         assert len(person["timeline"]) >= 10 and all("raw_label" in t for t in person["timeline"])
+        named = [s for s in person["segments"] if s["label"] == person["label"]]   # their own segments
+        assert named and sum(s["predictions"] for s in person["segments"]) == len(person["timeline"])
+        assert person["segments"][0]["start"] == person["timeline"][0]["time"]
     assert video["label"] in {"jumping_jacks", "jump_rope"}   # the top level: the person seen longest
+    assert video["segments"] == people[0]["segments"]        # people come longest seen first
     assert "person #" in video_run.stdout
     annotated = cv2.VideoCapture(str(next(saved.iterdir())))
     assert int(annotated.get(cv2.CAP_PROP_FRAME_COUNT)) == video["frames"]
