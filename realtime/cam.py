@@ -24,6 +24,7 @@ from realtime.pose import (POSE_LAYOUT, add_pose_threads_argument, check_pose_op
 from realtime.pose_stage import PoseStage
 from realtime.people import PeopleRecognizer, PersonTimeline, crowd_overlay
 from realtime.recognizer import Prediction, Recognizer
+from realtime.segments import SegmentBuilder, format_segments
 from realtime.sources import ThreadedCapture, describe_source, is_stream, resolve_sources
 from realtime.timeline import default_every
 from realtime.display import FALLBACK_SCREEN, LiveWindow, probe_display
@@ -88,6 +89,8 @@ class LiveSummary:
     saved: str | None = None      # the annotated video, when one was written
     save_error: str | None = None  # why --save could not be written (a full disk), when it could not
     source_lost: bool = False      # the camera or stream stopped or stalled mid-run (exit status 1)
+    shown: SegmentBuilder | None = None   # one person: what label was shown from when to when
+    last_time_s: float = 0.0       # stream time of the last frame
 
     @property
     def fps(self) -> float:
@@ -111,6 +114,15 @@ class LiveSummary:
         if self.snapshots:
             text += f"; snapshots: {', '.join(self.snapshots)}"
         return text
+
+    def segments(self) -> list[dict]:
+        """What was shown from when to when (one person; [] with ``--max-people`` above 1)."""
+        return self.shown.segments(self.last_time_s) if self.shown is not None else []
+
+    def segment_lines(self) -> list[str]:
+        """Terminal lines for the segments when more than one label was shown, else none."""
+        segments = self.segments()
+        return format_segments(segments) if len(segments) > 1 else []
 
 
 def describe_prediction(prediction: Prediction) -> str:
@@ -168,7 +180,7 @@ def _scaled(state: OverlayState, factor: tuple[float, float]) -> OverlayState:
 
 def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) -> LiveSummary:
     """The live loop over one source; returns a summary. Never calls imshow unless options.show."""
-    summary = LiveSummary()
+    summary = LiveSummary(shown=SegmentBuilder() if options.max_people == 1 else None)
     annotators = default_annotators(options.top_k)
     meter = FpsMeter()
     realtime = options.show or isinstance(source, int) or is_stream(source)   # headless file: no drops
@@ -229,8 +241,12 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
                 meter.tick()
                 summary.frames += 1
                 summary.frames_with_person += bool(in_view)
+                summary.last_time_s = frame.timestamp_s
                 for prediction in predictions:
                     summary.labels[prediction.label] += 1
+                    if summary.shown is not None:
+                        summary.shown.add(prediction.time_s, prediction.label, prediction.probability,
+                                          prediction.reason)
                 if sink is not None or (options.draw and window is None):   # source size, no live-only lines
                     image = annotate(frame.image.copy(), state, annotators)
                     if sink is not None:
@@ -369,6 +385,8 @@ def main(argv: list[str] | None = None) -> list[LiveSummary]:
             continue
         summaries.append(summary)
         print(f"{describe_source(source)}: {summary.describe()}", flush=True)
+        for line in summary.segment_lines():
+            print(f"  {line}", flush=True)
         if summary.interrupted or summary.stopped_because.startswith(("user quit", "window closed")):
             break
     if summaries and summaries[-1].interrupted:

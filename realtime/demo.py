@@ -143,6 +143,8 @@ def main(argv: list[str] | None = None) -> LiveSummary:
                                                  decision=decision_from_arguments(ckpt.decision, a),
                                                  max_people=a.max_people, verbose=a.verbose))
     print(f"==> {summary.describe()}")
+    for line in summary.segment_lines():
+        print(f"    {line}")
     print(f"==> total {time.perf_counter() - started:.0f} s")
     if summary.exit_status:                               # as realtime.cam
         raise SystemExit(summary.exit_status)

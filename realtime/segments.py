@@ -11,50 +11,84 @@ to the end of the clip: each ends where the next one starts.
 from __future__ import annotations
 
 from collections import Counter
-
-import numpy as np
+from dataclasses import dataclass, field
 
 from training.decision import NO_PERSON
 
 MAX_GAP_S = 1.5   # predictions come 5 times a second while someone is seen; a longer silence is nobody
 
 
+@dataclass
+class _Run:
+    """Consecutive predictions with one shown label."""
+
+    label: str
+    start: float
+    last: float
+    probability_sum: float = 0.0
+    count: int = 0
+    reasons: Counter = field(default_factory=Counter)
+
+
+class SegmentBuilder:
+    """Builds segments one prediction at a time (the live loop keeps no timeline; memory grows with
+    the number of segments, not of predictions). :func:`label_segments` is this over a timeline.
+
+    Args:
+        max_gap_s: a silence longer than this between two predictions is a ``no person`` segment.
+    """
+
+    def __init__(self, max_gap_s: float = MAX_GAP_S) -> None:
+        self.max_gap_s = max_gap_s
+        self._runs: list[_Run] = []
+
+    def add(self, time_s: float, label: str, probability: float, reason: str = "") -> None:
+        """One prediction, in time order: its time (s), shown label, shown probability, reason."""
+        run = self._runs[-1] if self._runs else None
+        if run is None or run.label != label or time_s - run.last > self.max_gap_s:
+            run = _Run(label, time_s, time_s)
+            self._runs.append(run)
+        run.last = time_s
+        run.probability_sum += probability
+        run.count += 1
+        if reason:
+            run.reasons[reason] += 1
+
+    def segments(self, end_s: float) -> list[dict]:
+        """The segments so far, the last one ending at ``end_s`` (the clip's end; see the module docstring).
+
+        Returns:
+            One dict per segment, in time order: ``start``, ``end`` (s, rounded to ms), ``label``,
+            ``probability`` (mean of its predictions' shown probability; 0 for ``no person``),
+            ``predictions`` (how many) and ``reason`` (the most common reason of a ``no action``
+            segment, else "").
+        """
+        out: list[dict] = []
+        for i, run in enumerate(self._runs):
+            following = self._runs[i + 1].start if i + 1 < len(self._runs) else max(end_s, run.last)
+            end = following if following - run.last <= self.max_gap_s else run.last
+            out.append({"start": round(run.start, 3), "end": round(end, 3), "label": run.label,
+                        "probability": round(run.probability_sum / run.count, 4), "predictions": run.count,
+                        "reason": run.reasons.most_common(1)[0][0] if run.reasons else ""})
+            if end < following:
+                out.append({"start": round(end, 3), "end": round(following, 3), "label": NO_PERSON,
+                            "probability": 0.0, "predictions": 0, "reason": ""})
+        return out
+
+
 def label_segments(timeline: list[dict], end_s: float, max_gap_s: float = MAX_GAP_S) -> list[dict]:
-    """Cut a timeline into segments of one shown label.
+    """Cut a timeline into segments of one shown label (:meth:`SegmentBuilder.segments`).
 
     Args:
         timeline: prediction entries in time order, each with ``time`` (s), ``label``,
             ``probability`` and ``reason`` (``realtime.recognizer.Prediction.to_json``).
         end_s: end of the clip (its last frame's time plus one frame), seconds.
         max_gap_s: a silence longer than this between two predictions is a ``no person`` segment.
-
-    Returns:
-        One dict per segment, in time order: ``start``, ``end`` (s, rounded to ms), ``label``,
-        ``probability`` (mean of its predictions' shown probability; 0 for ``no person``),
-        ``predictions`` (how many) and ``reason`` (the most common reason of a ``no action``
-        segment, else "").
     """
-    runs: list[list[dict]] = []
+    builder = SegmentBuilder(max_gap_s)
     for entry in timeline:
-        previous = runs[-1][-1] if runs else None
-        same = previous is not None and entry["label"] == previous["label"]
-        if same and entry["time"] - previous["time"] <= max_gap_s:
-            runs[-1].append(entry)
-        else:
-            runs.append([entry])
-    segments: list[dict] = []
-    for i, run in enumerate(runs):
-        start, last = run[0]["time"], run[-1]["time"]
-        following = runs[i + 1][0]["time"] if i + 1 < len(runs) else max(end_s, last)
-        end = following if following - last <= max_gap_s else last
-        reasons = Counter(e.get("reason", "") for e in run if e.get("reason"))
-        segments.append({"start": round(start, 3), "end": round(end, 3), "label": run[0]["label"],
-                         "probability": round(float(np.mean([e["probability"] for e in run])), 4),
-                         "predictions": len(run), "reason": reasons.most_common(1)[0][0] if reasons else ""})
-        if end < following:
-            segments.append({"start": round(end, 3), "end": round(following, 3), "label": NO_PERSON,
-                             "probability": 0.0, "predictions": 0, "reason": ""})
-    return segments
+        builder.add(entry["time"], entry["label"], entry["probability"], entry.get("reason", ""))
+    return builder.segments(end_s)
 
 
 def format_segments(segments: list[dict], limit: int = 12) -> list[str]:

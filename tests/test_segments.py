@@ -100,14 +100,20 @@ def letterboxed(paths: list[Path], out: Path, size: tuple[int, int] = (640, 360)
     return cuts
 
 
-def test_video_with_two_real_actions_reports_both_in_order(tmp_path: Path) -> None:
-    """Jumping jacks, then rope skipping (two real clips joined): the clip label is one of them,
-    the segments say which came when, in the JSON and on the terminal."""
+@pytest.fixture(scope="module")
+def two_actions(tmp_path_factory) -> tuple[Path, float]:
+    """Jumping jacks, then rope skipping: two real clips joined into one video; (video, cut time)."""
     jacks = shared_file("videos/realworld/jumping_jacks/THChen2002__medaipipe__Jumping_Jacks.mp4")
     rope = shared_file("videos/realworld/jump_rope/"
                        "Hooneybadger__jump-rope-detector__videos_alternative_jump_video_02.mp4")
-    video = tmp_path / "workout.mp4"
-    cut, end = letterboxed([jacks, rope], video)
+    video = tmp_path_factory.mktemp("segments") / "workout.mp4"
+    cut, _ = letterboxed([jacks, rope], video)
+    return video, cut
+
+
+def test_video_with_two_real_actions_reports_both_in_order(two_actions: tuple[Path, float], tmp_path: Path) -> None:
+    """The clip label is one of them; the segments say which came when, in the JSON and on the terminal."""
+    video, cut = two_actions
     proc = run_module("realtime.video", str(video), "--checkpoint", "default", "--json", str(tmp_path / "r.json"),
                       "--no-progress")
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -119,3 +125,20 @@ def test_video_with_two_real_actions_reports_both_in_order(tmp_path: Path) -> No
     assert named[-1]["label"] == "jump_rope" and named[-1]["end"] > cut + 2.0
     assert sum(s["predictions"] for s in segments) == len(result["timeline"])
     assert "jumping_jacks" in proc.stdout and "jump_rope" in proc.stdout and " s  " in proc.stdout
+
+
+def test_the_live_loop_reports_the_same_segments_as_realtime_video(two_actions: tuple[Path, float]) -> None:
+    """realtime.cam / realtime.demo keep no timeline, only the segments, built as predictions come;
+    on a file (no dropped frames) they equal realtime.video's, which adds one prediction at the end."""
+    from realtime.cam import LiveOptions, run_live
+    from realtime.video import classify_video
+    from training.checkpoint import load_checkpoint, resolve_checkpoint
+    ckpt = load_checkpoint(resolve_checkpoint("default")[0])
+    video, _ = two_actions
+    offline = classify_video(str(video), ckpt, progress=False).segments
+    live = run_live(str(video), ckpt, LiveOptions(show=False, quiet=True))
+    assert len(live.segments()) > 1 and live.segment_lines()
+    last = len(live.segments()) - 1      # the offline flush may end the last segment later or add one
+    assert live.segments()[:last] == offline[:last]
+    assert (live.segments()[last]["label"], live.segments()[last]["start"]) == (offline[last]["label"],
+                                                                              offline[last]["start"])
