@@ -278,17 +278,45 @@ class SkeletonAnnotator:
                 cv2.circle(frame, (int(x), int(y)), t + 1, self.colours[i], -1, cv2.LINE_AA)
 
 
-class PeopleTagsAnnotator:
-    """With several people: "#id label" in a small panel just above each person's skeleton."""
+def place_tag(x0: int, size: tuple[int, int], person_top: int, person_bottom: int, taken: list[Box],
+              frame_size: tuple[int, int]) -> Box:
+    """Where a person's tag of ``size`` (width, height, padding included) goes in a (width, height)
+    frame: just above the person, else just below them, else just above or below whatever is in the
+    way (another tag, a panel); the first spot that overlaps nothing ``taken``. When every spot
+    tried is taken (a crowded frame), above the person."""
+    width, height = frame_size
+    w, h = size
 
-    def __init__(self, min_score: float = 0.3) -> None:
+    def ending_at(y1: int) -> Box:
+        y1 = int(np.clip(y1, h, height))
+        return Box(x0, y1 - h, min(width, x0 + w), y1)
+
+    first = ending_at(person_top)
+    queue = [first, ending_at(person_bottom + h)]
+    for _ in range(4 * (len(taken) + 2)):         # each obstacle adds two spots: bounded
+        if not queue:
+            break
+        box = queue.pop(0)
+        hit = next((other for other in taken if box.overlaps(other)), None)
+        if hit is None:
+            return box
+        queue += [ending_at(hit.y0), ending_at(hit.y1 + h)]
+    return first
+
+
+class PeopleTagsAnnotator:
+    """With several people: "#id label" in a small panel just above each person's skeleton, clear of
+    the other tags and of the label, status and bars panels (:func:`layout`)."""
+
+    def __init__(self, min_score: float = 0.3, k: int = 5) -> None:
         self.min_score = min_score
+        self.k = k
 
     def annotate(self, frame: np.ndarray, state: OverlayState) -> np.ndarray:
         height, width = frame.shape[:2]
         s = base_scale(width, height) * 0.6
         thickness, pad = max(1, int(round(s * 1.5))), max(2, int(round(6 * s)))
-        placed: list[Box] = []
+        taken = list(layout(width, height, state, self.k).boxes.values()) if state.people else []
         for person in state.people:
             single = OverlayState(person.keypoints, person.scores, person.prediction, person.window_frames,
                                   state.window_size)
@@ -297,18 +325,12 @@ class PeopleTagsAnnotator:
             seen = person.keypoints[person.scores >= self.min_score] if len(person.keypoints) else person.keypoints
             seen = seen if len(seen) else person.keypoints
             x0 = int(np.clip(seen[:, 0].min(), 0, max(0, width - w - 2 * pad)))
-            y1 = int(np.clip(seen[:, 1].min() - pad, h + 2 * pad, height))
-            box = Box(x0, y1 - h - 2 * pad, min(width, x0 + w + 2 * pad), y1)
-            for _ in range(len(placed)):          # people close together: stack the tags, never overlap
-                hit = next((other for other in placed if box.overlaps(other)), None)
-                if hit is None:
-                    break
-                y1 = hit.y1 + h + 2 * pad if hit.y1 + h + 2 * pad <= height else hit.y0
-                box = Box(x0, y1 - h - 2 * pad, box.x1, y1)
-            placed.append(box)
+            box = place_tag(x0, (w + 2 * pad, h + 2 * pad), int(seen[:, 1].min()) - pad, int(seen[:, 1].max()) + pad,
+                            taken, (width, height))
+            taken.append(box)
             _panel(frame, box, 0.6)
             cv2.rectangle(frame, (box.x0, box.y0), (box.x1 - 1, box.y1 - 1), person_colour(person.id), thickness)
-            _draw_lines(frame, [TextLine(text, (x0 + pad, y1 - pad), scale, thickness, LABEL_COLOURS[kind])])
+            _draw_lines(frame, [TextLine(text, (x0 + pad, box.y1 - pad), scale, thickness, LABEL_COLOURS[kind])])
         return frame
 
 
@@ -332,7 +354,7 @@ class PanelsAnnotator:
 
 
 def default_annotators(k: int = 5) -> list:
-    return [SkeletonAnnotator(), PeopleTagsAnnotator(), PanelsAnnotator(k)]
+    return [SkeletonAnnotator(), PeopleTagsAnnotator(k=k), PanelsAnnotator(k)]
 
 
 def annotate(frame: np.ndarray, state: OverlayState, annotators: list) -> np.ndarray:

@@ -196,3 +196,30 @@ def test_tags_of_people_close_together_do_not_overlap(monkeypatch) -> None:
     assert len(drawn) == 3                                                  # one tag per person
     assert not any(a.overlaps(b) for i, a in enumerate(drawn) for b in drawn[i + 1:])
     assert all(b.inside(640, 480) for b in drawn)
+
+
+def test_a_tag_is_never_hidden_under_the_label_status_or_bars_panels(monkeypatch) -> None:
+    # Before: a person in the bottom-left corner had their tag drawn under the probability bars,
+    # a person at the top under the label (the panels are drawn after the tags).
+    import realtime.annotators as annotators
+    from realtime.recognizer import Prediction
+    shape = np.random.default_rng(5).uniform(0, 60, (17, 2)).astype(np.float32)
+    prediction = Prediction(3.0, "squat", 0.8, "squat", 0.8, [("squat", 0.8), ("pushup", 0.1), ("situp", 0.05),
+                                                                ("bowl", 0.03), ("golf_swing", 0.02)],
+                            np.zeros(15, np.float32), 0.0, "", 150, 0.1, None)
+    corners = [(20, 400), (10, 5), (560, 10), (300, 200)]        # under the bars, the label, the status; free
+    people = [annotators.PersonOverlay(i, shape + offset, np.ones(17, np.float32), prediction, 150)
+              for i, offset in enumerate(corners, 1)]
+    state = annotators.OverlayState(people[0].keypoints, people[0].scores, prediction, 150, 150, people=people)
+    drawn = []
+    real_panel = annotators._panel
+    monkeypatch.setattr(annotators, "_panel", lambda frame, box, alpha=0.55: (drawn.append(box),
+                                                                              real_panel(frame, box, alpha)))
+    annotators.PeopleTagsAnnotator().annotate(np.zeros((480, 640, 3), np.uint8), state)
+    panels = annotators.layout(640, 480, state).boxes
+    assert set(panels) == {"label", "status", "topk"} and len(drawn) == 4
+    for tag in drawn:
+        assert tag.inside(640, 480) and not any(tag.overlaps(box) for box in panels.values()), tag
+    assert not any(a.overlaps(b) for i, a in enumerate(drawn) for b in drawn[i + 1:])
+    free = drawn[3]                                # a person clear of the panels keeps the tag above the head
+    assert free.y1 <= people[3].keypoints[:, 1].min() and free.x0 == int(people[3].keypoints[:, 0].min())
