@@ -106,7 +106,7 @@ class Layout:
 
     boxes: dict[str, Box] = field(default_factory=dict)
     lines: dict[str, list[TextLine]] = field(default_factory=dict)
-    bars: list[tuple[Box, float, bool]] = field(default_factory=list)   # (bar box at 100%, share, is best)
+    bars: list[tuple[Box, float, bool]] = field(default_factory=list)   # (bar box at 100%, share, the shown label)
 
 
 def base_scale(width: int, height: int) -> float:
@@ -225,7 +225,7 @@ def layout(width: int, height: int, state: OverlayState, k: int = 5) -> Layout:
             out.lines["topk"] = []
             for i, ((name, prob), (t, sc, _, th)) in enumerate(zip(rows[:fit_rows], row_texts[:fit_rows])):
                 y = box.y0 + pad + i * row_h
-                out.bars.append((Box(pad, y + gap, pad + bar_w, y + row_h - gap), float(prob), i == 0))
+                out.bars.append((Box(pad, y + gap, pad + bar_w, y + row_h - gap), float(prob), name == p.label))
                 out.lines["topk"].append(TextLine(t, (2 * pad, y + gap + (row_h - 2 * gap + th) // 2), sc, thick_small))
     return out
 
@@ -344,10 +344,10 @@ class PanelsAnnotator:
         plan = layout(frame.shape[1], frame.shape[0], state, self.k)
         for name, box in plan.boxes.items():
             _panel(frame, box)
-        for bar, share, best in plan.bars:
+        for bar, share, shown in plan.bars:
             end = bar.x0 + int(round((bar.x1 - bar.x0) * share))
             if end > bar.x0:
-                cv2.rectangle(frame, (bar.x0, bar.y0), (end, bar.y1 - 1), (90, 200, 90) if best else (150, 150, 150), -1)
+                cv2.rectangle(frame, (bar.x0, bar.y0), (end, bar.y1 - 1), (90, 200, 90) if shown else (150, 150, 150), -1)
         for lines in plan.lines.values():
             _draw_lines(frame, lines)
         return frame

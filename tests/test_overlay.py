@@ -90,3 +90,19 @@ def test_class_names_beyond_ascii_are_drawn_readably(name: str, shown: str) -> N
     assert all(line.text.isascii() for group in lines.lines.values() for line in group)
     drawn = annotate(np.zeros((720, 1280, 3), np.uint8), state, default_annotators())
     assert drawn.any()
+
+
+def test_the_green_bar_is_the_shown_label_not_the_bars_leader() -> None:
+    # While the label waits for evidence (a change of action), another class can lead the bars; the
+    # green bar marked that leader, so "bowl 28%" stood above a green "squat 42%". Now green marks the
+    # shown label, and nothing is green when the label is no action.
+    changing = OverlayState(np.zeros((17, 2)), np.ones(17),
+                            prediction("bowl", [("squat", 0.42), ("bowl", 0.28), ("tennis_serve", 0.07)]), 150, 150)
+    assert [shown for _, _, shown in layout(640, 480, changing).bars] == [False, True, False]
+    named = layout(640, 480, STATES["named"]).bars
+    assert [shown for _, _, shown in named] == [True, False, False, False, False]
+    assert not any(shown for _, _, shown in layout(640, 480, STATES["rejected"]).bars)
+    frame = annotate(np.zeros((480, 640, 3), np.uint8), changing, default_annotators())
+    green = np.all(frame == (90, 200, 90), axis=2)
+    rows = [bar for bar, _, _ in layout(640, 480, changing).bars]
+    assert not green[rows[0].y0:rows[0].y1].any() and green[rows[1].y0:rows[1].y1].any()
