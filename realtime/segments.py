@@ -91,12 +91,14 @@ def label_segments(timeline: list[dict], end_s: float, max_gap_s: float = MAX_GA
     return builder.segments(end_s)
 
 
-def format_segments(segments: list[dict], limit: int = 12) -> list[str]:
-    """Terminal lines for a clip's segments (at most ``limit``, then how many more)."""
+def format_segments(segments: list[dict], limit: int = 12, rest_hint: str = "") -> list[str]:
+    """Terminal lines for a clip's segments (at most ``limit``, then how many more, and ``rest_hint``:
+    where to find them)."""
     lines = [f"{s['start']:7.1f} - {s['end']:6.1f} s  {s['label'][:22]:<22} "
              + (f"{s['probability']:6.1%}" if s["predictions"] else "")
              + (f"  ({s['reason']})" if s["reason"] else "")
              for s in segments[:limit]]
     if len(segments) > limit:
-        lines.append(f"... {len(segments) - limit} more segments (all of them in --json)")
+        more = len(segments) - limit
+        lines.append(f"... {more} more segment{'s' if more > 1 else ''}{rest_hint}")
     return lines

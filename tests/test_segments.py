@@ -64,8 +64,9 @@ def test_probability_is_the_mean_and_a_rejection_keeps_its_commonest_reason() ->
 def test_no_prediction_no_segment_and_the_terminal_lines_are_bounded() -> None:
     assert label_segments([], end_s=5.0) == []
     many = label_segments(entries(2.0, ["squat", "pushup"] * 10), end_s=6.0)
-    lines = format_segments(many, limit=12)
-    assert len(many) == 20 and len(lines) == 13 and "8 more segments" in lines[-1]
+    lines = format_segments(many, limit=12, rest_hint=" (in --json)")
+    assert len(many) == 20 and len(lines) == 13 and lines[-1] == "... 8 more segments (in --json)"
+    assert format_segments(many, limit=19)[-1] == "... 1 more segment"      # realtime.cam has no --json
     assert "squat" in lines[0] and "2.0 -" in lines[0]
 
 
