@@ -24,7 +24,7 @@ from realtime.pose import (POSE_LAYOUT, add_pose_threads_argument, check_pose_op
 from realtime.pose_stage import PoseStage
 from realtime.people import PeopleRecognizer, PersonTimeline, crowd_overlay
 from realtime.recognizer import Prediction, Recognizer
-from realtime.segments import SegmentBuilder, format_segments
+from realtime.segments import SegmentBuilder, format_segments, silence_s
 from realtime.sources import ThreadedCapture, describe_source, is_stream, resolve_sources
 from realtime.timeline import default_every
 from realtime.display import FALLBACK_SCREEN, LiveWindow, probe_display
@@ -180,7 +180,7 @@ def _scaled(state: OverlayState, factor: tuple[float, float]) -> OverlayState:
 
 def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) -> LiveSummary:
     """The live loop over one source; returns a summary. Never calls imshow unless options.show."""
-    summary = LiveSummary(shown=SegmentBuilder() if options.max_people == 1 else None)
+    summary = LiveSummary()
     annotators = default_annotators(options.top_k)
     meter = FpsMeter()
     realtime = options.show or isinstance(source, int) or is_stream(source)   # headless file: no drops
@@ -199,6 +199,8 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
         recognizer = (Recognizer(ckpt, every=options.every or default_every(ckpt), decision=options.decision,
                                  reset_after_s=options.reset_after_s, k=options.top_k, source_fps=capture.fps)
                       if crowd is None else None)
+        if recognizer is not None:
+            summary.shown = SegmentBuilder(silence_s(recognizer.every, ckpt.spec.fps))
         started = last_frame = last_report = time.monotonic()  # after start-up: fps counts the loop only
         try:
             while True:
@@ -235,6 +237,7 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
                     if options.every is None and prediction is not None and recognizer.model_runs == 3:
                         model_ms = 1000 * recognizer.model_seconds / recognizer.model_runs
                         recognizer.every = _auto_every(model_ms, 1000 / ckpt.spec.fps, default_every(ckpt))
+                        summary.shown.max_gap_s = silence_s(recognizer.every, ckpt.spec.fps)
                     state = OverlayState(found.keypoints if found else None, found.scores if found else None,
                                          recognizer.latest, len(recognizer.window), ckpt.spec.window_frames, 0.0,
                                          stage.dropped)

@@ -3,7 +3,7 @@
 A video that holds several actions (a workout: jumping jacks, then sit-ups, then rope) has one
 clip label, the action shown longest, which says little about the rest. Its segments say what the
 recogniser showed from when to when: runs of the same steady label (a class, ``no action``), with
-``no person`` where no prediction was made for longer than :data:`MAX_GAP_S` (nobody in view).
+``no person`` where no prediction was made for longer than :func:`silence_s` (nobody in view).
 
 Segments tile the time from the first prediction (the model waits for its first poses, about 2 s)
 to the end of the clip: each ends where the next one starts.
@@ -16,6 +16,12 @@ from dataclasses import dataclass, field
 from training.decision import NO_PERSON
 
 MAX_GAP_S = 1.5   # predictions come 5 times a second while someone is seen; a longer silence is nobody
+
+
+def silence_s(every: int, fps: float) -> float:
+    """How long without a prediction means nobody was in view: :data:`MAX_GAP_S`, or three
+    predictions' spacing when the model runs more rarely (``--every N`` new poses at ``fps``)."""
+    return max(MAX_GAP_S, 3.0 * every / fps)
 
 
 @dataclass

@@ -13,7 +13,7 @@ import numpy as np
 
 from realtime.recognizer import Prediction, Recognizer
 from training.checkpoint import LoadedCheckpoint
-from realtime.segments import label_segments
+from realtime.segments import label_segments, silence_s
 from training.decision import NO_ACTION, NO_PERSON, DecisionSpec, clip_decision
 
 
@@ -82,6 +82,7 @@ class ClipTimeline:
         label, probability = clip_decision([p.decision for p in self.predictions], classes, self.decision)
         mean = np.mean([p.probabilities for p in self.predictions], axis=0)
         rejected = float(np.mean([p.label == NO_ACTION for p in self.predictions]))
-        segments = label_segments(timeline, self._last_time + self._frame_s)
+        segments = label_segments(timeline, self._last_time + self._frame_s,
+                                  silence_s(self.recognizer.every, self.ckpt.spec.fps))
         return ClipSummary(label, probability, classes[int(np.argmax(mean))], rejected,
                            {c: float(v) for c, v in zip(classes, mean)}, timeline, segments)

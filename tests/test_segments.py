@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from realtime.segments import MAX_GAP_S, format_segments, label_segments
+from realtime.segments import MAX_GAP_S, format_segments, label_segments, silence_s
 from tests.conftest import run_module, shared_file
 from training.decision import NO_ACTION, NO_PERSON, RESERVED_LABELS, DecisionSpec, SteadyDecider
 
@@ -49,6 +49,24 @@ def test_a_person_who_leaves_before_the_end_leaves_no_person_after_them() -> Non
     assert [(s["label"], s["start"], s["end"]) for s in segments] == [("squat", 2.0, 2.8), (NO_PERSON, 2.8, 10.0)]
     short_wait = label_segments(entries(2.0, ["squat"] * 5), end_s=2.8 + MAX_GAP_S - 0.1)
     assert [s["label"] for s in short_wait] == ["squat"] and short_wait[0]["end"] == pytest.approx(4.2)
+
+
+def test_a_model_run_rarely_is_not_taken_for_nobody() -> None:
+    # --every 60 at 30 fps: a prediction every 2 s, each silence longer than 1.5 s; before, every
+    # one of them became a "no person" segment.
+    assert silence_s(6, 30.0) == MAX_GAP_S and silence_s(60, 30.0) == pytest.approx(6.0)
+    timeline = entries(2.0, ["squat"] * 6, step=2.0)
+    assert [s["label"] for s in label_segments(timeline, 14.0, silence_s(60, 30.0))] == ["squat"]
+    assert NO_PERSON in [s["label"] for s in label_segments(timeline, 14.0)]
+
+
+def test_realtime_video_with_a_rare_model_gives_one_segment_for_one_action() -> None:
+    """A real squat clip (13 s, person in every frame), the model every 45 window poses (1.5 s)."""
+    from realtime.video import classify_video
+    from training.checkpoint import load_checkpoint, resolve_checkpoint
+    ckpt = load_checkpoint(resolve_checkpoint("default")[0])
+    result = classify_video(str(shared_file("videos/pose_squats.mp4")), ckpt, every=45, progress=False)
+    assert len(result.timeline) >= 5 and NO_PERSON not in [s["label"] for s in result.segments]
 
 
 def test_probability_is_the_mean_and_a_rejection_keeps_its_commonest_reason() -> None:
