@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from realtime.recognizer import Prediction, Recognizer
-from training.checkpoint import LoadedCheckpoint
 from realtime.segments import label_segments, silence_s
+from training.checkpoint import LoadedCheckpoint
 from training.decision import NO_ACTION, NO_PERSON, DecisionSpec, clip_decision
 
 
