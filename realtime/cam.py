@@ -121,8 +121,7 @@ class LiveSummary:
 
     def segment_lines(self) -> list[str]:
         """Terminal lines for the segments when more than one label was shown, else none."""
-        segments = self.segments()
-        return format_segments(segments) if len(segments) > 1 else []
+        return format_segments(self.segments())
 
 
 def describe_prediction(prediction: Prediction) -> str:

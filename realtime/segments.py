@@ -99,7 +99,9 @@ def label_segments(timeline: list[dict], end_s: float, max_gap_s: float = MAX_GA
 
 def format_segments(segments: list[dict], limit: int = 12, rest_hint: str = "") -> list[str]:
     """Terminal lines for a clip's segments (at most ``limit``, then how many more, and ``rest_hint``:
-    where to find them)."""
+    where to find them); none for a single segment, which the clip's own line already says."""
+    if len(segments) < 2:
+        return []
     lines = [f"{s['start']:7.1f} - {s['end']:6.1f} s  {s['label'][:22]:<22} "
              + (f"{s['probability']:6.1%}" if s["predictions"] else "")
              + (f"  ({s['reason']})" if s["reason"] else "")

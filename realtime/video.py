@@ -530,9 +530,8 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         print(f"{Path(r.path).name[:40]:<40} {r.label[:22]:<22} {r.probability:>6.1%} {r.frames:>7} "
               f"{r.frames_with_person:>7} {len(r.timeline):>11}")
-        if len(r.segments) > 1 and not r.people:     # more than one thing shown: what, from when to when
-            for line in format_segments(r.segments, rest_hint=" (all of them in --json)"):
-                print(f"  {line}")
+        for line in [] if r.people else format_segments(r.segments, rest_hint=" (all of them in --json)"):
+            print(f"  {line}")                   # more than one thing shown: what, from when to when
         for person in r.people or []:
             print(f"  {'person #' + str(person['id']):<38} {person['label'][:22]:<22} {person['probability']:>6.1%} "
                   f"{'':>7} {person['frames_seen']:>7} {len(person['timeline']):>11}")

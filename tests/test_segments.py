@@ -85,6 +85,7 @@ def test_no_prediction_no_segment_and_the_terminal_lines_are_bounded() -> None:
     lines = format_segments(many, limit=12, rest_hint=" (in --json)")
     assert len(many) == 20 and len(lines) == 13 and lines[-1] == "... 8 more segments (in --json)"
     assert format_segments(many, limit=19)[-1] == "... 1 more segment"      # realtime.cam has no --json
+    assert format_segments(many[:1]) == []                 # one label throughout: the clip's line says it
     assert "squat" in lines[0] and "2.0 -" in lines[0]
 
 
