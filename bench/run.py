@@ -24,8 +24,9 @@ from bench.multi_pose_check import FPS_CLIPS, check_live_fps
 from bench.naive import naive_train_steps, naive_video_loop
 from bench.result_files import add_result_file_argument, check_result_file, write_result_file
 from realtime.cam import LiveOptions, run_live
-from realtime.pose import MediaPipePose, pose_threads_for
-from realtime.sources import VideoFileReader
+from realtime.pose import MediaPipePose, make_pose_estimator, pose_threads_for
+from realtime.pose_stage import PoseStage
+from realtime.sources import ThreadedCapture, VideoFileReader
 from realtime.timeline import default_every
 from realtime.video import VideoJob, VideoResult, classify_video, run_jobs
 from training.checkpoint import BUNDLED_MODEL, load_checkpoint
@@ -42,6 +43,7 @@ SHARED_VIDEOS = REPO.parent / "shared" / "data" / "videos"
 DEFAULT_RESULTS = REPO / "bench" / "results.json"
 LIVE_CLIP = "pose_1.mp4"
 VIDEO_CLIPS = ("v_Shotput_g05_c02.avi", "pose_1.mp4", "clean_and_jerk.mp4")
+LIVE_ROUNDS = 5           # the live block's rounds (not with --quick): its figures vary most
 LONGER_COLLECTION = 3     # the workers' collection measured again this many times over (not with --quick)
 
 
@@ -68,9 +70,29 @@ def resized_clip(src: Path, dest: Path, size: tuple[int, int], frames: int) -> P
     return dest
 
 
-def bench_live(ckpt, clip: Path, repeats: int) -> dict:
-    """(a) decode only, (b) pose alone, (c) the whole headless live loop as shipped and (d) with the
-    model on every frame, on the same frames."""
+def interleaved(variants: dict[str, Callable[[], float]], rounds: int) -> dict[str, list[float]]:
+    """Each variant once per round, in turn, ``rounds`` times: {name: its figures, one per round}.
+
+    Side by side in time, so a slow spell of the machine (another program, the CPU clocking down)
+    touches every variant alike instead of the one measured while it lasted.
+    """
+    figures: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(rounds):
+        for name, fn in variants.items():
+            figures[name].append(fn())
+    return figures
+
+
+def paired_ratio(figures: dict[str, list[float]], name: str, base: str) -> float:
+    """Median over rounds of ``name`` / ``base`` measured in the same round."""
+    return statistics.median(a / b for a, b in zip(figures[name], figures[base]))
+
+
+def bench_live(ckpt, clip: Path, rounds: int, bundled=None) -> dict:
+    """(a) decode only, (b) pose alone, (c) the whole headless live loop as shipped, (d) with the
+    model on every frame, (e) without drawing the overlay, (f) its floor: the capture and pose
+    threads alone, nothing done with the poses; (g) the live loop with the bundled model (three
+    LSTMs: what a user gets without training) when given. Same frames, interleaved round by round."""
     def decode() -> float:
         t = time.perf_counter()
         with VideoFileReader(clip) as reader:
@@ -87,18 +109,40 @@ def bench_live(ckpt, clip: Path, repeats: int) -> dict:
                 pose.estimate(image)
             return len(images) / (time.perf_counter() - t)
 
-    def live(every: int | None, pose_threads: int | None = None) -> float:
-        s = run_live(str(clip), ckpt, LiveOptions(show=False, every=every, draw=True, quiet=True,
-                                                  pose_threads=pose_threads))
+    def decode_and_pose() -> float:
+        """The live loop's capture thread and pose stage as run_live opens them, poses thrown away."""
+        with ThreadedCapture(str(clip), realtime=False) as capture, torch_threads(1), \
+                make_pose_estimator(video=True) as pose, PoseStage(capture, pose) as stage:
+            started, frames = time.monotonic(), 0
+            while (posed := stage.next()) is not None or not stage.finished:
+                frames += posed is not None
+            return frames / (time.monotonic() - started)
+
+    def live(every: int | None, pose_threads: int | None = None, model=ckpt, draw: bool = True) -> float:
+        s = run_live(str(clip), model, LiveOptions(show=False, every=every, draw=draw, quiet=True,
+                                                   pose_threads=pose_threads))
         return s.frames / s.seconds
 
     shipped_threads = pose_threads_for(None)[0]     # what the live loop's pose model gets
-    rows = {"decode_fps": repeat(decode, repeats), "pose_only_fps": repeat(lambda: pose_only(shipped_threads), repeats),
-            "pose_only_one_thread_fps": repeat(lambda: pose_only(1), repeats),   # mp.solutions' own default
-            "live_fps": repeat(lambda: live(None), repeats),                # as shipped: the model 5 times a second
-            "live_every_frame_fps": repeat(lambda: live(1), repeats),
-            "live_one_thread_fps": repeat(lambda: live(None, pose_threads=1), repeats)}   # before 2026-11-26
-    return {k: v[0] for k, v in rows.items()} | {f"{k}_spread": v[1] for k, v in rows.items()}
+    variants = {"decode_fps": decode, "pose_only_fps": lambda: pose_only(shipped_threads),
+                "pose_only_one_thread_fps": lambda: pose_only(1),   # mp.solutions' own default
+                "live_fps": lambda: live(None),                     # as shipped: the model 5 times a second
+                "live_every_frame_fps": lambda: live(1),
+                "live_one_thread_fps": lambda: live(None, pose_threads=1),   # before 2026-11-26
+                "live_no_overlay_fps": lambda: live(None, draw=False),
+                "decode_and_pose_fps": decode_and_pose}
+    if bundled is not None:
+        variants["live_bundled_fps"] = lambda: live(None, model=bundled)
+    figures = interleaved(variants, rounds)
+    results = ({k: statistics.median(v) for k, v in figures.items()}
+               | {f"{k}_spread": max(v) - min(v) for k, v in figures.items()})
+    results["live_vs_pose_ratio"] = paired_ratio(figures, "live_fps", "pose_only_fps")
+    results["live_every_frame_vs_pose_ratio"] = paired_ratio(figures, "live_every_frame_fps", "pose_only_fps")
+    results["live_no_overlay_vs_pose_ratio"] = paired_ratio(figures, "live_no_overlay_fps", "pose_only_fps")
+    results["decode_and_pose_vs_pose_ratio"] = paired_ratio(figures, "decode_and_pose_fps", "pose_only_fps")
+    if bundled is not None:
+        results["live_bundled_vs_pose_ratio"] = paired_ratio(figures, "live_bundled_fps", "pose_only_fps")
+    return results
 
 
 def bench_video(ckpt, clips: list[Path], repeats: int) -> dict:
@@ -273,11 +317,10 @@ def main(argv: list[str] | None = None) -> dict:
         ckpt = load_checkpoint(run.run_dir / "model.pt")
         clip = resized_clip(a.videos / LIVE_CLIP, tmp / "live_640x480.avi", (640, 480), frames)
         print("1/7 live floor ...", flush=True)
-        results |= bench_live(ckpt, clip, repeats)
+        bundled = load_checkpoint(BUNDLED_MODEL) if BUNDLED_MODEL.is_file() else None
+        results |= bench_live(ckpt, clip, 1 if a.quick else LIVE_ROUNDS, bundled)
         results["pose_threads"] = pose_threads_for(None)[0]
         results["pose_threads_speedup"] = results["pose_only_fps"] / results["pose_only_one_thread_fps"]
-        results["live_vs_pose_ratio"] = results["live_fps"] / results["pose_only_fps"]
-        results["live_every_frame_vs_pose_ratio"] = results["live_every_frame_fps"] / results["pose_only_fps"]
         print("2/7 recorded videos vs a naive loop ...", flush=True)
         clips = [a.videos / c for c in VIDEO_CLIPS]
         if a.quick:
@@ -327,6 +370,13 @@ def format_table(r: dict) -> str:
                  f"{r['pose_only_fps']:.1f} fps", f"{r['live_vs_pose_ratio']:.2f}", ">= 0.95"),
              row("  model on every frame", f"{r['live_every_frame_fps']:.1f} fps", f"{r['pose_only_fps']:.1f} fps",
                  f"{r['live_every_frame_vs_pose_ratio']:.2f}"),
+             *([row("  without drawing the overlay", f"{r['live_no_overlay_fps']:.1f} fps",
+                    f"{r['pose_only_fps']:.1f} fps", f"{r['live_no_overlay_vs_pose_ratio']:.2f}"),
+                row("  floor: decode + pose threads only", f"{r['decode_and_pose_fps']:.1f} fps",
+                    f"{r['pose_only_fps']:.1f} fps", f"{r['decode_and_pose_vs_pose_ratio']:.2f}")]
+               if "decode_and_pose_fps" in r else []),
+             *([row("  the bundled model (3 LSTMs)", f"{r['live_bundled_fps']:.1f} fps", f"{r['pose_only_fps']:.1f} fps",
+                    f"{r['live_bundled_vs_pose_ratio']:.2f}")] if "live_bundled_fps" in r else []),
              row("  vs live, pose on 1 thread", f"{r['live_fps']:.1f} fps", f"{r['live_one_thread_fps']:.1f} fps",
                  f"{r['live_fps'] / r['live_one_thread_fps']:.2f}"),
              row("  vs pose alone on 1 thread", f"{r['live_fps']:.1f} fps", f"{r['pose_only_one_thread_fps']:.1f} fps",
