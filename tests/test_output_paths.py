@@ -27,6 +27,18 @@ def test_a_pipe_is_refused_too(tmp_path: Path) -> None:
         check_output_file(fifo, "--json", overwrite=True)
 
 
+def test_a_file_where_the_output_folder_would_be_is_named_not_called_missing(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    for path in (notes / "out.json", notes / "deeper" / "out.json"):
+        with pytest.raises(UserError, match=f"'{notes}' is a file, not a folder") as info:
+            check_output_file(path, "--json")
+        assert "mkdir -p" not in str(info.value), "mkdir -p cannot make a folder where a file is"
+    with pytest.raises(UserError, match="does not exist. Create it first"):
+        check_output_file(tmp_path / "missing" / "out.json", "--json")
+    assert notes.read_text() == "mine"
+
+
 def test_a_symlinked_output_is_written_through_the_link(tmp_path: Path) -> None:
     (tmp_path / "store").mkdir()
     target = tmp_path / "store" / "results.json"

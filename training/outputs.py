@@ -86,6 +86,9 @@ def check_output_file(path: Path | None, flag: str, overwrite: bool = False, suf
         raise UserError(f"{flag} '{path}' exists; choose another name or add --overwrite.")
     parent = path.parent
     if not parent.is_dir():
+        in_the_way = next((p for p in (parent, *parent.parents) if p.exists() and not p.is_dir()), None)
+        if in_the_way is not None:     # a file where a folder would have to be: mkdir -p cannot help
+            raise UserError(f"{flag} '{path}': '{in_the_way}' is a file, not a folder. Choose another path.")
         raise UserError(f"{flag} '{path}': folder '{parent}' does not exist. Create it first (mkdir -p '{parent}') "
                         "or choose another path.")
     if not can_create_in(parent):
