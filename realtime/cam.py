@@ -199,7 +199,7 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
                                  reset_after_s=options.reset_after_s, k=options.top_k, source_fps=capture.fps)
                       if crowd is None else None)
         if recognizer is not None:
-            summary.shown = SegmentBuilder(silence_s(recognizer.every, ckpt.spec.fps))
+            summary.shown = SegmentBuilder(silence_s(recognizer.every, ckpt.spec.fps, capture.fps))
         started = last_frame = last_report = time.monotonic()  # after start-up: fps counts the loop only
         try:
             while True:
@@ -236,7 +236,7 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
                     if options.every is None and prediction is not None and recognizer.model_runs == 3:
                         model_ms = 1000 * recognizer.model_seconds / recognizer.model_runs
                         recognizer.every = _auto_every(model_ms, 1000 / ckpt.spec.fps, default_every(ckpt))
-                        summary.shown.max_gap_s = silence_s(recognizer.every, ckpt.spec.fps)
+                        summary.shown.max_gap_s = silence_s(recognizer.every, ckpt.spec.fps, capture.fps)
                     state = OverlayState(found.keypoints if found else None, found.scores if found else None,
                                          recognizer.latest, len(recognizer.window), ckpt.spec.window_frames, 0.0,
                                          stage.dropped)

@@ -18,10 +18,14 @@ from training.decision import NO_PERSON
 MAX_GAP_S = 1.5   # predictions come 5 times a second while someone is seen; a longer silence is nobody
 
 
-def silence_s(every: int, fps: float) -> float:
+def silence_s(every: int, fps: float, source_fps: float | None = None) -> float:
     """How long without a prediction means nobody was in view: :data:`MAX_GAP_S`, or three
-    predictions' spacing when the model runs more rarely (``--every N`` new poses at ``fps``)."""
-    return max(MAX_GAP_S, 3.0 * every / fps)
+    predictions' spacing when they come more rarely: the model runs every ``every`` new poses at
+    ``fps``, and at most once a frame of a source slower than that (a 0.5 fps time-lapse: every 2 s)."""
+    spacing = every / fps
+    if source_fps and source_fps > 0:
+        spacing = max(spacing, 1.0 / source_fps)
+    return max(MAX_GAP_S, 3.0 * spacing)
 
 
 @dataclass

@@ -32,6 +32,9 @@ from training.outputs import cut_to_bytes
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".gif", ".mts", ".m2ts",
                   ".ts", ".3gp", ".3g2", ".flv", ".f4v", ".ogv", ".vob", ".asf", ".mxf", ".divx", ".qt")
 FALLBACK_FPS = 25.0
+# Header rates believed: a time-lapse or a security camera's 0.5 fps is real (below 1 fps it was
+# taken for a broken header, timed at 25 fps, and every frame was a new start for the window).
+FILE_FPS_RANGE = (0.1, 1000.0)
 
 
 @dataclass
@@ -216,8 +219,10 @@ def why_no_frame(capture: cv2.VideoCapture) -> str:
 
 
 def _file_fps(capture: cv2.VideoCapture) -> float:
+    """The header's frame rate when it is believable (:data:`FILE_FPS_RANGE`), else :data:`FALLBACK_FPS`."""
     fps = capture.get(cv2.CAP_PROP_FPS)
-    return float(fps) if fps and math.isfinite(fps) and 1.0 <= fps <= 1000.0 else FALLBACK_FPS
+    low, high = FILE_FPS_RANGE
+    return float(fps) if fps and math.isfinite(fps) and low <= fps <= high else FALLBACK_FPS
 
 
 def _frame_count(capture: cv2.VideoCapture) -> int:

@@ -60,6 +60,7 @@ class ClipTimeline:
         self.predictions: list[Prediction] = []
         self._last_time = 0.0
         self._frame_s = 1.0 / source_fps if source_fps and source_fps > 0 else 0.0
+        self._source_fps = source_fps
 
     def add(self, timestamp_s: float, keypoints: np.ndarray | None,
             scores: np.ndarray | None = None) -> Prediction | None:
@@ -83,6 +84,6 @@ class ClipTimeline:
         mean = np.mean([p.probabilities for p in self.predictions], axis=0)
         rejected = float(np.mean([p.label == NO_ACTION for p in self.predictions]))
         segments = label_segments(timeline, self._last_time + self._frame_s,
-                                  silence_s(self.recognizer.every, self.ckpt.spec.fps))
+                                  silence_s(self.recognizer.every, self.ckpt.spec.fps, self._source_fps))
         return ClipSummary(label, probability, classes[int(np.argmax(mean))], rejected,
                            {c: float(v) for c, v in zip(classes, mean)}, timeline, segments)

@@ -112,6 +112,22 @@ def test_a_one_fps_video_is_resampled_to_the_model_rate(trained_checkpoint: Path
     assert result.timeline and max(t["window_frames"] for t in result.timeline) >= 3 * ckpt.spec.fps - 1
 
 
+def test_a_time_lapse_under_one_fps_keeps_its_rate_and_its_person(trained_checkpoint: Path, tmp_path: Path) -> None:
+    # A 0.5 fps header was taken for a broken one: the video was timed at 25 fps and reported so,
+    # each frame (2 s apart by the file's own clock) started the window anew, and the segments
+    # said "no person" between every two predictions although the person is in every frame.
+    from training.decision import NO_PERSON
+
+    lapse = _write(tmp_path / "lapse.avi", _frames("videos/pose_squats.mp4", 8), 0.5)   # 16 s
+    ckpt = load_checkpoint(trained_checkpoint)
+    result = classify_video(str(lapse), ckpt, progress=False)
+    assert result.fps == pytest.approx(0.5) and any("too few" in w for w in result.warnings)
+    assert result.frames_with_person == 8
+    assert max(t["window_frames"] for t in result.timeline) > 8, "the frames are interpolated into one window"
+    assert result.segments and NO_PERSON not in [s["label"] for s in result.segments]
+    assert result.segments[-1]["end"] == pytest.approx(16.0)
+
+
 def test_a_bad_pose_model_file_is_refused_once_before_any_video(trained_checkpoint: Path, tmp_path: Path) -> None:
     fake = tmp_path / "pose.task"
     fake.write_text("not a model")

@@ -55,6 +55,8 @@ def test_a_model_run_rarely_is_not_taken_for_nobody() -> None:
     # --every 60 at 30 fps: a prediction every 2 s, each silence longer than 1.5 s; before, every
     # one of them became a "no person" segment.
     assert silence_s(6, 30.0) == MAX_GAP_S and silence_s(60, 30.0) == pytest.approx(6.0)
+    assert silence_s(6, 30.0, source_fps=0.5) == pytest.approx(6.0), "a time-lapse's frames are 2 s apart"
+    assert silence_s(6, 30.0, source_fps=25.0) == MAX_GAP_S
     timeline = entries(2.0, ["squat"] * 6, step=2.0)
     assert [s["label"] for s in label_segments(timeline, 14.0, silence_s(60, 30.0))] == ["squat"]
     assert NO_PERSON in [s["label"] for s in label_segments(timeline, 14.0)]
