@@ -20,7 +20,8 @@ from realtime.extract_append import appended, classes_after, names_apart, read_e
 from realtime.opencv_paths import is_valid_unicode
 from realtime.pose import (add_pose_threads_argument, check_pose_model, check_pose_options, chosen_pose_threads,
                            make_pose_estimator, quiet_native_libraries)
-from realtime.sources import VideoFileReader, distinct_stems, resolve_video_files, without_repeats
+from realtime.sources import (VideoFileReader, distinct_stems, resolve_video_files, too_slow_to_follow,
+                              without_repeats)
 from realtime.tracking import PersonTracker
 from realtime.window import TimeResampler, bridgeable_gap
 from training.cli_types import number, output_file, path_text
@@ -73,6 +74,12 @@ def resample_track(times: np.ndarray, rows: np.ndarray, found: np.ndarray, fps: 
     return out
 
 
+def note_if_slow(path: str, source_fps: float, fps: float) -> None:
+    """A note under the progress bar for a video too slow to follow motion (its clip is rough)."""
+    if slow := too_slow_to_follow(source_fps, fps):
+        tqdm.write(f"note: {path}: {slow}")
+
+
 def extract_video(path: str, pose_model: str | None, fps: float, verbose: bool = False,
                   pose_threads: int | None = None) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
     """One video -> keypoint (1, T, 17, 2) float16 pixels and keypoint_score (1, T, 17) float16 at ``fps``."""
@@ -86,6 +93,7 @@ def extract_video(path: str, pose_model: str | None, fps: float, verbose: bool =
             found.append(p is not None)
             rows.append(np.concatenate([p.keypoints, p.scores[:, None]], axis=1) if p is not None
                         else np.zeros((17, 3), np.float32))
+    note_if_slow(path, source_fps, fps)
     both = resample_track(np.array(times), np.array(rows, np.float32), np.array(found), fps, source_fps)
     return both[None, :, :, :2].astype(np.float16), both[None, :, :, 2].astype(np.float16), shape
 
@@ -109,6 +117,7 @@ def extract_people(path: str, fps: float, max_people: int, min_seen_s: float = 1
             for person in tracker.update(pose.estimate_all(frame.image, frame.timestamp_s), frame.image):
                 row = np.concatenate([person.pose.keypoints, person.pose.scores[:, None]], axis=1)
                 rows.setdefault(person.id, {})[index] = row
+    note_if_slow(path, source_fps, fps)
     seen_enough = [i for i in rows if len(rows[i]) >= min_seen_s * tracker.fps]
     order = sorted(seen_enough, key=lambda i: (-len(rows[i]), i))[:max_people]
     tracks = []

@@ -35,6 +35,16 @@ FALLBACK_FPS = 25.0
 # Header rates believed: a time-lapse or a security camera's 0.5 fps is real (below 1 fps it was
 # taken for a broken header, timed at 25 fps, and every frame was a new start for the window).
 FILE_FPS_RANGE = (0.1, 1000.0)
+MIN_USEFUL_FPS = 5.0       # below it the motion between two frames is guessed (interpolated)
+
+
+def too_slow_to_follow(fps: float, model_fps: float) -> str | None:
+    """What to tell about a video of ``fps`` read by a model of ``model_fps``: None when it is fast
+    enough, else that its poses were interpolated and the result is rough."""
+    if fps >= MIN_USEFUL_FPS:
+        return None
+    return (f"{fps:g} fps is too few to follow motion well; poses were interpolated to {model_fps:g} fps, "
+            "expect a rough result")
 
 
 @dataclass

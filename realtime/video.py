@@ -32,7 +32,7 @@ from realtime.pose_stage import PoseStage
 from realtime.segments import format_segments
 from realtime.shards import merge_result_files, select_shard, shard_option
 from realtime.sources import (ThreadedCapture, distinct_stems, frame_count_hint, resolve_video_files,
-                              without_repeats)
+                              too_slow_to_follow, without_repeats)
 from realtime.video_io import VideoSink
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
 from training.cli_types import number, output_file, path_text, path_value, positive
@@ -43,7 +43,6 @@ from training.outputs import (atomic_path, check_output_dir, check_output_file, 
                               name_max, publish_or_rescue, sha256, write_text_atomic)
 from training.inference import torch_threads
 
-MIN_USEFUL_FPS = 5.0
 EXAMPLES = """examples:
   python -m realtime.video clip.mp4
   python -m realtime.video videos/ --json results.json --csv results.csv --save-dir annotated/
@@ -165,9 +164,8 @@ def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, 
     if 0 < frames / fps < wait_s:
         warnings.append(f"it lasts {frames / fps:.2g} s, less than the {wait_s:g} s of poses the model waits for "
                         "before naming an action: its label comes from part of an action at most")
-    if fps < MIN_USEFUL_FPS:
-        warnings.append(f"{fps:g} fps is too few to follow motion well; poses were interpolated to "
-                        f"{ckpt.spec.fps:g} fps, expect a rough result")
+    if slow := too_slow_to_follow(fps, ckpt.spec.fps):
+        warnings.append(slow)
     return VideoResult(path, summary.label, summary.probability, summary.raw_label, summary.rejected_share, frames,
                        with_person, fps, summary.timeline, summary.mean_probabilities,
                        {k: round(v, 4) for k, v in seconds.items()},

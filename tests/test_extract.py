@@ -40,6 +40,28 @@ def test_extract_round_trips_through_the_training_loader(tmp_path: Path) -> None
     assert out.with_suffix(".labels.txt").read_text() == labels_before and not out.exists()
 
 
+def test_a_video_too_slow_to_follow_motion_is_noted_and_still_extracted(tmp_path: Path) -> None:
+    # realtime.video warned about a 1 fps video; realtime.extract put its guessed motion into a
+    # training clip without a word.
+    import cv2
+
+    capture = cv2.VideoCapture(str(shared_file("videos/pose_squats.mp4")))
+    frames = [capture.read()[1] for _ in range(10)]
+    slow = tmp_path / "slow.avi"
+    writer = cv2.VideoWriter(str(slow), cv2.VideoWriter_fourcc(*"MJPG"), 1.0, frames[0].shape[1::-1])
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    out = tmp_path / "slow.pkl"
+    proc = run_module("realtime.extract", str(slow), "--label", "squat", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "1 fps is too few to follow motion well" in proc.stdout + proc.stderr
+    assert len(load_skeleton_file(out).clips[0].keypoints) == 9 * 25 + 1, "still 9 s of poses at 25 fps"
+    fast = run_module("realtime.extract", str(shared_file("videos/pose_squats.mp4")), "--label", "squat",
+                      "--out", str(tmp_path / "fast.pkl"))
+    assert fast.returncode == 0 and "too few" not in fast.stdout + fast.stderr
+
+
 def test_a_flat_folder_is_not_one_class_named_after_it(tmp_path: Path) -> None:
     (tmp_path / "clips").mkdir()
     shutil.copy(shared_file("videos/pose_1.mp4"), tmp_path / "clips" / "a.mp4")
