@@ -25,7 +25,7 @@ from realtime.pose_stage import PoseStage
 from realtime.people import PeopleRecognizer, PersonTimeline, crowd_overlay
 from realtime.recognizer import Prediction, Recognizer
 from realtime.segments import SegmentBuilder, format_segments, silence_s
-from realtime.sources import ThreadedCapture, describe_source, is_stream, resolve_sources
+from realtime.sources import ThreadedCapture, cut_short, describe_source, is_stream, resolve_sources
 from realtime.timeline import default_every
 from realtime.display import FALLBACK_SCREEN, LiveWindow, probe_display
 from realtime.video_io import FOURCC_BY_SUFFIX, FpsMeter, VideoSink
@@ -209,7 +209,10 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
                 posed = stage.next(timeout=min(2.0, options.stall_s))
                 if posed is None:
                     if stage.finished:
-                        summary.stopped_because = capture.error or "source ended"
+                        short = (None if capture.error or capture.is_live or capture.loop   # a damaged file
+                                 else cut_short(capture.frames_read, capture.frame_count_hint))  # ends early
+                        summary.stopped_because = capture.error or (f"source ended: {short}" if short
+                                                                    else "source ended")
                         summary.source_lost = capture.error is not None
                         break
                     if capture.is_live and time.monotonic() - last_frame >= options.stall_s:

@@ -38,6 +38,15 @@ FILE_FPS_RANGE = (0.1, 1000.0)
 MIN_USEFUL_FPS = 5.0       # below it the motion between two frames is guessed (interpolated)
 
 
+def cut_short(frames: int, expected: int) -> str | None:
+    """What to tell about a file that decoded to ``frames`` of the ``expected`` its header announces
+    (0: unknown): None when it gave (nearly) all of them."""
+    if expected <= 0 or frames >= 0.9 * expected:
+        return None
+    return (f"only {frames} of the {expected} frames its header announces could be decoded (a truncated file, "
+            "or a wrong header)")
+
+
 def too_slow_to_follow(fps: float, model_fps: float) -> str | None:
     """What to tell about a video of ``fps`` read by a model of ``model_fps``: None when it is fast
     enough, else that its poses were interpolated and the result is rough."""

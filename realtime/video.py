@@ -31,7 +31,7 @@ from realtime.timeline import ClipTimeline
 from realtime.pose_stage import PoseStage
 from realtime.segments import format_segments
 from realtime.shards import merge_result_files, select_shard, shard_option
-from realtime.sources import (ThreadedCapture, distinct_stems, frame_count_hint, resolve_video_files,
+from realtime.sources import (ThreadedCapture, cut_short, distinct_stems, frame_count_hint, resolve_video_files,
                               too_slow_to_follow, without_repeats)
 from realtime.video_io import VideoSink
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
@@ -157,9 +157,8 @@ def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, 
         seconds |= {"decode": capture.decode_seconds, "pose": stage.pose_seconds, "model": model_seconds()}
         fps, expected = capture.fps, capture.frame_count_hint
     warnings = [f"annotated copy not written: {annotated_error}"] if annotated_error else []
-    if expected > 0 and frames < 0.9 * expected:
-        warnings.append(f"only {frames} of the {expected} frames its header announces could be decoded (a truncated "
-                        "file, or a wrong header); the result covers the readable part")
+    if short := cut_short(frames, expected):
+        warnings.append(f"{short}; the result covers the readable part")
     wait_s = (decision or ckpt.decision).first_label_s
     if 0 < frames / fps < wait_s:
         warnings.append(f"it lasts {frames / fps:.2g} s, less than the {wait_s:g} s of poses the model waits for "

@@ -92,6 +92,14 @@ def test_a_truncated_video_is_classified_with_a_warning(trained_checkpoint: Path
     cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 3])
     result = classify_video(str(cut), load_checkpoint(trained_checkpoint), progress=False)
     assert result.frames < 60 and any("truncated" in w for w in result.warnings)
+    # realtime.cam / realtime.demo on the same file said "stopped: source ended", as if it were whole
+    from realtime.cam import LiveOptions, run_live
+
+    summary = run_live(str(cut), load_checkpoint(trained_checkpoint), LiveOptions(show=False, quiet=True))
+    assert summary.frames < 60 and "source ended: only" in summary.stopped_because
+    assert "truncated" in summary.stopped_because and not summary.source_lost
+    whole_run = run_live(str(whole), load_checkpoint(trained_checkpoint), LiveOptions(show=False, quiet=True))
+    assert whole_run.stopped_because == "source ended"
 
 
 def test_a_video_shorter_than_the_first_label_wait_says_so(trained_checkpoint: Path, tmp_path: Path) -> None:
