@@ -28,6 +28,7 @@ import numpy as np
 
 from bench.pose_cache import PoseTrack, cached_track
 from bench.result_files import add_result_file_argument, check_result_file, write_result_file
+from realtime.sources import resolve_video_files
 from realtime.timeline import ClipTimeline
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
 from training.cli_types import non_negative
@@ -102,10 +103,20 @@ def replay(track: PoseTrack, ckpt: LoadedCheckpoint, decision: DecisionSpec | No
     return summary.label, [e["label"] for e in summary.timeline], [e["time"] for e in summary.timeline]
 
 
-def in_class_videos(videos: Path, classes: list[str]) -> list[tuple[Path, str]]:
-    """(video, class) for every ``realworld/<class>/`` clip whose class the checkpoint knows."""
-    return [(p, p.parent.name) for p in sorted((videos / "realworld").glob("*/*")) if p.parent.name in classes
-            and p.is_file()]
+def in_class_videos(videos: Path, classes: list[str], realworld: Path | None = None) -> list[tuple[Path, str]]:
+    """(video, class) for every ``<class>/`` clip whose class the checkpoint knows, in ``realworld``
+    (default: ``videos/realworld``)."""
+    folder = realworld if realworld is not None else videos / "realworld"
+    return [(p, p.parent.name) for p in sorted(folder.glob("*/*")) if p.parent.name in classes
+            and p.is_file() and not p.name.startswith(".")]
+
+
+def unknown_action_videos(videos: Path, sources: list[str] | None = None) -> list[Path]:
+    """Clips of actions outside the classes: the shared ones (:data:`OUT_OF_CLASS` in ``videos``), or
+    every video in ``sources`` (files, folders, globs)."""
+    if not sources:
+        return [videos / name for name in OUT_OF_CLASS if (videos / name).is_file()]
+    return [Path(v) for source in sources for v in resolve_video_files(source, "bench.trust")]
 
 
 def settled_after(labels: list[str], times: list[float], start_s: float, holds: Callable[[str], bool]) -> float | None:
@@ -131,24 +142,27 @@ def still_for(path: Path, ckpt: LoadedCheckpoint, decision: DecisionSpec | None)
     return time_to_rejection(labels, times, track.duration_s - STILL_HOLD_S, ckpt.classes)
 
 
-def measure(ckpt: LoadedCheckpoint, videos: Path, decision: DecisionSpec | None = None, progress=print) -> TrustReport:
-    """Every real-footage figure of the table for one checkpoint (poses cached after the first run)."""
+def measure(ckpt: LoadedCheckpoint, videos: Path, decision: DecisionSpec | None = None, progress=print,
+            realworld: Path | None = None, unknown: list[Path] | None = None) -> TrustReport:
+    """Every real-footage figure of the table for one checkpoint (poses cached after the first run).
+
+    ``realworld``: a folder of ``<class>/`` clips (default ``videos/realworld``); ``unknown``: clips
+    of other actions (default: the shared ones, :func:`unknown_action_videos`)."""
     report = TrustReport(classes=list(ckpt.classes), val_accuracy=ckpt.data.get("val_accuracy"))
+    in_class = in_class_videos(videos, ckpt.classes, realworld)
     with torch_threads(1):
-        for path, truth in in_class_videos(videos, ckpt.classes):
+        for path, truth in in_class:
             track = cached_track(path)
             label, labels, times = replay(track, ckpt, decision)
             report.in_class.append(ClipOutcome(path.name, truth, label, labels, times, track.duration_s))
             progress(f"  {truth:<16} {path.name[:44]:<44} -> {label}")
-        for name in OUT_OF_CLASS:
-            if not (videos / name).is_file():
-                continue
-            track = cached_track(videos / name)
+        for path in unknown if unknown is not None else unknown_action_videos(videos):
+            track = cached_track(path)
             label, labels, times = replay(track, ckpt, decision)
-            report.out_of_class.append(ClipOutcome(name, None, label, labels, times, track.duration_s))
-            progress(f"  {'(unknown action)':<16} {name[:44]:<44} -> {label}")
+            report.out_of_class.append(ClipOutcome(path.name, None, label, labels, times, track.duration_s))
+            progress(f"  {'(unknown action)':<16} {path.name[:44]:<44} -> {label}")
         squat_clip = videos / "pose_squats.mp4"
-        held = in_class_videos(videos, ckpt.classes) + ([(squat_clip, "squat")] if squat_clip.is_file() else [])
+        held = in_class + ([(squat_clip, "squat")] if squat_clip.is_file() and realworld is None else [])
         for path, truth in held:
             seconds = still_for(path, ckpt, decision)
             report.still_all_seconds.append(seconds)
@@ -221,9 +235,17 @@ def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(prog="python -m bench.trust", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="examples:\n  python -m bench.trust --checkpoint default\n"
-                                       "  python -m bench.trust --checkpoint runs/latest/model.pt --auroc-seeds 0 1 2\n")
+                                       "  python -m bench.trust --checkpoint runs/latest/model.pt --auroc-seeds 0 1 2\n"
+                                       "  python -m bench.trust --checkpoint latest --realworld my_clips/ "
+                                       "--unknown-videos other_clips/ --auroc-seeds\n")
     add_checkpoint_argument(p)
     p.add_argument("--videos", type=Path, default=SHARED / "videos", help="the shared videos folder")
+    p.add_argument("--realworld", type=Path, metavar="FOLDER",
+                   help="your own in-class clips instead of VIDEOS/realworld: one subfolder per class, named as "
+                        "the checkpoint's classes (squat/, pushup/, ...)")
+    p.add_argument("--unknown-videos", nargs="+", metavar="PATH",
+                   help="your own clips of actions that are none of the classes (files, folders, globs) instead "
+                        "of the shared six")
     p.add_argument("--penn", type=Path, default=SHARED / "skeletons" / "penn_action_train_2d.pkl")
     p.add_argument("--penn-labels", type=Path, default=SHARED / "skeletons" / "penn_action_label_map.txt")
     p.add_argument("--auroc-seeds", type=non_negative(int), nargs="*", default=[0],
@@ -232,12 +254,19 @@ def main(argv: list[str] | None = None) -> dict:
     add_decision_arguments(p)
     a = p.parse_args(argv)
     check_result_file(a.json, "--json", a.overwrite)
-    if not (a.videos / "realworld").is_dir():
-        raise UserError(f"No real-world clips under '{a.videos}/realworld'; pass --videos FOLDER.")
+    realworld = a.realworld if a.realworld is not None else a.videos / "realworld"
+    if not realworld.is_dir():
+        raise UserError(f"No real-world clips under '{realworld}'; pass --videos FOLDER (with realworld/ inside) "
+                        "or --realworld FOLDER (one subfolder per class).")
+    unknown = unknown_action_videos(a.videos, a.unknown_videos) if a.unknown_videos else None
     path, why = resolve_checkpoint(a.checkpoint)
     print(f"model {path} ({why})")
     ckpt = load_checkpoint(path)
-    report = measure(ckpt, a.videos, decision_from_arguments(ckpt.decision, a))
+    if a.realworld is not None and not in_class_videos(a.videos, ckpt.classes, realworld):
+        raise UserError(f"No clip in a subfolder of '{realworld}' named as one of the model's classes "
+                        f"({', '.join(ckpt.classes)}).")
+    report = measure(ckpt, a.videos, decision_from_arguments(ckpt.decision, a), realworld=a.realworld,
+                     unknown=unknown)
     if a.auroc_seeds and a.penn.is_file():
         print(f"Penn leave-classes-out AUROC, seeds {a.auroc_seeds} (training {len(a.auroc_seeds)} model(s)) ...",
               flush=True)

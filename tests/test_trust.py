@@ -205,3 +205,28 @@ def test_the_trust_table_reports_held_pictures_of_every_clip_and_one_never_rejec
     assert summary["still_all_rejected_after_s_max"] == float("inf")
     table = format_table("m.pt", summary)
     assert "every real clip held (4; median, max s)" in table and "1.1, never" in table
+
+
+def test_the_trust_table_reads_your_own_in_class_and_unknown_clips(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # The table could only be measured on the shared clips; a team or a user with more footage of
+    # their own (the clips that decide whether the model can be trusted) could not point it there.
+    import shutil
+
+    from bench import trust
+    from training.errors import UserError
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    (tmp_path / "mine" / "squat").mkdir(parents=True)
+    (tmp_path / "mine" / "not_a_class").mkdir()
+    shutil.copy(shared_file("videos/pose_squats.mp4"), tmp_path / "mine" / "squat" / "me.mp4")
+    shutil.copy(shared_file("videos/pose_1.mp4"), tmp_path / "mine" / "not_a_class" / "ignored.mp4")
+    (tmp_path / "others").mkdir()
+    shutil.copy(shared_file("videos/pose_1.mp4"), tmp_path / "others" / "dance.mp4")
+    summary = trust.main(["--checkpoint", "default", "--realworld", str(tmp_path / "mine"),
+                          "--unknown-videos", str(tmp_path / "others"), "--auroc-seeds",
+                          "--json", str(tmp_path / "t.json")])
+    assert summary["in_class_clips"] == 1 and summary["clip_accuracy"] == 1.0
+    assert summary["out_of_class_clips"] == 1 and summary["still_all_clips"] == 1
+    assert json.loads((tmp_path / "t.json").read_text())["in_class_clips"] == 1
+    with pytest.raises(UserError, match="No clip in a subfolder of .*named as one of the model's classes"):
+        trust.main(["--checkpoint", "default", "--realworld", str(tmp_path / "others"), "--auroc-seeds"])
