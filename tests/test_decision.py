@@ -275,3 +275,23 @@ def test_a_members_verdict_is_shown_only_once_it_has_held_for_the_evidence_time(
     rejected = next(t for t, label in labels if label == NO_ACTION)
     assert spec.evidence_s <= rejected - turned <= spec.evidence_s + 1 / rate_hz
     assert all(label == NO_ACTION for t, label in labels if t >= rejected)
+
+
+def test_a_run_at_the_same_time_after_a_long_gap_warns_nothing() -> None:
+    # A run a long time after the last one (its evidence weighs dt / evidence_s) drove the other
+    # classes' belief to exactly 0; a second run at that same time (dt = 0) then took log(0):
+    # numpy's "divide by zero" warning on the user's terminal.
+    import warnings
+
+    from training.decision import ClassFilter
+    spec = DecisionSpec(smoothing_s=1.0, evidence_s=0.25)
+    certain = np.array([1.0, 0.0, 0.0])
+    class_filter = ClassFilter(3, spec)
+    class_filter.update(0.2, certain)
+    class_filter.update(98.0, certain)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        belief = class_filter.update(0.0, certain)
+        assert belief[0] == pytest.approx(1.0) and class_filter.shown == 0
+        belief = class_filter.update(0.2, np.array([0.0, 1.0, 0.0]))     # and it still follows a change
+    assert np.isfinite(belief).all() and class_filter.shown == 1
