@@ -46,6 +46,8 @@ EXAMPLES = """examples:
 """
 WINDOW_TITLE = "Action recogniser"
 KEY_HINT = "q quit  r reset  s snapshot"
+PEOPLE_LISTED = 6              # --max-people: the summary lists what this many people were shown doing
+PERSON_SEGMENTS_LISTED = 6     # ... in at most this many lines each
 
 
 @dataclass
@@ -91,6 +93,8 @@ class LiveSummary:
     source_lost: bool = False      # the camera or stream stopped or stalled mid-run (exit status 1)
     shown: SegmentBuilder | None = None   # one person: what label was shown from when to when
     last_time_s: float = 0.0       # stream time of the last frame
+    people_shown: dict[int, SegmentBuilder] = field(default_factory=dict)   # --max-people: the same per id
+    people_last_seen_s: dict[int, float] = field(default_factory=dict)      # ... and when each was last in view
 
     @property
     def fps(self) -> float:
@@ -119,9 +123,26 @@ class LiveSummary:
         """What was shown from when to when (one person; [] with ``--max-people`` above 1)."""
         return self.shown.segments(self.last_time_s) if self.shown is not None else []
 
+    def people_segments(self) -> dict[int, list[dict]]:
+        """With ``--max-people`` above 1: each id's segments, from their first prediction to when they
+        were last in view (as ``realtime.video``'s per-person JSON)."""
+        return {i: builder.segments(self.people_last_seen_s.get(i, self.last_time_s))
+                for i, builder in self.people_shown.items()}
+
     def segment_lines(self) -> list[str]:
-        """Terminal lines for the segments when more than one label was shown, else none."""
-        return format_segments(self.segments())
+        """Terminal lines: one person's segments when more than one label was shown; with several
+        people, the :data:`PEOPLE_LISTED` most predicted ids and what each was shown doing."""
+        if not self.people_shown:
+            return format_segments(self.segments())
+        people = sorted(self.people_segments().items(),
+                        key=lambda item: (-sum(seg["predictions"] for seg in item[1]), item[0]))
+        lines = []
+        for person_id, segments in people[:PEOPLE_LISTED]:
+            own = format_segments(segments, limit=PERSON_SEGMENTS_LISTED, single=True)
+            lines += [f"#{person_id}:"] + [f"  {line}" for line in own]
+        if len(people) > PEOPLE_LISTED:
+            lines.append(f"{len(people) - PEOPLE_LISTED} more people with predictions (not listed)")
+        return lines
 
 
 def describe_prediction(prediction: Prediction) -> str:
@@ -175,6 +196,22 @@ def _scaled(state: OverlayState, factor: tuple[float, float]) -> OverlayState:
     people = [replace(person, keypoints=person.keypoints * scale) for person in state.people]
     keypoints = state.keypoints * scale if state.keypoints is not None else None
     return replace(state, keypoints=keypoints, people=people)
+
+
+def note_people_shown(summary: LiveSummary, crowd: PeopleRecognizer, in_view: list[PersonTimeline], time_s: float,
+                      model_fps: float, source_fps: float) -> None:
+    """Feed this frame's per-person predictions into each id's segments, and note who is in view."""
+    for person in crowd.active.values():
+        prediction = person.new_prediction
+        if prediction is None:
+            continue
+        builder = summary.people_shown.get(person.id)
+        if builder is None:
+            builder = SegmentBuilder(silence_s(person.timeline.recognizer.every, model_fps, source_fps))
+            summary.people_shown[person.id] = builder
+        builder.add(prediction.time_s, prediction.label, prediction.probability, prediction.reason)
+    for person in in_view:
+        summary.people_last_seen_s[person.id] = time_s
 
 
 def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) -> LiveSummary:
@@ -231,6 +268,7 @@ def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) ->
                     in_view = crowd.add(frame.timestamp_s, posed.people, frame.image)
                     predictions = [p.new_prediction for p in crowd.active.values() if p.new_prediction]
                     state = replace(crowd_overlay(in_view, ckpt.spec.window_frames), dropped=stage.dropped)
+                    note_people_shown(summary, crowd, in_view, frame.timestamp_s, ckpt.spec.fps, capture.fps)
                 else:
                     in_view = [found] if found is not None else []
                     prediction = recognizer.update(frame.timestamp_s, found.keypoints if found else None,

@@ -101,15 +101,20 @@ def label_segments(timeline: list[dict], end_s: float, max_gap_s: float = MAX_GA
     return builder.segments(end_s)
 
 
-def format_segments(segments: list[dict], limit: int = 12, rest_hint: str = "") -> list[str]:
+def segment_line(segment: dict) -> str:
+    """One terminal line for a segment: ``   2.0 -    8.1 s  squat   91.0%  (reason)``."""
+    return (f"{segment['start']:7.1f} - {segment['end']:6.1f} s  {segment['label'][:22]:<22} "
+            + (f"{segment['probability']:6.1%}" if segment["predictions"] else "")
+            + (f"  ({segment['reason']})" if segment["reason"] else ""))
+
+
+def format_segments(segments: list[dict], limit: int = 12, rest_hint: str = "", single: bool = False) -> list[str]:
     """Terminal lines for a clip's segments (at most ``limit``, then how many more, and ``rest_hint``:
-    where to find them); none for a single segment, which the clip's own line already says."""
-    if len(segments) < 2:
+    where to find them); none for a single segment, which the clip's own line already says, unless
+    ``single`` (a person in a crowd has no line of their own)."""
+    if len(segments) < (1 if single else 2):
         return []
-    lines = [f"{s['start']:7.1f} - {s['end']:6.1f} s  {s['label'][:22]:<22} "
-             + (f"{s['probability']:6.1%}" if s["predictions"] else "")
-             + (f"  ({s['reason']})" if s["reason"] else "")
-             for s in segments[:limit]]
+    lines = [segment_line(segment) for segment in segments[:limit]]
     if len(segments) > limit:
         more = len(segments) - limit
         lines.append(f"... {more} more segment{'s' if more > 1 else ''}{rest_hint}")

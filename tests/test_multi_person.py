@@ -94,6 +94,13 @@ def test_two_people_side_by_side_through_video_extract_and_cam(side_by_side: Pat
     assert cam_run.returncode == 0, cam_run.stderr
     lines = [line for line in cam_run.stdout.splitlines() if line.startswith("t=") and "#2" in line]
     assert lines and "#1" in lines[-1], cam_run.stdout[-2000:]
+    # ... and the summary says what each was shown doing (the counts alone mixed the two people up)
+    tail = cam_run.stdout.splitlines()
+    ids = [i for i, line in enumerate(tail) if line.strip() in ("#1:", "#2:")]
+    assert len(ids) == 2, cam_run.stdout[-1500:]
+    shown = {tail[i].strip(): tail[i + 1] for i in ids}
+    assert sorted(label for line in shown.values() for label in ("jumping_jacks", "jump_rope") if label in line) \
+        == ["jump_rope", "jumping_jacks"], shown
 
 
 def test_bad_multi_person_options_are_one_clear_line(tmp_path: Path) -> None:

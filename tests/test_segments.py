@@ -164,3 +164,22 @@ def test_the_live_loop_reports_the_same_segments_as_realtime_video(two_actions: 
     assert live.segments()[:last] == offline[:last]
     assert (live.segments()[last]["label"], live.segments()[last]["start"]) == (offline[last]["label"],
                                                                               offline[last]["start"])
+
+
+def test_the_live_summary_lists_what_each_person_was_shown_doing_most_predicted_first() -> None:
+    from realtime.cam import PEOPLE_LISTED, LiveSummary
+    from realtime.segments import SegmentBuilder
+    summary = LiveSummary(last_time_s=20.0)
+    for person_id in range(1, PEOPLE_LISTED + 3):            # id 1 predicted least, the last id most
+        builder = SegmentBuilder()
+        for k in range(person_id * 2):
+            builder.add(2.0 + 0.2 * k, "squat", 0.8)
+        summary.people_shown[person_id] = builder
+        summary.people_last_seen_s[person_id] = 2.0 + 0.2 * person_id * 2
+    lines = summary.segment_lines()
+    headers = [line for line in lines if line.endswith(":")]
+    assert headers[0] == f"#{PEOPLE_LISTED + 2}:" and len(headers) == PEOPLE_LISTED
+    assert lines[1].split()[:4] == ["2.0", "-", f"{2.0 + 0.2 * (PEOPLE_LISTED + 2) * 2:.1f}", "s"], lines[1]
+    assert "squat" in lines[1], "a person with one segment still gets their line"
+    assert lines[-1] == "2 more people with predictions (not listed)"
+    assert LiveSummary().segment_lines() == [], "nobody: nothing"
