@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -50,6 +51,14 @@ def skeleton_file(tmp_path: Path) -> Path:
             extra.append(pickle.load(f))
     data = make_synthetic_dataset(clips_per_class=9, lengths=(1, 400), seed=3, extra_records=extra)
     return write_pickle(tmp_path / "tiny_2d.pkl", data)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A shell starts a background job (``pytest &``) with Ctrl-C ignored, and every command the
+    tests start inherits that: the tests that press Ctrl-C on a command would see it ignored (a
+    looping ``realtime.cam`` then never ends). Ctrl-C is given back its default for the run."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def run_module(module: str, *args: str, cwd: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
