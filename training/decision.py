@@ -164,7 +164,7 @@ class ClassFilter:
         belief /= belief.sum()
         stay = math.exp(-self.spec.switch_rate * dt)
         prior = stay * belief + (1.0 - stay) / len(belief)
-        # a class the belief ruled out entirely stays at log(tiny), not -inf (two runs at one time: dt = 0)
+        # a class a long gap's evidence ruled out to exactly 0 stays at log(tiny), not -inf (then dt = 0)
         log_belief = (np.log(np.maximum(prior, np.finfo(float).tiny))
                       + (dt / self.spec.evidence_s) * np.log(np.maximum(probabilities, 1e-6)))
         self.log_belief = log_belief - log_belief.max()
