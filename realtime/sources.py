@@ -93,6 +93,7 @@ def video_page_site(url: str) -> str | None:
 
 SOURCE_FORMS = ("Pass a video file, a folder, a glob such as 'clips/*.mp4', a stream URL (http://..., rtsp://...), "
                 "or a camera index such as --source 0.")
+RECORDED_FORMS = "Pass a video file, a folder of videos or a glob such as 'clips/*.mp4'."   # realtime.video & co.
 
 
 def local_path_of(text: str) -> str:
@@ -103,21 +104,22 @@ def local_path_of(text: str) -> str:
     return urllib.parse.unquote(parsed.path) if parsed.netloc in ("", "localhost") else text
 
 
-def resolve_sources(source: str | int) -> list[str | int]:
+def resolve_sources(source: str | int, forms: str = SOURCE_FORMS) -> list[str | int]:
     """``--source`` -> camera indices, stream URLs or video files.
 
     Accepts a camera index (``0``), a stream URL (``http://``, ``rtsp://``, ...), a video file, a
     folder (its videos and its subfolders', sorted; hidden files and folders left out, like a
     shell's ``*``: macOS's ``._clip.mp4`` companions, half-written ``.name.partial.mp4`` files)
-    or a glob. An empty string is refused (``Path("")`` would be the current folder).
+    or a glob. An empty string is refused (``Path("")`` would be the current folder). ``forms``:
+    what the error messages say can be passed instead.
     """
     text = local_path_of(str(source).strip())
     if not text:
-        raise UserError("An empty source was given (an unset shell variable?). " + SOURCE_FORMS)
+        raise UserError("An empty source was given (an unset shell variable?). " + forms)
     if text.isascii() and text.isdigit():
         if int(text) > MAX_CAMERA_INDEX:
             raise UserError(f"Camera index {text} is out of range: cameras are numbered from 0 (--source 0 is the "
-                            "first, 1 the second, ...). " + SOURCE_FORMS)
+                            "first, 1 the second, ...). " + forms)
         return [int(text)]
     if is_stream(text):
         site = video_page_site(text)
@@ -128,10 +130,10 @@ def resolve_sources(source: str | int) -> list[str | int]:
         return [text]
     if text.startswith("-") and text[1:].isascii() and text[1:].isdigit() and not Path(text).exists():
         raise UserError(f"'{text}' is not a camera: cameras are numbered from 0 (--source 0 is the first, 1 the "
-                        "second, ...; OpenCV's -1, \"any camera\", is not taken). " + SOURCE_FORMS)
+                        "second, ...; OpenCV's -1, \"any camera\", is not taken). " + forms)
     problem = path_too_long(text)
     if problem:
-        raise UserError(f"Cannot open '{text[:60]}...': {problem}. " + SOURCE_FORMS)
+        raise UserError(f"Cannot open '{text[:60]}...': {problem}. " + forms)
     path = Path(text).expanduser()
     if path.is_dir():
         # a link whose file is gone is kept, so that it is reported ("is a link to ..., which does not
@@ -151,8 +153,8 @@ def resolve_sources(source: str | int) -> list[str | int]:
         return matches
     problem = input_file_problem(path)
     if problem is not None and problem != NOT_FOUND:
-        raise UserError(f"Cannot open '{text}': it {problem}. " + SOURCE_FORMS)
-    raise UserError(f"Cannot open '{text}' (file not found). " + SOURCE_FORMS)
+        raise UserError(f"Cannot open '{text}': it {problem}. " + forms)
+    raise UserError(f"Cannot open '{text}' (file not found). " + forms)
 
 
 def distinct_stems(videos: list[str], limit: int | None = None) -> dict[str, str]:
@@ -207,7 +209,7 @@ def resolve_video_files(source: str, command: str) -> list[str]:
     text = local_path_of(str(source).strip())
     if text and not is_stream(text) and not path_too_long(text) and Path(text).expanduser().is_file():
         return [str(Path(text).expanduser())]
-    found = resolve_sources(source)
+    found = resolve_sources(source, RECORDED_FORMS)
     live = [s for s in found if isinstance(s, int) or is_stream(s)]
     if live:
         kind = "camera index" if isinstance(live[0], int) else "stream URL"

@@ -204,6 +204,18 @@ def test_an_empty_source_is_not_the_current_folder(source: str) -> None:
         resolve_sources(source)
 
 
+def test_a_missing_recording_is_not_answered_with_cameras_and_streams(tmp_path: Path) -> None:
+    # realtime.video / realtime.extract / bench.trust refuse cameras and streams, yet a typo in a
+    # file name told the user to pass "a stream URL ... or a camera index such as --source 0".
+    for source in (str(tmp_path / "sqaut.mp4"), ""):
+        with pytest.raises(UserError) as info:
+            resolve_video_files(source, "realtime.video")
+        assert "camera index" not in str(info.value) and "stream URL" not in str(info.value)
+        assert "a video file, a folder of videos or a glob" in str(info.value)
+    with pytest.raises(UserError, match="a stream URL .* or a camera index such as --source 0"):
+        resolve_sources(str(tmp_path / "sqaut.mp4"))          # realtime.cam takes those: it still says so
+
+
 def test_a_folder_scan_leaves_hidden_files_out_like_a_shell(tmp_path: Path) -> None:
     for name in ("a.mp4", "sub/b.avi", "._a.mp4", ".c.x1y2.partial.mp4", ".cache/d.mp4", "notes.txt"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
