@@ -25,7 +25,7 @@ from realtime.sources import (VideoFileReader, distinct_stems, resolve_video_fil
 from realtime.tracking import PersonTracker
 from realtime.window import TimeResampler, bridgeable_gap
 from training.cli_types import number, output_file, path_text
-from training.decision import RESERVED_LABELS, reserved_name
+from training.decision import reserved_name, why_reserved
 from training.errors import UserError, run_cli
 from training.features import joint_present
 from training.labels import without_line_numbers
@@ -178,8 +178,7 @@ def class_names(videos: list[str], label: str | None, labels_from_folders: bool,
                         f"{fix} (e.g. '{example.replace(' ', '_')}').")
     reserved = reserved_name(sorted(set(names.values())))
     if reserved is not None:
-        raise UserError(f"The class name '{reserved}' is reserved (the recogniser shows it in place of a class: "
-                        f"{' / '.join(RESERVED_LABELS)}); {fix}.")
+        raise UserError(f"The class name is {why_reserved(reserved)}; {fix}.")
     if label is not None:
         return names
     if len(set(names.values())) < 2 and not one_folder_ok:

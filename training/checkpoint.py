@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from training.cli_types import path_text
-from training.decision import RESERVED_LABELS, DecisionSpec, reserved_name
+from training.decision import DecisionSpec, reserved_name, why_reserved
 from training.errors import UserError
 from training.features import FeatureSpec
 from training.input_files import check_input_file
@@ -116,10 +116,8 @@ def load_checkpoint(path: str | Path, expected_layout: tuple[str, ...] | None = 
             raise ValueError(f"{len(decision.min_visible)} body-in-view levels (min_visible) for {len(classes)} classes")
     except (KeyError, TypeError, ValueError) as exc:
         raise UserError(f"Checkpoint '{path}' is incomplete or from another version ({exc}).") from None
-    if reserved_name(classes) is not None:
-        raise UserError(f"Checkpoint '{path}' names a class '{reserved_name(classes)}', which is reserved: the "
-                        f"recogniser shows it in place of a class ({' / '.join(RESERVED_LABELS)}). Retrain with that "
-                        "class renamed.")
+    if (reserved := reserved_name(classes)) is not None:
+        raise UserError(f"Checkpoint '{path}' names a class {why_reserved(reserved)}. Retrain with that class renamed.")
     if expected_layout is not None and tuple(expected_layout) != spec.layout:
         raise UserError(f"Checkpoint '{path}' was trained on a {len(spec.layout)}-joint layout "
                         f"({', '.join(spec.layout[:3])}, ...) but this input gives {len(expected_layout)} "

@@ -44,14 +44,20 @@ from training.cli_types import fraction, non_negative, number
 NO_ACTION = "no action"   # the rejection outcome; training refuses a class of this name
 NO_PERSON = "no person"   # nobody in view: no prediction (a clip, a segment, the overlay)
 RESERVED_LABELS = (NO_ACTION, NO_PERSON)   # outcomes shown in place of a class: never a class name
+# --members-agree: more than this share of the members that know the class must show it ("any": one)
+MEMBER_SHARES = {"all": 1.0, "majority": 0.5, "any": 1e-6, "off": 0.0}
+MAX_DECISION_S = 60.0     # --steadiness, --smoothing, --first-label: longer than any action a live label follows
 
 
 def reserved_name(names) -> str | None:
     """The first of ``names`` that reads as a reserved outcome (case and outer spaces ignored), or None."""
     return next((n for n in names if n.strip().lower() in RESERVED_LABELS), None)
-# --members-agree: more than this share of the members that know the class must show it ("any": one)
-MEMBER_SHARES = {"all": 1.0, "majority": 0.5, "any": 1e-6, "off": 0.0}
-MAX_DECISION_S = 60.0     # --steadiness, --smoothing, --first-label: longer than any action a live label follows
+
+
+def why_reserved(name: str) -> str:
+    """The message's core for a class called ``name`` (one :func:`reserved_name` found)."""
+    return (f"'{name}', which is reserved (the recogniser shows it in place of a class: "
+            f"{' / '.join(RESERVED_LABELS)})")
 
 
 @dataclass(frozen=True)
@@ -192,9 +198,8 @@ class SteadyDecider:
     def __init__(self, classes: list[str], spec: DecisionSpec, member_known: np.ndarray | None = None) -> None:
         """``member_known``: (M, C) bool, which classes each ensemble member was trained to name
         (None: every member knows every class); a member is asked about known classes only."""
-        if reserved_name(classes) is not None:
-            raise ValueError(f"'{reserved_name(classes)}' is a reserved outcome ({', '.join(RESERVED_LABELS)}) and "
-                             "cannot be a class name")
+        if (reserved := reserved_name(classes)) is not None:
+            raise ValueError(f"A class is named {why_reserved(reserved)}.")
         if spec.min_visible and len(spec.min_visible) != len(classes):
             raise ValueError(f"min_visible has {len(spec.min_visible)} values for {len(classes)} classes")
         self.classes = list(classes)

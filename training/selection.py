@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from training.dataset import Clip, SkeletonFile
-from training.decision import RESERVED_LABELS, reserved_name
+from training.decision import reserved_name, why_reserved
 from training.errors import UserError
 from training.labels import UCF101_CLASSES, read_label_map, select_classes
 
@@ -59,8 +59,7 @@ def select(data: SkeletonFile, classes_spec: str, label_map: tuple[str, ...]) ->
                         f"({', '.join(label_map[i] for i in wanted) or 'none'}). Add classes with --classes.")
     reserved = reserved_name(label_map[i] for i in wanted)
     if reserved is not None:
-        raise UserError(f"A class is named '{reserved}', which is reserved: the recogniser shows it in place of a "
-                        f"class ({' / '.join(RESERVED_LABELS)}). Rename it in the label map.")
+        raise UserError(f"A class is named {why_reserved(reserved)}. Rename it in the label map.")
     new_label = {orig: i for i, orig in enumerate(wanted)}
     clips = [c for c in data.clips if c.label in new_label]
     labels = np.array([new_label[c.label] for c in clips], dtype=np.int64)
