@@ -59,8 +59,7 @@ class ClipTimeline:
                                      source_fps=source_fps, reset_after_s=reset_after_s)
         self.predictions: list[Prediction] = []
         self._last_time = 0.0
-        self._frame_s = 1.0 / source_fps if source_fps and source_fps > 0 else 0.0
-        self._source_fps = source_fps
+        self._source_fps = source_fps if source_fps and source_fps > 0 else None
 
     def add(self, timestamp_s: float, keypoints: np.ndarray | None,
             scores: np.ndarray | None = None) -> Prediction | None:
@@ -83,7 +82,8 @@ class ClipTimeline:
         label, probability = clip_decision([p.decision for p in self.predictions], classes, self.decision)
         mean = np.mean([p.probabilities for p in self.predictions], axis=0)
         rejected = float(np.mean([p.label == NO_ACTION for p in self.predictions]))
-        segments = label_segments(timeline, self._last_time + self._frame_s,
+        frame_s = 1.0 / self._source_fps if self._source_fps else 0.0      # the last frame lasts one frame
+        segments = label_segments(timeline, self._last_time + frame_s,
                                   silence_s(self.recognizer.every, self.ckpt.spec.fps, self._source_fps))
         return ClipSummary(label, probability, classes[int(np.argmax(mean))], rejected,
                            {c: float(v) for c, v in zip(classes, mean)}, timeline, segments)
