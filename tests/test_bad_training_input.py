@@ -105,6 +105,15 @@ def test_a_split_that_is_not_a_list_is_explained(tmp_path: Path) -> None:
                        "split 'train1' must be a list of frame_dir names, got int")
 
 
+def test_a_split_entry_that_is_not_a_name_is_pointed_at(tmp_path: Path) -> None:
+    # "must be a list of frame_dir names, got list" for a list holding one None.
+    data = make_synthetic_dataset(clips_per_class=4, lengths=(20, 40))
+    data["split"] = {"train1": [a["frame_dir"] for a in data["annotations"][:3]] + [None]}
+    path = write_pickle(tmp_path / "split.pkl", data)
+    assert_clean_error(run_module("training.train", "--data", str(path), "--out", str(tmp_path / "r")),
+                       "split 'train1' must list frame_dir names \\(text\\), but its entry 3 is None")
+
+
 def _split_file(tmp_path: Path, train_of: callable) -> Path:
     data = make_synthetic_dataset(clips_per_class=4, lengths=(20, 40))
     names = [a["frame_dir"] for a in data["annotations"]]

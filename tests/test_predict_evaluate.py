@@ -112,6 +112,32 @@ def test_predict_names_why_a_clip_of_the_file_was_skipped(trained: Path, skeleto
     assert_clean_error(proc, f"Clip '{empty['frame_dir']}' .* cannot be predicted: it has no joint placed")
 
 
+def test_predict_says_when_the_clip_shown_may_not_be_the_one_meant(trained: Path, skeleton_file: Path,
+                                                                   tmp_path: Path) -> None:
+    # --index 3 of a file whose annotation 3 is empty showed annotation 4 without a word, and
+    # --frame-dir of a name two clips share showed the first without saying there is another.
+    from training.checkpoint import load_checkpoint
+    from training.predict import predict_sample
+    data = pickle.loads(skeleton_file.read_bytes())
+    annotations = data["annotations"]
+    annotations[3]["keypoint"] = annotations[3]["keypoint"] * 0
+    annotations[6]["frame_dir"] = annotations[5]["frame_dir"]
+    changed = tmp_path / "changed.pkl"
+    changed.write_bytes(pickle.dumps(data))
+    ckpt = load_checkpoint(trained)
+    by_index = predict_sample(ckpt, str(changed), index=3)
+    assert by_index["frame_dir"] == annotations[4]["frame_dir"]
+    assert len(by_index["notes"]) == 1 and "usable clips; 1 annotation(s) were left out" in by_index["notes"][0]
+    assert f"no joint placed: {annotations[3]['frame_dir']}" in by_index["notes"][0]
+    shared = annotations[5]["frame_dir"]
+    by_name = predict_sample(ckpt, str(changed), frame_dir=shared)
+    assert by_name["notes"] == [f"2 clips of '{changed}' are named '{shared}' (--index 4, 5); this is the first, "
+                                "--index 5 shows the next"]
+    assert by_name["frames"] == len(annotations[5]["keypoint"][0])
+    assert predict_sample(ckpt, str(changed), index=5)["frames"] == len(annotations[6]["keypoint"][0])
+    assert predict_sample(ckpt, str(skeleton_file), index=3)["notes"] == []
+
+
 def test_a_file_numbered_another_way_gets_a_label_map_hint(tmp_path: Path) -> None:
     """The bundled model (Penn ids 0..14) on a UCF101-numbered file and no label map: the clips of
     label 14 (BodyWeightSquats) were scored as tennis_serve with no word said beyond "left out"."""

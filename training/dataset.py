@@ -165,7 +165,11 @@ def load_skeleton_file(path: str | Path) -> SkeletonFile:
         raise UserError(f"'{path}' has no usable clip ({len(annotations)} annotations; "
                         f"skipped: {', '.join(f'{len(v)} {k}' for k, v in skipped.items()) or 'none'}).")
     for name, members in split.items():
-        if not isinstance(members, (list, tuple)) or not all(isinstance(m, str) for m in members):
+        if not isinstance(members, (list, tuple)):
             raise UserError(f"'{path}': split '{name}' must be a list of frame_dir names, got "
                             f"{type(members).__name__}. Fix the file's 'split' dict (or give it an empty one).")
+        odd = next((i for i, m in enumerate(members) if not isinstance(m, str)), None)
+        if odd is not None:
+            raise UserError(f"'{path}': split '{name}' must list frame_dir names (text), but its entry {odd} is "
+                            f"{members[odd]!r}. Fix the file's 'split' dict (or give it an empty one).")
     return SkeletonFile(clips, {str(k): list(v) for k, v in split.items()}, path, path.stat().st_size, skipped)

@@ -22,11 +22,14 @@ EXAMPLES = """examples:
 
 def predict_sample(ckpt: LoadedCheckpoint, data: str, index: int | None = None, frame_dir: str | None = None,
                    label_map: str | None = None, k: int = 5, decision: DecisionSpec | None = None) -> dict:
-    """True class, decided label, arg-max class and top-k of one annotation (by position or by name)."""
+    """True class, decided label, arg-max class and top-k of one annotation (by position or by name),
+    and ``notes`` for the user when the clip shown may not be the one they meant."""
     decision = decision or ckpt.decision
     skeletons = load_skeleton_file(data)
+    notes: list[str] = []
     if frame_dir is not None:
-        matches = [c for c in skeletons.clips if c.frame_dir == frame_dir]
+        positions = [i for i, c in enumerate(skeletons.clips) if c.frame_dir == frame_dir]
+        matches = [skeletons.clips[i] for i in positions]
         skipped_for = [reason for reason, names in skeletons.skipped.items() if frame_dir in names]
         if not matches and skipped_for:
             raise UserError(f"Clip '{frame_dir}' of '{data}' cannot be predicted: it has {skipped_for[0]} "
@@ -35,12 +38,22 @@ def predict_sample(ckpt: LoadedCheckpoint, data: str, index: int | None = None, 
             close = difflib.get_close_matches(frame_dir, [c.frame_dir for c in skeletons.clips], n=3)
             raise UserError(f"No clip '{frame_dir}' in '{data}'." + (f" Did you mean {', '.join(close)}?" if close else ""))
         clip = matches[0]
+        if len(positions) > 1:
+            notes.append(f"{len(positions)} clips of '{data}' are named '{frame_dir}' (--index "
+                         f"{', '.join(map(str, positions))}); this is the first, --index {positions[1]} shows the next")
     else:
         index = 0 if index is None else index
         if not 0 <= index < len(skeletons.clips):
             raise UserError(f"--index {index} is out of range: '{data}' has {len(skeletons.clips)} usable clips (0.."
                             f"{len(skeletons.clips) - 1}).")
         clip = skeletons.clips[index]
+        left_out = sum(len(names) for names in skeletons.skipped.values())
+        if left_out:
+            reasons = "; ".join(f"{reason}: {', '.join(names[:3])}{', ...' if len(names) > 3 else ''}"
+                                for reason, names in skeletons.skipped.items())
+            notes.append(f"--index counts the file's {len(skeletons.clips)} usable clips; {left_out} annotation(s) "
+                         f"were left out ({reasons}), so a position can differ from the annotation's own in the "
+                         "file (--frame-dir NAME picks a clip by its name)")
     model_class = model_classes_by_label(ckpt.classes, ckpt.class_ids, label_map)
     if clip.label in model_class:
         true_name = ckpt.classes[model_class[clip.label]]
@@ -56,7 +69,8 @@ def predict_sample(ckpt: LoadedCheckpoint, data: str, index: int | None = None, 
                        visible_share(clip.scores, ckpt.spec), None if scores.members is None else scores.members[:, 0])
     return {"frame_dir": clip.frame_dir, "true": true_name, "in_model": clip.label in model_class,
             "label": d.label, "reason": d.reason, "predicted": d.raw_label, "probability": d.raw_probability,
-            "background": background, "topk": top_k(probabilities, ckpt.classes, k), "frames": len(clip.keypoints)}
+            "background": background, "topk": top_k(probabilities, ckpt.classes, k), "frames": len(clip.keypoints),
+            "notes": notes}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -79,6 +93,8 @@ def main(argv: list[str] | None = None) -> dict:
     ckpt = load_checkpoint(path, device=resolve_device(a.device))
     r = predict_sample(ckpt, a.data, a.index, a.frame_dir, label_map_of_data(a.data, a.label_map), a.top_k,
                        decision_from_arguments(ckpt.decision, a))
+    for note in r["notes"]:
+        print(f"note: {note}")
     print(f"clip       {r['frame_dir']} ({r['frames']} frames)")
     print(f"true       {r['true']}" + ("" if r["in_model"] else "  (not a class of this model)"))
     said = r["label"] + (f"  ({r['reason']})" if r["label"] == NO_ACTION else "")
