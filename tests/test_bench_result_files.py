@@ -14,6 +14,7 @@ COMMANDS = [
     ("bench.pose_check", "--json", []),
     ("bench.multi_pose_check", "--json", []),
     ("bench.penn_ablation", "--out", []),
+    ("bench.second_opinion", "--json", []),
     ("bench.soak", "--json", ["--minutes", "0.01"]),
     ("bench.trust", "--json", ["--checkpoint", "default", "--auroc-seeds"]),
     ("bench", "--out", ["--quick"]),
