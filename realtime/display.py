@@ -11,9 +11,11 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -38,15 +40,31 @@ class DisplayProbe:
     screen: tuple[int, int] = FALLBACK_SCREEN
 
 
+def qt_platforms() -> set[str] | None:
+    """The platform plugins of OpenCV's own Qt (e.g. {"xcb"}: X only); None when its window is not
+    Qt's or the plugins are not bundled with it (a system OpenCV: then Qt's own set is unknown)."""
+    if not re.search(r"GUI:\s*QT", cv2.getBuildInformation()):
+        return None
+    folder = Path(cv2.__file__).parent / "qt" / "plugins" / "platforms"
+    if not folder.is_dir():
+        return None
+    return {m.group(1) for f in folder.iterdir() if (m := re.match(r"libq(\w+?)(-\w+)?\.so", f.name))}
+
+
 def probe_display() -> DisplayProbe:
     """Can ``cv2.imshow`` open a window here? Asks the X server itself (XOpenDisplay) on Linux."""
     if not sys.platform.startswith("linux"):
         return DisplayProbe(True)
     display = os.environ.get("DISPLAY")
     if not display:
-        if os.environ.get("WAYLAND_DISPLAY"):
-            return DisplayProbe(True, "Wayland")
-        return DisplayProbe(False, "no display (DISPLAY/WAYLAND_DISPLAY unset)")
+        if not os.environ.get("WAYLAND_DISPLAY"):
+            return DisplayProbe(False, "no display (DISPLAY/WAYLAND_DISPLAY unset)")
+        platforms = qt_platforms()
+        if platforms is not None and not any(name.startswith("wayland") for name in platforms):
+            return DisplayProbe(False, "a Wayland session without X (WAYLAND_DISPLAY set, DISPLAY unset): OpenCV's "
+                                       f"window here needs an X server (its Qt has only {', '.join(sorted(platforms))}); "
+                                       "enable XWayland or log in to an X session to see it")
+        return DisplayProbe(True, "Wayland")
     try:
         xlib = ctypes.CDLL(ctypes.util.find_library("X11") or "libX11.so.6")
     except OSError:

@@ -61,6 +61,20 @@ def test_a_display_without_an_x_server_falls_back_to_headless(trained_checkpoint
     assert "no X server answers" in proc.stdout and "65 frames" in proc.stdout
 
 
+def test_a_wayland_session_without_x_falls_back_to_headless(trained_checkpoint: Path, monkeypatch) -> None:
+    # OpenCV's Qt here can only talk to an X server: with WAYLAND_DISPLAY alone imshow aborted (134).
+    from realtime.display import qt_platforms
+    platforms = qt_platforms()
+    if platforms is None or any(name.startswith("wayland") for name in platforms):
+        pytest.skip(f"this OpenCV's window can open on Wayland (Qt platforms: {platforms})")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-93")
+    proc = run_module("realtime.cam", "--source", str(shared_file("videos/pose_squats.mp4")),
+                      "--checkpoint", str(trained_checkpoint))
+    assert proc.returncode == 0, proc.stderr
+    assert "a Wayland session without X" in proc.stdout and "65 frames" in proc.stdout
+
+
 def test_missing_checkpoint_is_explained(tmp_path: Path) -> None:
     proc = run_module("realtime.cam", "--checkpoint", str(tmp_path / "none.pt"), "--no-show")
     assert_clean_error(proc, "not found.*training.train")
