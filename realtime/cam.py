@@ -7,6 +7,7 @@ training features -> model -> overlay. Keys in the window: q/Esc quit, r reset, 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -359,6 +360,9 @@ def choose_display(no_show: bool, save: Path | None) -> tuple[bool, tuple[int, i
     if no_show:
         return False, FALLBACK_SCREEN
     probe = probe_display()
+    if probe.qt_platform:       # Qt aborts the process on a platform it lacks; this one it has
+        os.environ["QT_QPA_PLATFORM"] = probe.qt_platform
+        print(f"note: {probe.reason}", flush=True)
     if not probe.usable:
         print(f"No window: {probe.reason}. Running headless"
               + (f", writing {save}." if save else ", printing predictions (add --save out.mp4 to keep the video)."),

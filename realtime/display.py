@@ -38,6 +38,7 @@ class DisplayProbe:
     usable: bool
     reason: str = ""
     screen: tuple[int, int] = FALLBACK_SCREEN
+    qt_platform: str | None = None    # set QT_QPA_PLATFORM to this before the window opens (see reason)
 
 
 def qt_platforms() -> set[str] | None:
@@ -83,7 +84,15 @@ def probe_display() -> DisplayProbe:
     finally:
         xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
         xlib.XCloseDisplay(handle)
-    return DisplayProbe(True, "", size if min(size) > 0 else FALLBACK_SCREEN)
+    screen_size = size if min(size) > 0 else FALLBACK_SCREEN
+    requested = os.environ.get("QT_QPA_PLATFORM", "")
+    platforms = qt_platforms()
+    wanted = [part.split(":")[0].strip() for part in requested.split(";") if part.strip()]
+    if wanted and platforms is not None and not set(wanted) & platforms and "xcb" in platforms:
+        return DisplayProbe(True, f"QT_QPA_PLATFORM={requested} names no platform OpenCV's Qt has (only "
+                                  f"{', '.join(sorted(platforms))}): its window uses X (xcb) on DISPLAY={display}",
+                            screen_size, qt_platform="xcb")
+    return DisplayProbe(True, "", screen_size)
 
 
 def fit_to_screen(frame_size: tuple[int, int], screen: tuple[int, int]) -> tuple[int, int]:

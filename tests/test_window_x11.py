@@ -54,8 +54,8 @@ def x_display():
     server.wait()
 
 
-def start_cam(display: str, checkpoint: Path, *args: str, cwd: Path) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "DISPLAY": display}
+def start_cam(display: str, checkpoint: Path, *args: str, cwd: Path, env_extra: dict | None = None) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "DISPLAY": display, **(env_extra or {})}
     env.pop("WAYLAND_DISPLAY", None)
     return subprocess.Popen([sys.executable, "-m", "realtime.cam", "--checkpoint", str(checkpoint), *args], cwd=cwd,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -124,6 +124,22 @@ def test_closing_the_window_ends_the_run_like_q(x_display: str, trained_checkpoi
     assert ("user quit" if how == "q key" else "window closed") in stdout
     assert f"saved {out}" in stdout and cv2.VideoCapture(str(out)).read()[0]
     assert not x(x_display, "xdotool", "search", "--name", f"^{TITLE}$").split()     # it did not come back
+
+
+def test_a_qt_platform_opencv_lacks_still_opens_the_window_on_x(x_display: str, trained_checkpoint: Path,
+                                                                  tmp_path: Path) -> None:
+    # QT_QPA_PLATFORM=wayland (set for other Qt programs on Wayland desktops, where XWayland gives
+    # a DISPLAY too) made OpenCV's Qt, which has only the X platform, abort the run (134).
+    from realtime.display import qt_platforms
+    if qt_platforms() is None or "wayland" in qt_platforms():
+        pytest.skip(f"this OpenCV's Qt has the wayland platform or is not Qt ({qt_platforms()})")
+    proc = start_cam(x_display, trained_checkpoint, "--source", str(shared_file("videos/ta_chi.mp4")), "--loop",
+                     cwd=tmp_path, env_extra={"QT_QPA_PLATFORM": "wayland"})
+    window = wait_for_window(x_display, proc)
+    press(x_display, window, "q")
+    code, stdout, stderr = finish(proc)
+    assert code == 0, stderr
+    assert "note: QT_QPA_PLATFORM=wayland names no platform OpenCV's Qt has" in stdout and "user quit" in stdout
 
 
 def test_a_portrait_source_fits_the_screen_without_toolbars(x_display: str, trained_checkpoint: Path,
