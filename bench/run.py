@@ -28,7 +28,8 @@ from realtime.pose import MediaPipePose, make_pose_estimator, pose_threads_for
 from realtime.pose_stage import PoseStage
 from realtime.sources import ThreadedCapture, VideoFileReader
 from realtime.timeline import default_every
-from realtime.video import VideoJob, VideoResult, classify_video, run_jobs
+from realtime.video_jobs import VideoJob, run_jobs
+from realtime.video_pipeline import VideoResult, classify_video
 from training.checkpoint import BUNDLED_MODEL, load_checkpoint
 from training.inference import torch_threads
 from training.config import TrainConfig

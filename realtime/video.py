@@ -6,42 +6,32 @@ predictions per video (``label`` = the steady label shown live, ``raw_label`` = 
 arg-max) and a clip label: "no action" when most of the clip was, else the class shown most
 often (ties: the higher mean probability). The first prediction comes once the window holds
 the checkpoint's first-label wait (about 2 s); a shorter video gets one at its end.
+
+One video's pipeline is :mod:`realtime.video_pipeline`, several processes :mod:`realtime.video_jobs`;
+this module is the command: which videos, where the results go, what is printed.
 """
 from __future__ import annotations
 
 import argparse
 import csv
-import dataclasses
 import json
-import multiprocessing
 import os
-import threading
-import time
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from tqdm import tqdm
-
-from realtime.annotators import OverlayState, annotate, default_annotators
-from realtime.people import PeopleRecognizer, crowd_overlay
 from realtime.pose import (POSE_LAYOUT, add_pose_threads_argument, check_pose_model, check_pose_options,
-                           chosen_pose_threads, make_pose_estimator, quiet_native_libraries)
-from realtime.timeline import ClipTimeline
-from realtime.pose_stage import PoseStage
+                           chosen_pose_threads, quiet_native_libraries)
 from realtime.segments import format_segments
 from realtime.shards import merge_result_files, select_shard, shard_option
-from realtime.sources import (ThreadedCapture, cut_short, distinct_stems, frame_count_hint, resolve_video_files,
-                              too_slow_to_follow, without_repeats)
-from realtime.video_io import VideoSink
-from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
+from realtime.sources import distinct_stems, resolve_video_files, without_repeats
+from realtime.video_jobs import VideoJob, run_jobs
+from realtime.video_pipeline import VideoResult
+from training.checkpoint import add_checkpoint_argument, load_checkpoint, resolve_checkpoint
 from training.cli_types import number, output_file, path_text, path_value, positive
-from training.decision import DecisionSpec, add_decision_arguments, decision_from_arguments
+from training.decision import add_decision_arguments, decision_from_arguments
 from training.device import add_device_argument, resolve_device
-from training.errors import Terminated, UserError, raise_terminated_on_sigterm, run_cli
+from training.errors import UserError, run_cli
 from training.outputs import (atomic_path, check_output_dir, check_output_file, check_outputs_apart,
                               name_max, publish_or_rescue, sha256, write_text_atomic)
-from training.inference import torch_threads
 
 EXAMPLES = """examples:
   python -m realtime.video clip.mp4
@@ -52,125 +42,6 @@ EXAMPLES = """examples:
   python -m realtime.video --merge part-*.json --json results.json          # join the parts
   python -m realtime.video gym.mp4 --max-people 4 --json gym.json --save-dir annotated/   # everyone, with ids
 """
-
-@dataclass
-class VideoResult:
-    """One video's outcome; ``timeline`` entries are :meth:`Prediction.to_json` dicts."""
-
-    path: str
-    label: str
-    probability: float
-    raw_label: str
-    rejected_share: float
-    frames: int
-    frames_with_person: int
-    fps: float
-    timeline: list[dict] = field(default_factory=list)
-    mean_probabilities: dict[str, float] = field(default_factory=dict)
-    stage_seconds: dict[str, float] = field(default_factory=dict)
-    annotated: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    people: list[dict] | None = None      # with --max-people above 1: one entry per tracked person
-    segments: list[dict] = field(default_factory=list)   # the shown label from when to when
-
-    def to_json(self) -> dict:
-        return dict(self.__dict__)
-
-
-def classify_video(path: str, ckpt: LoadedCheckpoint, every: int | None = None, decision: DecisionSpec | None = None,
-                   k: int = 5, save_path: Path | None = None, overwrite: bool = False,
-                   pose_model: str | None = None, progress: bool = True, verbose: bool = False,
-                   max_people: int = 1, pose_threads: int | None = None, pose_processes: int = 1) -> VideoResult:
-    """Run the whole pipeline over one video file (see module docstring).
-
-    The same capture and pose stages as the live loop, in lossless mode: decoding, pose and
-    the rest run in three threads, every frame in order. With ``max_people`` above 1 every tracked
-    person gets their own timeline (``people``); the top-level label is the person seen longest.
-    """
-    seconds = {"wait": 0.0, "window": 0.0, "overlay": 0.0}
-    annotators = default_annotators(k) if save_path else []
-    frames = with_person = 0
-    many = max_people > 1
-
-    with ThreadedCapture(path, realtime=False) as capture, torch_threads(1), \
-            make_pose_estimator(pose_model, video=True, verbose=verbose, max_people=max_people,
-                                threads=pose_threads, processes=pose_processes) as pose, \
-            PoseStage(capture, pose) as stage:
-        if many:
-            crowd = PeopleRecognizer(ckpt, fps=capture.fps, every=every, decision=decision, k=k,
-                                     source_fps=capture.fps)
-            model_seconds = lambda: crowd.model_seconds   # noqa: E731
-        else:
-            clip = ClipTimeline(ckpt, every=every, decision=decision, k=k, source_fps=capture.fps)
-            model_seconds = lambda: clip.recognizer.model_seconds   # noqa: E731
-        sink = VideoSink(save_path, capture.fps, overwrite, flag="--save-dir") if save_path else None
-        bar = tqdm(total=int(capture.frame_count_hint) or None, desc=Path(path).name, unit="frame", leave=False,
-                   disable=not progress)
-        try:
-            while True:
-                t0 = time.perf_counter()
-                posed = stage.next(timeout=5.0)
-                t1 = time.perf_counter()
-                seconds["wait"] += t1 - t0
-                if posed is None:
-                    if stage.finished:
-                        break
-                    continue
-                frame, found = posed.frame, posed.pose
-                model_before = model_seconds()
-                if many:
-                    in_view = crowd.add(frame.timestamp_s, posed.people, frame.image)
-                    state = crowd_overlay(in_view, ckpt.spec.window_frames) if sink is not None else None
-                    with_person += bool(in_view)
-                else:
-                    clip.add(frame.timestamp_s, found.keypoints if found else None, found.scores if found else None)
-                    recognizer = clip.recognizer
-                    state = OverlayState(found.keypoints if found else None, found.scores if found else None,
-                                         recognizer.latest, len(recognizer.window), ckpt.spec.window_frames)
-                    with_person += found is not None
-                t2 = time.perf_counter()
-                seconds["window"] += (t2 - t1) - (model_seconds() - model_before)
-                frames += 1
-                if sink is not None:
-                    sink.write(annotate(frame.image, state, annotators), frame.timestamp_s)
-                    seconds["overlay"] += time.perf_counter() - t2
-                bar.update()
-            if many:
-                people = crowd.finish()
-                summary = people[0].summary if people else ClipTimeline(ckpt).finish()
-            else:
-                people, summary = None, clip.finish()
-        except BaseException:
-            if sink is not None:
-                sink.close(keep=False)       # no half-annotated video under the final name
-            raise
-        finally:
-            bar.close()
-        annotated_error, annotated = None, None
-        if sink is not None:
-            try:
-                annotated = sink.close(keep=not capture.error and frames > 0)
-            except UserError as exc:          # the annotated copy failed (a full disk): the labels stand
-                annotated_error = str(exc)
-        if capture.error or frames == 0:
-            raise UserError(f"Video '{path}': {capture.error or 'no frame could be decoded'}.")
-        seconds |= {"decode": capture.decode_seconds, "pose": stage.pose_seconds, "model": model_seconds()}
-        fps, expected = capture.fps, capture.frame_count_hint
-    warnings = [f"annotated copy not written: {annotated_error}"] if annotated_error else []
-    if short := cut_short(frames, expected):
-        warnings.append(f"{short}; the result covers the readable part")
-    wait_s = (decision or ckpt.decision).first_label_s
-    if 0 < frames / fps < wait_s:
-        warnings.append(f"it lasts {frames / fps:.2g} s, less than the {wait_s:g} s of poses the model waits for "
-                        "before naming an action: its label comes from part of an action at most")
-    if slow := too_slow_to_follow(fps, ckpt.spec.fps):
-        warnings.append(slow)
-    return VideoResult(path, summary.label, summary.probability, summary.raw_label, summary.rejected_share, frames,
-                       with_person, fps, summary.timeline, summary.mean_probabilities,
-                       {k: round(v, 4) for k, v in seconds.items()},
-                       str(annotated) if annotated else None, warnings,
-                       [p.to_json() for p in people] if people is not None else None, summary.segments)
-
 
 ANNOTATED_SUFFIX = "_annotated.mp4"
 
@@ -242,182 +113,6 @@ def write_csv(path: Path, results: list[VideoResult], classes: list[str]) -> Non
         for r in results:
             writer.writerow([r.path, "", r.label, f"{r.probability:.4f}", r.raw_label, "", "", "", "",
                              *[f"{r.mean_probabilities[c]:.4f}" if c in r.mean_probabilities else "" for c in classes]])
-
-
-@dataclass
-class VideoJob:
-    """Everything one worker process needs for one video (picklable)."""
-
-    video: str
-    checkpoint: str
-    device: str
-    every: int | None
-    decision: DecisionSpec
-    k: int
-    save_path: Path | None
-    overwrite: bool
-    pose_model: str | None
-    progress: bool
-    verbose: bool
-    max_people: int = 1
-    pose_threads: int | None = None       # None: this process's share of the free cores
-    pose_processes: int = 1               # pose models running side by side (the --workers)
-
-
-def run_job(job: VideoJob) -> VideoResult | str:
-    """Classify one video in a worker; a user-facing problem comes back as its message."""
-    quiet_native_libraries(job.verbose)
-    try:
-        ckpt = load_checkpoint(job.checkpoint, expected_layout=POSE_LAYOUT, device=resolve_device(job.device))
-    except UserError as exc:
-        return str(exc)
-    return classify_here(job, ckpt)
-
-
-def classify_here(job: VideoJob, ckpt: LoadedCheckpoint) -> VideoResult | str:
-    """Classify one video in this process with a loaded checkpoint; a user-facing problem comes back as its message."""
-    try:
-        return classify_video(job.video, ckpt, job.every, job.decision, job.k, job.save_path, job.overwrite,
-                              job.pose_model, progress=job.progress, verbose=job.verbose, max_people=job.max_people,
-                              pose_threads=job.pose_threads, pose_processes=job.pose_processes)
-    except UserError as exc:
-        return str(exc)
-
-
-@dataclass
-class JobOutcomes:
-    """Each job's outcome in the jobs' order: a result, an error message, or None when the run was
-    interrupted (Ctrl-C, SIGTERM) before that video was finished."""
-
-    outcomes: list[VideoResult | str | None]
-    interrupted: bool = False
-    terminated: bool = False      # the interruption was SIGTERM (exit status 143 instead of 130)
-
-
-def longest_first(videos: list[str]) -> list[int]:
-    """Indices of ``videos`` by their header's frame count, longest first (ties and unknown
-    lengths keep the input order; a video that says nothing goes last)."""
-    counts = [frame_count_hint(video) for video in videos]
-    return sorted(range(len(videos)), key=lambda i: -counts[i])
-
-
-class JobQueue:
-    """Job indices in the order they are to be taken, shared by this process's thread and the pool's."""
-
-    def __init__(self, order: list[int]) -> None:
-        self._order = list(order)
-        self._lock = threading.Lock()
-
-    def take(self) -> int | None:
-        """The next job to start, None when all are taken or the queue was closed."""
-        with self._lock:
-            return self._order.pop(0) if self._order else None
-
-    def give_back(self, index: int) -> None:
-        """Put a job that could not be started back at the front."""
-        with self._lock:
-            self._order.insert(0, index)
-
-    def close(self) -> None:
-        """Hand out nothing more (an interrupted run)."""
-        with self._lock:
-            self._order.clear()
-
-
-def for_workers(jobs: list[VideoJob], workers: int) -> list[VideoJob]:
-    """The jobs, each told that ``workers`` pose models run side by side (each takes its share of
-    the cores, so that together they never run more pose threads than there are cores)."""
-    return [dataclasses.replace(job, pose_processes=workers) for job in jobs]
-
-
-def run_jobs(jobs: list[VideoJob], workers: int, ckpt: LoadedCheckpoint, progress: bool) -> JobOutcomes:
-    """Classify every job; an interrupt keeps the videos finished so far.
-
-    One worker: in this process, with the loaded checkpoint. More: this process and N-1 spawned
-    ones, each with its own pose model, longest video first; results collected in the input
-    order, so the output is the same as with one worker.
-    """
-    jobs = for_workers(jobs, workers)
-    done: dict[int, VideoResult | str] = {}
-    interrupted = terminated = False
-    if workers <= 1:
-        try:
-            for index, job in enumerate(tqdm(jobs, desc="videos", unit="video", disable=not progress or len(jobs) < 2)):
-                done[index] = classify_here(job, ckpt)
-                _report(job.video, done[index])
-        except KeyboardInterrupt as stop:    # Ctrl-C or SIGTERM (training.errors.Terminated)
-            interrupted, terminated = True, isinstance(stop, Terminated)
-        return JobOutcomes([done.get(i) for i in range(len(jobs))], interrupted, terminated)
-    # This process is one of the workers: it starts at once while the others start up. Every
-    # process takes the longest video nobody has taken yet when it is free (longest first: no long
-    # video is left for the end while the other workers idle); a spawned worker is handed its
-    # next video when it finishes one, so none waits on another's queue.
-    queue = JobQueue(longest_first([job.video for job in jobs]))
-    pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=raise_terminated_on_sigterm)   # a scheduler's SIGTERM: like Ctrl-C
-    pending: dict[int, Future] = {}         # videos handed to a spawned worker and not yet kept
-    bar = tqdm(total=len(jobs), desc=f"videos ({workers} workers)", unit="video", disable=not progress)
-
-    def hand_out(finished: Future | None = None) -> None:
-        """Give a spawned worker its next video (at the start, and when it finished one cleanly)."""
-        if finished is not None and (finished.cancelled() or finished.exception() is not None):
-            return
-        index = queue.take()
-        if index is None:
-            return
-        try:
-            future = pool.submit(run_job, jobs[index])
-        except RuntimeError:                 # the pool is shutting down or broken: this process takes it
-            queue.give_back(index)
-            return
-        pending[index] = future
-        future.add_done_callback(hand_out)
-
-    def keep(index: int, outcome: VideoResult | str) -> None:
-        done[index] = outcome
-        _report(jobs[index].video, outcome)
-        bar.update()
-
-    def collect_finished(stopping: bool = False) -> None:
-        """Keep every video the spawned workers finished; a worker's failure (its Ctrl-C included)
-        is raised here, unless ``stopping``."""
-        for index, future in list(pending.items()):
-            if not future.done() or future.cancelled() or (stopping and future.exception() is not None):
-                continue
-            keep(index, future.result())
-            del pending[index]
-
-    try:
-        for _ in range(workers - 1):
-            hand_out()
-        while True:
-            collect_finished()
-            if len(done) == len(jobs):
-                break
-            index = queue.take()
-            if index is not None:
-                keep(index, classify_here(jobs[index], ckpt))
-            elif pending:
-                wait(list(pending.values()), return_when=FIRST_COMPLETED)
-            else:
-                time.sleep(0.01)             # a worker's next video is being handed out
-    except KeyboardInterrupt as stop:        # the workers got the same Ctrl-C and stop their current video
-        interrupted, terminated = True, isinstance(stop, Terminated)
-    finally:
-        queue.close()
-        pool.shutdown(wait=True, cancel_futures=True)
-        if interrupted:
-            collect_finished(stopping=True)  # videos the workers finished while stopping are kept too
-        bar.close()
-    return JobOutcomes([done.get(i) for i in range(len(jobs))], interrupted, terminated)
-
-
-def _report(video: str, outcome: VideoResult | str) -> None:
-    if isinstance(outcome, str):
-        tqdm.write(f"skipped {video}: {outcome}")
-    else:
-        for warning in outcome.warnings:
-            tqdm.write(f"warning: {video}: {warning}")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,7 +13,7 @@ from realtime import pose as pose_module
 from realtime.core_claims import CoreClaim
 from realtime.pose import MAX_POSE_THREADS, MediaPipePose, chosen_pose_threads, make_pose_estimator, pose_threads_for
 from realtime.sources import VideoFileReader
-from realtime.video import VideoJob, for_workers
+from realtime.video_jobs import VideoJob, for_workers
 from tests.conftest import REPO, shared_file
 from training.decision import DecisionSpec
 

@@ -64,7 +64,7 @@ def test_a_model_run_rarely_is_not_taken_for_nobody() -> None:
 
 def test_realtime_video_with_a_rare_model_gives_one_segment_for_one_action() -> None:
     """A real squat clip (13 s, person in every frame), the model every 45 window poses (1.5 s)."""
-    from realtime.video import classify_video
+    from realtime.video_pipeline import classify_video
     from training.checkpoint import load_checkpoint, resolve_checkpoint
     ckpt = load_checkpoint(resolve_checkpoint("default")[0])
     result = classify_video(str(shared_file("videos/pose_squats.mp4")), ckpt, every=45, progress=False)
@@ -153,7 +153,7 @@ def test_the_live_loop_reports_the_same_segments_as_realtime_video(two_actions: 
     """realtime.cam / realtime.demo keep no timeline, only the segments, built as predictions come;
     on a file (no dropped frames) they equal realtime.video's, which adds one prediction at the end."""
     from realtime.cam import LiveOptions, run_live
-    from realtime.video import classify_video
+    from realtime.video_pipeline import classify_video
     from training.checkpoint import load_checkpoint, resolve_checkpoint
     ckpt = load_checkpoint(resolve_checkpoint("default")[0])
     video, _ = two_actions

@@ -186,7 +186,7 @@ def test_training_an_ensemble_writes_one_checkpoint_of_all_members(tmp_path: Pat
 def test_benchmark_replay_is_what_realtime_video_says(trained_checkpoint: Path, tmp_path: Path) -> None:
     from bench.pose_cache import cached_track
     from bench.trust import replay
-    from realtime.video import classify_video
+    from realtime.video_pipeline import classify_video
     clip = shared_file("videos/pose_squats.mp4")
     ckpt = load_checkpoint(trained_checkpoint)
     label, labels, times = replay(cached_track(clip, cache_dir=tmp_path), ckpt)

@@ -7,7 +7,7 @@ import cv2
 import pytest
 
 from tests.conftest import SHARED_DATA, assert_clean_error, run_module, shared_file
-from realtime.video import classify_video
+from realtime.video_pipeline import classify_video
 from training.checkpoint import load_checkpoint
 from training.decision import NO_ACTION
 

@@ -126,8 +126,9 @@ def test_an_interrupt_keeps_the_videos_already_classified(collection: Path, trai
     # SIGTERM is how a Slurm time limit, `timeout` or `docker stop` ends a run: before, it lost
     # every video already classified.
     from realtime import video as video_module
+    from realtime import video_jobs
     from training.errors import run_cli
-    real, calls = video_module.classify_video, []
+    real, calls = video_jobs.classify_video, []
 
     def stop_on_the_third(*args, **kwargs):
         calls.append(args[0])
@@ -135,7 +136,7 @@ def test_an_interrupt_keeps_the_videos_already_classified(collection: Path, trai
             stop_like(kind)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(video_module, "classify_video", stop_on_the_third)
+    monkeypatch.setattr(video_jobs, "classify_video", stop_on_the_third)
     out = tmp_path / "r.json"
     with pytest.raises(SystemExit) as stopped:
         run_cli(lambda: video_module.main([str(collection), "--checkpoint", str(trained_checkpoint), "--json",
@@ -149,13 +150,14 @@ def test_an_interrupt_keeps_the_videos_already_classified(collection: Path, trai
 def test_an_interrupt_with_two_workers_keeps_what_was_finished_and_names_the_rest(
         collection: Path, trained_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from realtime import video as video_module
+    from realtime import video_jobs
     calls = []
 
     def ctrl_c_here(*args, **kwargs):          # this process's own first video is interrupted
         calls.append(args[0])
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(video_module, "classify_video", ctrl_c_here)
+    monkeypatch.setattr(video_jobs, "classify_video", ctrl_c_here)
     out = tmp_path / "r.json"
     with pytest.raises(SystemExit) as stopped:
         video_module.main([str(collection), "--checkpoint", str(trained_checkpoint), "--json", str(out),
@@ -170,7 +172,7 @@ def test_an_interrupt_with_two_workers_keeps_what_was_finished_and_names_the_res
 
 
 def test_longest_videos_are_handed_out_first(tmp_path: Path) -> None:
-    from realtime.video import longest_first
+    from realtime.video_jobs import longest_first
     paths = []
     for name, frames in (("short", 5), ("long", 20), ("middle", 10)):
         path = tmp_path / f"{name}.avi"
