@@ -28,7 +28,7 @@ import numpy as np
 
 from bench.pose_cache import PoseTrack, cached_track
 from bench.result_files import add_result_file_argument, check_result_file, write_result_file
-from realtime.sources import resolve_video_files
+from realtime.source_names import resolve_video_files
 from realtime.timeline import ClipTimeline
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
 from training.cli_types import non_negative

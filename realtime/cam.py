@@ -26,7 +26,8 @@ from realtime.pose_stage import PoseStage
 from realtime.people import PeopleRecognizer, PersonTimeline, crowd_overlay
 from realtime.recognizer import Prediction, Recognizer
 from realtime.segments import SegmentBuilder, format_segments, silence_s
-from realtime.sources import ThreadedCapture, cut_short, describe_source, is_stream, resolve_sources
+from realtime.source_names import describe_source, is_stream, resolve_sources
+from realtime.sources import ThreadedCapture, cut_short
 from realtime.timeline import default_every
 from realtime.display import FALLBACK_SCREEN, LiveWindow, probe_display
 from realtime.video_io import FOURCC_BY_SUFFIX, FpsMeter, VideoSink

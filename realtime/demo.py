@@ -16,7 +16,8 @@ from pathlib import Path
 
 from realtime.cam import LiveOptions, LiveSummary, choose_display, run_live
 from realtime.pose import POSE_LAYOUT, quiet_native_libraries
-from realtime.sources import open_capture, resolve_sources
+from realtime.source_names import resolve_sources
+from realtime.sources import open_capture
 from training.checkpoint import add_checkpoint_argument, load_checkpoint, resolve_checkpoint
 from training.cli_types import CommaJoined, number, output_file, path_text, path_value, positive
 from training.config import RECIPES, resolve_config

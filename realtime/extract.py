@@ -20,8 +20,8 @@ from realtime.extract_append import appended, classes_after, names_apart, read_e
 from realtime.opencv_paths import is_valid_unicode
 from realtime.pose import (add_pose_threads_argument, check_pose_model, check_pose_options, chosen_pose_threads,
                            make_pose_estimator, quiet_native_libraries)
-from realtime.sources import (VideoFileReader, distinct_stems, resolve_video_files, too_slow_to_follow,
-                              without_repeats)
+from realtime.source_names import distinct_stems, resolve_video_files, without_repeats
+from realtime.sources import VideoFileReader, too_slow_to_follow
 from realtime.tracking import PersonTracker
 from realtime.window import TimeResampler, bridgeable_gap
 from training.cli_types import number, output_file, path_text

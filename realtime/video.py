@@ -22,7 +22,7 @@ from realtime.pose import (POSE_LAYOUT, add_pose_threads_argument, check_pose_mo
                            chosen_pose_threads, quiet_native_libraries)
 from realtime.segments import format_segments
 from realtime.shards import merge_result_files, select_shard, shard_option
-from realtime.sources import distinct_stems, resolve_video_files, without_repeats
+from realtime.source_names import distinct_stems, resolve_video_files, without_repeats
 from realtime.video_jobs import VideoJob, run_jobs
 from realtime.video_pipeline import VideoResult
 from training.checkpoint import add_checkpoint_argument, load_checkpoint, resolve_checkpoint

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from realtime.sources import resolve_sources, resolve_video_files
+from realtime.source_names import resolve_sources, resolve_video_files
 from realtime.video import annotated_names
 from realtime.video_pipeline import classify_video
 from tests.conftest import assert_clean_error, run_main_here, run_module, run_modules_together, shared_file

@@ -9,7 +9,8 @@ from realtime.annotators import OverlayState, annotate, default_annotators
 from realtime.cam import LiveOptions, _auto_every, run_live
 from realtime.recognizer import Prediction
 from training.decision import DecisionSpec, SteadyDecider
-from realtime.sources import ThreadedCapture, resolve_sources
+from realtime.source_names import resolve_sources
+from realtime.sources import ThreadedCapture
 from tests.conftest import assert_clean_error, run_module, shared_file
 from training.checkpoint import load_checkpoint
 from training.errors import UserError

@@ -209,7 +209,7 @@ def test_videos_of_one_name_in_class_folders_stay_apart(tmp_path: Path) -> None:
 def test_a_video_given_twice_is_one_clip(tmp_path: Path) -> None:
     """``realtime.extract clips/*.mp4 clips/a.mp4`` stored the video twice under one frame_dir (the
     same clip could land in training and validation); a link to it is the same video too."""
-    from realtime.sources import without_repeats
+    from realtime.source_names import without_repeats
 
     video = tmp_path / "clips" / "pullup.mp4"
     video.parent.mkdir()

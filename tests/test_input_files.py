@@ -123,7 +123,7 @@ def test_links_devices_folders_and_empty_files_say_why(odd_paths, good_data, tmp
 
 def test_a_link_to_a_moved_video_in_a_folder_is_reported_not_dropped(tmp_path):
     """A folder of links to videos on a drive that is not mounted "held no video"."""
-    from realtime.sources import resolve_sources
+    from realtime.source_names import resolve_sources
 
     folder = tmp_path / "videos"
     folder.mkdir()
@@ -138,7 +138,7 @@ def test_a_link_to_a_moved_video_in_a_folder_is_reported_not_dropped(tmp_path):
 
 def test_a_file_url_is_read_as_its_path(tmp_path):
     """``file:///home/me/My%20clips/a.mp4`` (copied from a browser or file manager) was "file not found"."""
-    from realtime.sources import resolve_sources, resolve_video_files
+    from realtime.source_names import resolve_sources, resolve_video_files
 
     folder = tmp_path / "My clips"
     folder.mkdir()

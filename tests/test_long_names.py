@@ -57,7 +57,7 @@ def test_annotated_copies_of_long_named_videos_fit_and_stay_apart(tmp_path: Path
 
 def test_input_paths_no_file_system_takes_are_refused_with_the_option_named(skeleton_file: Path) -> None:
     # Before: Python's exists() raised "File name too long" as a traceback in every command.
-    from realtime.sources import resolve_sources
+    from realtime.source_names import resolve_sources
     too_long = "k" * 300 + ".pkl"
     proc = run_main_here("training.train", "--data", too_long, "--epochs", "1")
     assert_clean_error(proc, "argument --data: the name 'k+\\.\\.\\.' in it is 304 bytes long")
