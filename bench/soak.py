@@ -11,7 +11,8 @@ import argparse
 from pathlib import Path
 
 from bench.result_files import add_result_file_argument, check_result_file, write_result_file
-from realtime.cam import LiveOptions, LiveSummary, run_live
+from realtime.cam import LiveOptions, run_live
+from realtime.live_summary import LiveSummary
 from realtime.pose import POSE_LAYOUT, quiet_native_libraries
 from training.checkpoint import add_checkpoint_argument, load_checkpoint, resolve_checkpoint
 from training.cli_types import positive

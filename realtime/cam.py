@@ -11,8 +11,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -22,10 +21,11 @@ from realtime.annotators import OverlayState, annotate, default_annotators
 from realtime.opencv_paths import opencv_path
 from realtime.pose import (POSE_LAYOUT, add_pose_threads_argument, check_pose_options, chosen_pose_threads,
                            make_pose_estimator, quiet_native_libraries)
+from realtime.live_summary import LiveSummary, describe_people, describe_prediction, note_people_shown
 from realtime.pose_stage import PoseStage
-from realtime.people import PeopleRecognizer, PersonTimeline, crowd_overlay
-from realtime.recognizer import Prediction, Recognizer
-from realtime.segments import SegmentBuilder, format_segments, silence_s
+from realtime.people import PeopleRecognizer, crowd_overlay
+from realtime.recognizer import Recognizer
+from realtime.segments import SegmentBuilder, silence_s
 from realtime.source_names import describe_source, is_stream, resolve_sources
 from realtime.sources import ThreadedCapture, cut_short
 from realtime.timeline import default_every
@@ -33,7 +33,7 @@ from realtime.display import FALLBACK_SCREEN, LiveWindow, probe_display
 from realtime.video_io import FOURCC_BY_SUFFIX, FpsMeter, VideoSink
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
 from training.cli_types import number, output_file, path_text, path_value, positive
-from training.decision import NO_ACTION, NO_PERSON, DecisionSpec, add_decision_arguments, decision_from_arguments
+from training.decision import NO_PERSON, DecisionSpec, add_decision_arguments, decision_from_arguments
 from training.device import add_device_argument, resolve_device
 from training.errors import Terminated, UserError, run_cli
 from training.outputs import check_output_dir, check_output_file, check_outputs_apart
@@ -48,8 +48,6 @@ EXAMPLES = """examples:
 """
 WINDOW_TITLE = "Action recogniser"
 KEY_HINT = "q quit  r reset  s snapshot"
-PEOPLE_LISTED = 6              # --max-people: the summary lists what this many people were shown doing
-PERSON_SEGMENTS_LISTED = 6     # ... in at most this many lines each
 
 
 @dataclass
@@ -77,94 +75,6 @@ class LiveOptions:
     stall_s: float = 5.0              # a live source that delivers nothing this long ends the run
     report: Callable[["LiveSummary", float], None] | None = None   # called with (summary so far, elapsed s) ...
     report_every_s: float = 60.0      # ... this often (soak tests)
-
-
-@dataclass
-class LiveSummary:
-    frames: int = 0
-    frames_with_person: int = 0
-    dropped: int = 0
-    seconds: float = 0.0
-    model_runs: int = 0
-    labels: Counter = field(default_factory=Counter)
-    stopped_because: str = "source ended"
-    snapshots: list[str] = field(default_factory=list)
-    interrupted: int = 0          # exit status asked for by a signal: 130 Ctrl-C, 143 SIGTERM; 0 none
-    saved: str | None = None      # the annotated video, when one was written
-    save_error: str | None = None  # why --save could not be written (a full disk), when it could not
-    source_lost: bool = False      # the camera or stream stopped or stalled mid-run (exit status 1)
-    shown: SegmentBuilder | None = None   # one person: what label was shown from when to when
-    last_time_s: float = 0.0       # stream time of the last frame
-    people_shown: dict[int, SegmentBuilder] = field(default_factory=dict)   # --max-people: the same per id
-    people_last_seen_s: dict[int, float] = field(default_factory=dict)      # ... and when each was last in view
-
-    @property
-    def fps(self) -> float:
-        return self.frames / self.seconds if self.seconds > 0 else 0.0
-
-    @property
-    def exit_status(self) -> int:
-        """130 / 143 after Ctrl-C / SIGTERM; 1 when the video could not be saved or the camera or
-        stream was lost mid-run (a supervisor such as systemd may restart on it); else 0."""
-        return self.interrupted or (1 if self.save_error or self.source_lost else 0)
-
-    def describe(self) -> str:
-        top = ", ".join(f"{name} x{n}" for name, n in self.labels.most_common(5)) or "none"
-        text = (f"{self.frames} frames in {self.seconds:.1f} s ({self.fps:.1f} fps), person in "
-                f"{self.frames_with_person}, dropped {self.dropped}, {self.model_runs} model runs; "
-                f"predictions: {top}; stopped: {self.stopped_because}")
-        if self.saved:
-            text += f"; saved {self.saved}"
-        if self.save_error:
-            text += f"; NOT saved: {self.save_error}"
-        if self.snapshots:
-            text += f"; snapshots: {', '.join(self.snapshots)}"
-        return text
-
-    def segments(self) -> list[dict]:
-        """What was shown from when to when (one person; [] with ``--max-people`` above 1)."""
-        return self.shown.segments(self.last_time_s) if self.shown is not None else []
-
-    def people_segments(self) -> dict[int, list[dict]]:
-        """With ``--max-people`` above 1: each id's segments, from their first prediction to when they
-        were last in view (as ``realtime.video``'s per-person JSON)."""
-        return {i: builder.segments(self.people_last_seen_s.get(i, self.last_time_s))
-                for i, builder in self.people_shown.items()}
-
-    def segment_lines(self) -> list[str]:
-        """Terminal lines: one person's segments when more than one label was shown; with several
-        people, the :data:`PEOPLE_LISTED` most predicted ids and what each was shown doing."""
-        if not self.people_shown:
-            return format_segments(self.segments())
-        people = sorted(self.people_segments().items(),
-                        key=lambda item: (-sum(seg["predictions"] for seg in item[1]), item[0]))
-        lines = []
-        for person_id, segments in people[:PEOPLE_LISTED]:
-            own = format_segments(segments, limit=PERSON_SEGMENTS_LISTED, single=True)
-            lines += [f"#{person_id}:"] + [f"  {line}" for line in own]
-        if len(people) > PEOPLE_LISTED:
-            lines.append(f"{len(people) - PEOPLE_LISTED} more people with predictions (not listed)")
-        return lines
-
-
-def describe_prediction(prediction: Prediction) -> str:
-    """One line for the terminal: the shown label and, when it differs, what the model said."""
-    if prediction.label == NO_ACTION:
-        return f"{NO_ACTION} ({prediction.reason}; model: {prediction.raw_label} {prediction.raw_probability:.0%})"
-    said = f"{prediction.label} {prediction.probability:.0%}"
-    return said if prediction.raw_label == prediction.label else f"{said} (model now: {prediction.raw_label})"
-
-
-def describe_people(in_view: list[PersonTimeline]) -> str:
-    """One terminal line for everyone in view: "#1 squat 91% | #2 no action (still; ...)"."""
-    if not in_view:
-        return NO_PERSON
-    parts = []
-    for person in in_view:
-        latest = person.timeline.recognizer.latest
-        said = describe_prediction(latest) if latest else "collecting poses"
-        parts.append(f"#{person.id} {said}")
-    return " | ".join(parts)
 
 
 def _auto_every(model_ms: float, frame_ms: float, scheduled: int) -> int:
@@ -198,22 +108,6 @@ def _scaled(state: OverlayState, factor: tuple[float, float]) -> OverlayState:
     people = [replace(person, keypoints=person.keypoints * scale) for person in state.people]
     keypoints = state.keypoints * scale if state.keypoints is not None else None
     return replace(state, keypoints=keypoints, people=people)
-
-
-def note_people_shown(summary: LiveSummary, crowd: PeopleRecognizer, in_view: list[PersonTimeline], time_s: float,
-                      model_fps: float, source_fps: float) -> None:
-    """Feed this frame's per-person predictions into each id's segments, and note who is in view."""
-    for person in crowd.active.values():
-        prediction = person.new_prediction
-        if prediction is None:
-            continue
-        builder = summary.people_shown.get(person.id)
-        if builder is None:
-            builder = SegmentBuilder(silence_s(person.timeline.recognizer.every, model_fps, source_fps))
-            summary.people_shown[person.id] = builder
-        builder.add(prediction.time_s, prediction.label, prediction.probability, prediction.reason)
-    for person in in_view:
-        summary.people_last_seen_s[person.id] = time_s
 
 
 def run_live(source: str | int, ckpt: LoadedCheckpoint, options: LiveOptions) -> LiveSummary:

@@ -14,7 +14,8 @@ import os
 import time
 from pathlib import Path
 
-from realtime.cam import LiveOptions, LiveSummary, choose_display, run_live
+from realtime.cam import LiveOptions, choose_display, run_live
+from realtime.live_summary import LiveSummary
 from realtime.pose import POSE_LAYOUT, quiet_native_libraries
 from realtime.source_names import resolve_sources
 from realtime.sources import open_capture

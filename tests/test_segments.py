@@ -167,7 +167,7 @@ def test_the_live_loop_reports_the_same_segments_as_realtime_video(two_actions: 
 
 
 def test_the_live_summary_lists_what_each_person_was_shown_doing_most_predicted_first() -> None:
-    from realtime.cam import PEOPLE_LISTED, LiveSummary
+    from realtime.live_summary import PEOPLE_LISTED, LiveSummary
     from realtime.segments import SegmentBuilder
     summary = LiveSummary(last_time_s=20.0)
     for person_id in range(1, PEOPLE_LISTED + 3):            # id 1 predicted least, the last id most
