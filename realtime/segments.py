@@ -6,7 +6,9 @@ recogniser showed from when to when: runs of the same steady label (a class, ``n
 ``no person`` where no prediction was made for longer than :func:`silence_s` (nobody in view).
 
 Segments tile the time from the first prediction (the model waits for its first poses, about 2 s)
-to the end of the clip: each ends where the next one starts.
+to the end of the clip: each ends where the next one starts. A label shown until nobody is seen
+lasts one prediction's spacing past its last prediction (it stays on screen until the next one
+is due), so a single prediction between two silences is not a segment of no length.
 """
 from __future__ import annotations
 
@@ -51,10 +53,13 @@ class SegmentBuilder:
     def __init__(self, max_gap_s: float = MAX_GAP_S) -> None:
         self.max_gap_s = max_gap_s
         self._runs: list[_Run] = []
+        self._spacing = 0.0          # the latest time between two predictions with nobody missed between them
 
     def add(self, time_s: float, label: str, probability: float, reason: str = "") -> None:
         """One prediction, in time order: its time (s), shown label, shown probability, reason."""
         run = self._runs[-1] if self._runs else None
+        if run is not None and 0.0 < time_s - run.last <= self.max_gap_s:
+            self._spacing = time_s - run.last
         if run is None or run.label != label or time_s - run.last > self.max_gap_s:
             run = _Run(label, time_s, time_s)
             self._runs.append(run)
@@ -76,7 +81,7 @@ class SegmentBuilder:
         out: list[dict] = []
         for i, run in enumerate(self._runs):
             following = self._runs[i + 1].start if i + 1 < len(self._runs) else max(end_s, run.last)
-            end = following if following - run.last <= self.max_gap_s else run.last
+            end = following if following - run.last <= self.max_gap_s else run.last + self._spacing
             out.append({"start": round(run.start, 3), "end": round(end, 3), "label": run.label,
                         "probability": round(run.probability_sum / run.count, 4), "predictions": run.count,
                         "reason": run.reasons.most_common(1)[0][0] if run.reasons else ""})

@@ -39,16 +39,27 @@ def test_a_silence_is_no_person_and_a_label_across_it_starts_again() -> None:
     timeline = entries(2.0, ["squat"] * 5) + entries(6.0, ["squat"] * 5)      # nobody from 2.8 s to 6.0 s
     segments = label_segments(timeline, end_s=7.0)
     assert [s["label"] for s in segments] == ["squat", NO_PERSON, "squat"]
-    assert (segments[0]["end"], segments[1]["start"], segments[1]["end"]) == (2.8, 2.8, 6.0)
+    assert (segments[0]["end"], segments[1]["start"], segments[1]["end"]) == (3.0, 3.0, 6.0)   # 0.2 s past 2.8
     assert segments[1]["predictions"] == 0 and segments[1]["probability"] == 0.0
     assert_tiles(segments, 2.0, 7.0)
 
 
 def test_a_person_who_leaves_before_the_end_leaves_no_person_after_them() -> None:
     segments = label_segments(entries(2.0, ["squat"] * 5), end_s=10.0)
-    assert [(s["label"], s["start"], s["end"]) for s in segments] == [("squat", 2.0, 2.8), (NO_PERSON, 2.8, 10.0)]
+    assert [(s["label"], s["start"], s["end"]) for s in segments] == [("squat", 2.0, 3.0), (NO_PERSON, 3.0, 10.0)]
     short_wait = label_segments(entries(2.0, ["squat"] * 5), end_s=2.8 + MAX_GAP_S - 0.1)
     assert [s["label"] for s in short_wait] == ["squat"] and short_wait[0]["end"] == pytest.approx(4.2)
+
+
+def test_one_prediction_between_two_silences_lasts_one_prediction() -> None:
+    # A passer-by seen for one prediction showed as "34.8 - 34.8 s  no action": a segment of no length.
+    timeline = entries(2.0, ["squat"] * 5) + entries(5.0, ["no action"]) + entries(8.0, ["squat"] * 5)
+    segments = label_segments(timeline, end_s=9.0)
+    assert [(s["label"], s["start"], s["end"]) for s in segments] == [
+        ("squat", 2.0, 3.0), (NO_PERSON, 3.0, 5.0), ("no action", 5.0, 5.2), (NO_PERSON, 5.2, 8.0), ("squat", 8.0, 9.0)]
+    assert_tiles(segments, 2.0, 9.0)
+    alone = label_segments(entries(2.0, ["squat"]), end_s=9.0)      # no spacing seen yet: as it was
+    assert [(s["label"], s["start"], s["end"]) for s in alone] == [("squat", 2.0, 2.0), (NO_PERSON, 2.0, 9.0)]
 
 
 def test_a_model_run_rarely_is_not_taken_for_nobody() -> None:
