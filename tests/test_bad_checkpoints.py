@@ -59,6 +59,8 @@ def bad_checkpoint(kind: str, tmp_path: Path) -> Path:
             payload["classes"] = ["a", "No Person"]
         elif kind == "train_config_list":    # before: a TypeError traceback
             payload["train_config"] = [1, 2]
+        elif kind == "other_version":        # before: only "format 'action-lstm/2', expected 'action-lstm/1'"
+            payload["format"] = "action-lstm/2"
         torch.save(payload, path)
     return path
 
@@ -72,7 +74,9 @@ KINDS = {"text": "not a model file", "folder": "is a folder", "truncated": "dama
          "joint_not_in_layout": r"joints_used must name joints of the layout, got \['nose', 'tail'\]",
          "no_joint_used": "joints_used must name joints of the layout, got none",
          "class_twice": r"a class is named twice \(a\)", "class_no_person": "names a class 'No Person', which is reserved",
-         "train_config_list": "train_config is not a dictionary"}
+         "train_config_list": "train_config is not a dictionary",
+         "other_version": r"format 'action-lstm/2', expected 'action-lstm/1'\): another version of this project "
+                          "wrote it; use that version"}
 
 
 @pytest.mark.parametrize("kind", list(KINDS))

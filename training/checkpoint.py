@@ -98,8 +98,12 @@ def load_checkpoint(path: str | Path, expected_layout: tuple[str, ...] | None = 
         raise UserError(f"Checkpoint '{path}' is damaged or truncated and cannot be read. Re-copy it or retrain.") from None
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
+        family = CHECKPOINT_FORMAT.split("/")[0] + "/"
+        newer = isinstance(found, str) and found.startswith(family) and found != CHECKPOINT_FORMAT
         raise UserError(f"Checkpoint '{path}' is not an action-recogniser checkpoint "
-                        f"(format {found!r}, expected {CHECKPOINT_FORMAT!r}).")
+                        f"(format {found!r}, expected {CHECKPOINT_FORMAT!r})"
+                        + (": another version of this project wrote it; use that version (git pull for a newer one) "
+                           "or retrain with this one." if newer else "."))
     try:
         spec = FeatureSpec.from_dict(payload["features"])
         config = ModelConfig(**payload["model_args"])
