@@ -16,6 +16,10 @@ PERSON_SEGMENTS_LISTED = 6     # ... in at most this many lines each
 
 @dataclass
 class LiveSummary:
+    """One live run: frames read, seen with a person and dropped, model runs, the labels predicted,
+    why it stopped, what was saved, and what was shown from when to when (per person with
+    ``--max-people``); :attr:`exit_status` is the command's."""
+
     frames: int = 0
     frames_with_person: int = 0
     dropped: int = 0
