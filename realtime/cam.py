@@ -18,10 +18,10 @@ import cv2
 import numpy as np
 
 from realtime.annotators import OverlayState, annotate, default_annotators
+from realtime.live_summary import LiveSummary, describe_people, describe_prediction, note_people_shown
 from realtime.opencv_paths import opencv_path
 from realtime.pose import (POSE_LAYOUT, add_pose_threads_argument, check_pose_options, chosen_pose_threads,
                            make_pose_estimator, quiet_native_libraries)
-from realtime.live_summary import LiveSummary, describe_people, describe_prediction, note_people_shown
 from realtime.pose_stage import PoseStage
 from realtime.people import PeopleRecognizer, crowd_overlay
 from realtime.recognizer import Recognizer

@@ -99,11 +99,11 @@ def load_checkpoint(path: str | Path, expected_layout: tuple[str, ...] | None = 
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
         family = CHECKPOINT_FORMAT.split("/")[0] + "/"
-        newer = isinstance(found, str) and found.startswith(family) and found != CHECKPOINT_FORMAT
+        other_version = isinstance(found, str) and found.startswith(family)
         raise UserError(f"Checkpoint '{path}' is not an action-recogniser checkpoint "
                         f"(format {found!r}, expected {CHECKPOINT_FORMAT!r})"
                         + (": another version of this project wrote it; use that version (git pull for a newer one) "
-                           "or retrain with this one." if newer else "."))
+                           "or retrain with this one." if other_version else "."))
     try:
         spec = FeatureSpec.from_dict(payload["features"])
         config = ModelConfig(**payload["model_args"])
