@@ -9,8 +9,10 @@ the ``fps`` it was sampled at.
 from __future__ import annotations
 
 import argparse
+import os
 import pickle
 import unicodedata
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +22,7 @@ from realtime.extract_append import appended, classes_after, names_apart, read_e
 from realtime.opencv_paths import is_valid_unicode
 from realtime.pose import (add_pose_threads_argument, check_pose_model, check_pose_options, chosen_pose_threads,
                            make_pose_estimator, quiet_native_libraries)
-from realtime.source_names import distinct_stems, resolve_video_files, without_repeats
+from realtime.source_names import distinct_stems, local_path_of, resolve_video_files, without_repeats
 from realtime.sources import VideoFileReader, too_slow_to_follow
 from realtime.tracking import PersonTracker
 from realtime.window import TimeResampler, bridgeable_gap
@@ -139,10 +141,23 @@ def reads_back(classes: tuple[str, ...]) -> bool:
         return False
 
 
+def class_folder(video: str, root: str | None) -> str:
+    """The folder that names a video's class with ``--labels-from-folders``: inside a folder given
+    as an input (``root``), the subfolder of it that holds the video however deep (my_videos/squat/
+    session1/a.mp4 is a squat, as image-folder datasets read it), or the given folder itself for
+    a video directly in it; for a video given by name or by a glob, its own folder."""
+    if root is not None:
+        parts = Path(os.path.relpath(os.path.realpath(video), os.path.realpath(root))).parts
+        if len(parts) > 2 and parts[0] != os.pardir:
+            return parts[0]
+    return Path(video).parent.name
+
+
 def class_names(videos: list[str], label: str | None, labels_from_folders: bool,
-                one_folder_ok: bool = False) -> dict[str, str]:
-    """Each video's class: ``--label`` for all, or its folder's name (one folder only when
-    ``one_folder_ok``: a class added to a file that holds others).
+                one_folder_ok: bool = False, roots: dict[str, str] | None = None) -> dict[str, str]:
+    """Each video's class: ``--label`` for all, or its class folder's name (:func:`class_folder`,
+    ``roots``: the input folder each video was found in; one folder only when ``one_folder_ok``:
+    a class added to a file that holds others).
 
     Raises:
         UserError: neither or both given, a class named like the rejection outcome, a name that
@@ -151,7 +166,8 @@ def class_names(videos: list[str], label: str | None, labels_from_folders: bool,
     """
     if (label is None) == (not labels_from_folders):
         raise UserError("Give either --label NAME (one class for every video) or --labels-from-folders.")
-    names = {v: label for v in videos} if label is not None else {v: Path(v).parent.name for v in videos}
+    names = ({v: label for v in videos} if label is not None
+             else {v: class_folder(v, (roots or {}).get(v)) for v in videos})
     unreadable = sorted({n for n in names.values() if not is_valid_unicode(n)})
     if unreadable:
         where = "--label" if label is not None else f"the folder name '{unreadable[0]}'"
@@ -215,11 +231,18 @@ def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders
     existing = read_existing(through_link(out, "--out"), labels_path, fps) if append else None
     check_output_file(out, "--out", overwrite or existing is not None, suffixes=(".pkl",))
     check_output_file(labels_path, "--out (its label map)", overwrite or existing is not None)
-    videos, repeats = without_repeats([v for source in inputs for v in resolve_video_files(source, "realtime.extract")])
+    found = {source: resolve_video_files(source, "realtime.extract") for source in inputs}
+    roots = {v: source for source, videos_in in found.items() if Path(local_path_of(source)).expanduser().is_dir()
+             for v in videos_in}
+    videos, repeats = without_repeats([v for videos_in in found.values() for v in videos_in])
     if repeats:
         print(f"note: {repeats} video(s) given more than once are extracted once")
     check_outputs_apart([("--out", out), ("--out (its label map)", labels_path)], videos)
-    class_of = class_names(videos, label, labels_from_folders, one_folder_ok=existing is not None)
+    class_of = class_names(videos, label, labels_from_folders, one_folder_ok=existing is not None, roots=roots)
+    if labels_from_folders:
+        counts = Counter(class_of.values())
+        print("classes from folders: " + ", ".join(f"{name} ({counts[name]} video{'s' * (counts[name] > 1)})"
+                                                   for name in sorted(counts)), flush=True)
     classes = classes_after(existing, set(class_of.values()))
     names = names_apart(distinct_stems(videos),      # squat/1.mp4 and pushup/1.mp4: squat_1, pushup_1
                         existing.names if existing else set())
@@ -294,7 +317,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("inputs", nargs="+", help="video files, folders or globs")
     p.add_argument("--out", type=output_file, required=True, help="pickle to write (refuses to overwrite)")
     p.add_argument("--label", help="class name of every video")
-    p.add_argument("--labels-from-folders", action="store_true", help="class = the name of each video's folder")
+    p.add_argument("--labels-from-folders", action="store_true",
+                   help="class = the name of each video's class folder: the subfolder of a given folder that holds "
+                        "it, however deep (my_videos/squat/day1/a.mp4: squat), else the video's own folder")
     p.add_argument("--fps", type=number(float, 1.0, 240.0), default=25.0,
                    help="resample every video to this rate (default 25, as UCF101)")
     p.add_argument("--pose-model", type=path_text,

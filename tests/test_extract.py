@@ -206,6 +206,27 @@ def test_videos_of_one_name_in_class_folders_stay_apart(tmp_path: Path) -> None:
     assert not loaded.skipped
 
 
+def test_videos_in_deeper_folders_belong_to_their_class_folder(tmp_path: Path) -> None:
+    # my_videos/squat/day1/a.mp4 made a class "day1" beside "squat", without a word.
+    from realtime.extract import class_folder, class_names
+    root = tmp_path / "my_videos"
+    layout = {"squat/a.mp4": "squat", "squat/day1/b.mp4": "squat", "squat/day1/evening/c.mp4": "squat",
+              "pushup/d.mp4": "pushup"}
+    for relative in layout:
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shared_file("videos/pose_squats.mp4"), root / relative)
+    videos = [str(root / relative) for relative in layout]
+    classes = class_names(videos, None, True, roots={v: str(root) for v in videos})
+    assert [classes[v] for v in videos] == list(layout.values())
+    assert class_folder(str(root / "squat/day1/b.mp4"), None) == "day1"           # named alone: its own folder
+    assert class_folder(str(root / "squat/a.mp4"), str(root / "squat")) == "squat"   # the class folder given
+    out = tmp_path / "mine.pkl"
+    proc = run_module("realtime.extract", str(root), "--labels-from-folders", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "classes from folders: pushup (1 video), squat (3 videos)" in proc.stdout
+    assert read_label_map(out.with_suffix(".labels.txt")) == ("pushup", "squat")
+
+
 def test_a_video_given_twice_is_one_clip(tmp_path: Path) -> None:
     """``realtime.extract clips/*.mp4 clips/a.mp4`` stored the video twice under one frame_dir (the
     same clip could land in training and validation); a link to it is the same video too."""
