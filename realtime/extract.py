@@ -232,8 +232,8 @@ def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders
     check_output_file(out, "--out", overwrite or existing is not None, suffixes=(".pkl",))
     check_output_file(labels_path, "--out (its label map)", overwrite or existing is not None)
     found = {source: resolve_video_files(source, "realtime.extract") for source in inputs}
-    roots = {v: source for source, videos_in in found.items() if Path(local_path_of(source)).expanduser().is_dir()
-             for v in videos_in}
+    folders = [source for source in inputs if Path(local_path_of(source.strip())).expanduser().is_dir()]
+    roots = {v: source for source in folders for v in found[source]}      # each video's input folder
     videos, repeats = without_repeats([v for videos_in in found.values() for v in videos_in])
     if repeats:
         print(f"note: {repeats} video(s) given more than once are extracted once")
