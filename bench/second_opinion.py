@@ -120,9 +120,12 @@ def live_windows(track: PoseTrack, spec: FeatureSpec, step_s: float = 0.5, first
 
 
 def auroc(in_class: list[float], unknown: list[float]) -> float:
-    """Chance that an unknown clip scores above an in-class one (ties count half)."""
-    pairs = [(u > i) + 0.5 * (u == i) for u in unknown for i in in_class]
-    return float(np.mean(pairs)) if pairs else float("nan")
+    """Chance that an unknown clip scores above an in-class one (ties count half), as
+    ``bench.trust`` measures it (scikit-learn's ROC AUC); NaN without both kinds."""
+    if not in_class or not unknown:
+        return float("nan")
+    from sklearn.metrics import roc_auc_score
+    return float(roc_auc_score([0] * len(in_class) + [1] * len(unknown), [*in_class, *unknown]))
 
 
 def clip_figures(ckpt: LoadedCheckpoint, opinion: SecondOpinion, track: PoseTrack) -> dict | None:
