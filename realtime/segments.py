@@ -56,7 +56,13 @@ class SegmentBuilder:
         self._spacing = 0.0          # the latest time between two predictions with nobody missed between them
 
     def add(self, time_s: float, label: str, probability: float, reason: str = "") -> None:
-        """One prediction, in time order: its time (s), shown label, shown probability, reason."""
+        """One prediction, in time order: its time (s), shown label, shown probability, reason.
+
+        Time and probability are taken at the precision a timeline entry records them
+        (``Prediction.to_json``: ms, 4 decimals), so segments built live, prediction by prediction,
+        equal those :func:`label_segments` builds from a written timeline.
+        """
+        time_s, probability = round(time_s, 3), round(probability, 4)
         run = self._runs[-1] if self._runs else None
         if run is not None and 0.0 < time_s - run.last <= self.max_gap_s:
             self._spacing = time_s - run.last
