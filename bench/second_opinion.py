@@ -4,9 +4,12 @@ Every rejection rule tried for the trust issue read the LSTMs themselves (their 
 energy, hidden states, members' agreement) or hand-made motion statistics, and every one traded
 along one line on real footage: real in-class clips are as unsure as unknown actions. Models of
 one kind tend to be wrong together on input unlike their training data; models of different
-kinds less so. This study trains a small MLP on pooled statistics of the same features (no
-recurrence, no order in time) on Penn Action's training part, and asks, window by window on the
-shared real clips, how much probability it gives the class the checkpoint's LSTMs name.
+kinds less so. This study trains the second model of ``training.second_opinion`` (an MLP on
+pooled statistics of the same joint positions: no recurrence, no order in time) on Penn
+Action's training part, and asks, window by window on the shared real clips, how much
+probability it gives the class the checkpoint's LSTMs name. The rule built from it
+(``--second-opinion``, part of the trust recipe) is measured through the streaming path by
+``bench.trust``; this study shows the raw signal without the decision layer.
 
 Per seed (the seed also draws the 80/20 split the MLP learns from): the MLP's Penn validation
 accuracy beside the checkpoint's, the share of validation clips a rule "no action when the MLP
@@ -29,7 +32,7 @@ import torch
 from bench.pose_cache import PoseTrack, cached_track
 from bench.result_files import add_result_file_argument, check_result_file, write_result_file
 from bench.trust import in_class_videos, unknown_action_videos
-from training.augment import augment_clip, resample_time
+from training.augment import resample_time
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
 from training.cli_types import non_negative, positive
 from training.dataset import load_skeleton_file
@@ -37,70 +40,22 @@ from training.errors import UserError, run_cli
 from training.features import FeatureSpec, build_features, person_present
 from training.inference import predict_keypoints, torch_threads
 from training.labels import read_label_map
+from training.second_opinion import SecondOpinion, train_second_opinion
 from training.selection import stratified_split
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared/data"
 TAUS = (0.05, 0.1, 0.2, 0.3)
-VARIANTS_PER_CLIP = 12       # augmented copies of each training clip the MLP learns from
 MIN_WINDOW_POSES = 8         # fewer poses in a window: no opinion
 
 
-def pooled_statistics(keypoints: np.ndarray, spec: FeatureSpec) -> np.ndarray:
-    """(T, V, 2) pixels of one person -> (6 * V * 2,) statistics of the normalised coordinates
-    over time: mean, std, min, max, and of their frame-to-frame change per second the mean
-    absolute value and the std. Order in time beyond one frame is thrown away on purpose."""
-    features, length = build_features(keypoints, spec, pad=False)
-    coords = features[:max(length, 1), :spec.num_joints * 2]
-    change = np.diff(coords, axis=0) * spec.fps if len(coords) > 1 else np.zeros_like(coords)
-    return np.concatenate([coords.mean(0), coords.std(0), coords.min(0), coords.max(0),
-                           np.abs(change).mean(0), change.std(0)]).astype(np.float32)
-
-
-@dataclass
-class SecondOpinion:
-    """The pooled-statistics MLP and the scaling of its inputs."""
-
-    net: torch.nn.Module
-    mean: np.ndarray
-    std: np.ndarray
-    spec: FeatureSpec
-
-    def probabilities(self, windows: list[np.ndarray]) -> np.ndarray:
-        """N windows of (T, V, 2) pixels -> (N, C) class probabilities."""
-        x = np.array([pooled_statistics(w, self.spec) for w in windows], np.float32)
-        with torch.no_grad():
-            return torch.softmax(self.net(torch.from_numpy((x - self.mean) / self.std)), dim=1).numpy()
-
-
-def train_second_opinion(clips: list[np.ndarray], labels: np.ndarray, classes: int, spec: FeatureSpec, seed: int,
-                         epochs: int = 30, variants: int = VARIANTS_PER_CLIP) -> SecondOpinion:
-    """An MLP over :func:`pooled_statistics` of ``variants`` augmented copies of every clip
-    (the training recipe's skeleton augmentation, crops down to 1 s).
-
-    Args:
-        clips: (T, V, 2) pixels of valid frames, one per clip.
-        labels: (N,) class index of each clip, 0..classes-1.
-    """
-    rng = np.random.default_rng(seed)
-    torch.manual_seed(seed)
-    x = np.array([pooled_statistics(augment_clip(kp, spec.layout, rng, min_crop_frames=int(spec.fps)), spec)
-                  for kp in clips for _ in range(variants)], np.float32)
-    y = torch.from_numpy(np.repeat(labels, variants).astype(np.int64))
-    mean, std = x.mean(0), x.std(0) + 1e-6
-    inputs = torch.from_numpy((x - mean) / std)
-    net = torch.nn.Sequential(torch.nn.Linear(x.shape[1], 256), torch.nn.ReLU(), torch.nn.Dropout(0.3),
-                              torch.nn.Linear(256, 256), torch.nn.ReLU(), torch.nn.Dropout(0.3),
-                              torch.nn.Linear(256, classes))
-    optimiser = torch.optim.Adam(net.parameters(), 1e-3, weight_decay=1e-4)
-    for _ in range(epochs):
-        order = torch.randperm(len(inputs))
-        for start in range(0, len(order), 256):
-            batch = order[start:start + 256]
-            loss = torch.nn.functional.cross_entropy(net(inputs[batch]), y[batch])
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-    return SecondOpinion(net.eval(), mean, std, spec)
+def window_probabilities(opinion: SecondOpinion, windows: list[np.ndarray], spec: FeatureSpec) -> np.ndarray:
+    """N windows of (T, V, 2) pixels -> (N, C) the second model's probabilities (as the live path feeds it)."""
+    rows = [build_features(w, spec, pad=False) for w in windows]
+    width = max(len(f) for f, _ in rows)
+    features = np.zeros((len(rows), width, spec.feature_size), np.float32)
+    for i, (f, _) in enumerate(rows):
+        features[i, :len(f)] = f
+    return opinion.probabilities(features, np.array([max(1, n) for _, n in rows]))
 
 
 def live_windows(track: PoseTrack, spec: FeatureSpec, step_s: float = 0.5, first_s: float = 1.0) -> list[np.ndarray]:
@@ -134,7 +89,7 @@ def clip_figures(ckpt: LoadedCheckpoint, opinion: SecondOpinion, track: PoseTrac
     if not windows:
         return None
     lstm = np.array([predict_keypoints(ckpt, w).probabilities[0] for w in windows])
-    mlp = opinion.probabilities(windows)
+    mlp = window_probabilities(opinion, windows, ckpt.spec)
     named = lstm.argmax(1)
     support = mlp[np.arange(len(named)), named]
     return {"windows": len(windows), "support": float(support.mean()),
@@ -160,7 +115,7 @@ def one_seed(ckpt: LoadedCheckpoint, data: Path, label_map: Path, videos: Path, 
     opinion = train_second_opinion([clips[i] for i in train_part], labels[train_part], len(ckpt.classes),
                                    ckpt.spec, seed)
     val_windows = [clips[i][-ckpt.spec.window_frames:] for i in val_part]
-    mlp = opinion.probabilities(val_windows)
+    mlp = window_probabilities(opinion, val_windows, ckpt.spec)
     lstm = np.array([predict_keypoints(ckpt, w).probabilities[0] for w in val_windows])
     support = mlp[np.arange(len(val_part)), lstm.argmax(1)]
     result = {"seed": seed, "val_mlp_accuracy": float((mlp.argmax(1) == labels[val_part]).mean()),

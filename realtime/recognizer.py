@@ -31,6 +31,8 @@ class Prediction:
         reason: why the label is NO_ACTION (see ``training.decision.Decision.reason``), else "".
         window_frames: poses in the window when the model ran.
         motion: how much the person moved lately (``motion_amount``), None with too few poses.
+        decision: the decision layer's full output (its ``support``: the second model's smoothed
+            probability of the shown class, ``second_opinion`` in the JSON; None without one).
     """
 
     time_s: float
@@ -53,7 +55,8 @@ class Prediction:
                 "reason": self.reason, "background": round(self.background, 4),
                 "topk": [[name, round(p, 4)] for name, p in self.topk],
                 "probabilities": [round(float(p), 4) for p in self.probabilities], "window_frames": self.window_frames,
-                "motion": None if self.motion is None else round(self.motion, 4)}
+                "motion": None if self.motion is None else round(self.motion, 4),
+                "second_opinion": None if self.decision.support is None else round(self.decision.support, 4)}
 
 
 class Recognizer:
@@ -126,7 +129,8 @@ class Recognizer:
         motion = motion_amount(keypoints, self.ckpt.spec, self.decider.spec.still_s)
         visible = visible_share(self.window.scores(), self.ckpt.spec)
         members = None if scores.members is None else scores.members[:, 0]
-        decision = self.decider.update(timestamp_s, probabilities, background, motion, visible, members)
+        second = None if scores.second_opinion is None else scores.second_opinion[0]
+        decision = self.decider.update(timestamp_s, probabilities, background, motion, visible, members, second)
         self._version_at_run = self.window.version
         self.model_runs += 1
         self.latest = Prediction(timestamp_s, decision.label, decision.probability, decision.raw_label,

@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     checkpoint_path, why = resolve_checkpoint(a.checkpoint)
     print(f"model {checkpoint_path} ({why})", flush=True)
     ckpt = load_checkpoint(checkpoint_path, expected_layout=POSE_LAYOUT, device=resolve_device(a.device))
-    decision = decision_from_arguments(ckpt.decision, a)
+    decision = decision_from_arguments(ckpt.decision, a, ckpt.second_opinion is not None)
     videos: list[str] = []
     failed: list[dict] = []
     for source in a.paths:

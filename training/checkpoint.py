@@ -16,6 +16,7 @@ from training.errors import UserError
 from training.features import FeatureSpec
 from training.input_files import check_input_file
 from training.model import ActionEnsemble, ActionLSTM, ModelConfig, build_model
+from training.second_opinion import STATISTICS, SecondOpinion, SecondOpinionConfig
 
 CHECKPOINT_FORMAT = "action-lstm/1"
 
@@ -33,6 +34,7 @@ class LoadedCheckpoint:
     decision: DecisionSpec = DecisionSpec()
     class_ids: list[int] | None = None   # the training file's label id of each class (None: not recorded)
     train_config: dict = field(default_factory=dict)   # the resolved training options (provenance)
+    second_opinion: SecondOpinion | None = None   # a model of another kind (``--second-model``), None: not trained
 
     @property
     def member_known(self) -> np.ndarray | None:
@@ -44,7 +46,8 @@ class LoadedCheckpoint:
 
 def save_checkpoint(path: str | Path, model: ActionLSTM | ActionEnsemble, spec: FeatureSpec, classes: list[str],
                     data: dict, config: dict | None = None, background: bool = False,
-                    decision: DecisionSpec | None = None, class_ids: list[int] | None = None) -> None:
+                    decision: DecisionSpec | None = None, class_ids: list[int] | None = None,
+                    second_opinion: SecondOpinion | None = None) -> None:
     """Write weights, model_args, class names, feature spec and data provenance to one file.
 
     The file is written next to its destination and renamed, so a crash never leaves half a file.
@@ -62,6 +65,9 @@ def save_checkpoint(path: str | Path, model: ActionLSTM | ActionEnsemble, spec: 
         "data": dict(data),
         "train_config": dict(config or {}),
     }
+    if second_opinion is not None:
+        payload["second_opinion"] = {"args": second_opinion.config.to_dict(),
+                                     "state_dict": {k: v.detach().cpu() for k, v in second_opinion.state_dict().items()}}
     tmp = path.with_name(path.name + ".tmp")
     torch.save(payload, tmp)
     os.replace(tmp, path)
@@ -149,13 +155,40 @@ def load_checkpoint(path: str | Path, expected_layout: tuple[str, ...] | None = 
         raise UserError(f"Checkpoint '{path}' has NaN or infinite weights (a training that diverged); it would "
                         "give meaningless results. Retrain with a lower --lr.")
     model.to(device).eval()
+    second_opinion = load_second_opinion(path, payload.get("second_opinion"), spec, len(classes))
+    if second_opinion is not None:
+        second_opinion.to(device)
     provenance = {key: payload.get(key) or {} for key in ("data", "train_config")}
     bad = [key for key, value in provenance.items() if not isinstance(value, dict)]
     if bad:
         raise UserError(f"Checkpoint '{path}' is incomplete or from another version ({', '.join(bad)} is not a "
                         "dictionary).")
     return LoadedCheckpoint(model, spec, classes, dict(provenance["data"]), path, background, decision,
-                            class_ids, dict(provenance["train_config"]))
+                            class_ids, dict(provenance["train_config"]), second_opinion)
+
+
+def load_second_opinion(path: Path, entry, spec: FeatureSpec, n_classes: int) -> SecondOpinion | None:
+    """The checkpoint's second model (None when it has none), checked against the features and classes."""
+    if entry is None:
+        return None
+    try:
+        if not isinstance(entry, dict) or not isinstance(entry.get("args"), dict):
+            raise ValueError("no settings")
+        config = SecondOpinionConfig(**entry["args"])
+        config.check()
+        expected = STATISTICS * 2 * spec.num_joints
+        if config.input_size != expected or config.num_classes != n_classes:
+            raise ValueError(f"it reads {config.input_size} values for {config.num_classes} classes, where the "
+                             f"features give {expected} and the checkpoint has {n_classes} classes")
+        model = SecondOpinion(config)
+        model.load_state_dict(entry.get("state_dict") or {})
+    except (TypeError, ValueError, RuntimeError, AttributeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"Checkpoint '{path}' has a damaged second model ({first}). Retrain, or use a model.pt "
+                        "written by training.train.") from None
+    if not all(torch.isfinite(t).all() for t in model.state_dict().values()):
+        raise UserError(f"Checkpoint '{path}' has a second model with NaN or infinite weights; retrain.")
+    return model.eval()
 
 
 BUNDLED_MODEL = Path(__file__).resolve().parents[1] / "realtime" / "models" / "default.pt"

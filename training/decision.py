@@ -28,7 +28,9 @@ predictions per second behave alike:
      :data:`NO_ACTION`. The model's doubt (the probability below ``min_probability``, or the
      members not agreeing) changes what is shown only once it has held for ``evidence_s``
      seconds, either way, so a probability or a member wavering for a moment cannot make the
-     label flicker;
+     label flicker. With a second model of another kind in the checkpoint (``--second-model``,
+     ``training.second_opinion``), the class is named only when that model gives it at least
+     ``second_opinion`` (smoothed like the probabilities), a doubt held in the same way;
   3. **stillness**: a person whose joints moved less than ``still_motion`` over the newest
      ``still_s`` seconds is :data:`NO_ACTION` at once, whatever the window still holds.
 """
@@ -40,6 +42,7 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 
 from training.cli_types import fraction, non_negative, number
+from training.errors import UserError
 
 NO_ACTION = "no action"   # the rejection outcome; training refuses a class of this name
 NO_PERSON = "no person"   # nobody in view: no prediction (a clip, a segment, the overlay)
@@ -86,6 +89,8 @@ class DecisionSpec:
             members that know the class show it in their own class filters (0.5, the default: a
             majority; 1: all; 0: off); a change of the members' verdict is shown once it has held
             for ``evidence_s``.
+        second_opinion: name a class only when the checkpoint's second model gives it at least
+            this smoothed probability (0: off; no effect on a checkpoint without one).
     """
 
     min_probability: float = 0.0
@@ -101,6 +106,7 @@ class DecisionSpec:
     steady: bool = True
     first_label_s: float = 1.0
     members_share: float = 0.5
+    second_opinion: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "min_visible", tuple(float(v) for v in self.min_visible))
@@ -108,7 +114,8 @@ class DecisionSpec:
                   "still_s": self.still_s > 0, "smoothing_s": self.smoothing_s >= 0, "evidence_s": self.evidence_s > 0,
                   "switch_rate": self.switch_rate > 0, "switch_probability": 0.0 <= self.switch_probability <= 1.0,
                   "clip_reject_share": 0.0 <= self.clip_reject_share <= 1.0, "first_label_s": self.first_label_s > 0,
-                  "members_share": 0.0 <= self.members_share <= 1.0}
+                  "members_share": 0.0 <= self.members_share <= 1.0,
+                  "second_opinion": 0.0 <= self.second_opinion <= 1.0}
         bad = [name for name, ok in checks.items() if not ok or not math.isfinite(float(getattr(self, name)))]
         if any(not 0.0 <= v <= 1.0 for v in self.min_visible):
             bad.append("min_visible")
@@ -138,9 +145,11 @@ class Decision:
         raw_label: the arg-max class of this run's own probabilities (no smoothing, no rejection).
         raw_probability: its probability.
         reason: why NO_ACTION ("background", "low probability", "not in view", "members disagree",
-            "still"), else "".
+            "second opinion", "still"), else "".
         smoothed: (C,) smoothed class probabilities.
         belief: (C,) the class filter's probabilities.
+        support: the second model's smoothed probability of the class shown (of ``raw_label``
+            with ``steady`` off; None without a second model).
     """
 
     label: str
@@ -150,6 +159,7 @@ class Decision:
     reason: str = ""
     smoothed: np.ndarray = field(default_factory=lambda: np.zeros(0))
     belief: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    support: float | None = None
 
     @property
     def rejected(self) -> bool:
@@ -246,7 +256,7 @@ class SteadyDecider:
 
     def update(self, time_s: float, probabilities: np.ndarray, background: float = 0.0,
                motion: float | None = None, visible: float | None = None,
-               members: np.ndarray | None = None) -> Decision:
+               members: np.ndarray | None = None, second_opinion: np.ndarray | None = None) -> Decision:
         """One model run.
 
         Args:
@@ -256,26 +266,32 @@ class SteadyDecider:
             motion: the motion amount over the newest ``still_s`` seconds (None: unknown).
             visible: share of the window's joints scored visible (None: unknown).
             members: (M, C) an ensemble's members' own probabilities (None: a single model).
+            second_opinion: (C,) the checkpoint's second model's probabilities (None: it has none).
         """
         probabilities = np.asarray(probabilities, dtype=np.float64)
         raw = int(np.argmax(probabilities))
         dt = self.FIRST_STEP_S if self._last_time is None else max(0.0, time_s - self._last_time)
         self._last_time = time_s
         values = np.append(probabilities, background)
-        if self._smoothed is None or self.spec.smoothing_s <= 0:
+        if second_opinion is not None:
+            values = np.concatenate([values, np.asarray(second_opinion, dtype=np.float64)])
+        if self._smoothed is None or self.spec.smoothing_s <= 0 or len(self._smoothed) != len(values):
             self._smoothed = values
         else:
             weight = 1.0 - math.exp(-dt / self.spec.smoothing_s)
             self._smoothed = (1.0 - weight) * self._smoothed + weight * values
-        known, back = self._smoothed[:-1], float(self._smoothed[-1])
+        n = len(self.classes)
+        support = None if second_opinion is None else self._smoothed[n + 1:]
+        known, back = self._smoothed[:n], float(self._smoothed[n])
         belief = self._filter.update(dt, probabilities)
         if not self.spec.steady:
             return Decision(self.classes[raw], float(probabilities[raw]), self.classes[raw], float(probabilities[raw]),
-                            "", known.copy(), belief)
+                            "", known.copy(), belief, None if support is None else float(support[raw]))
         shown = self._filter.shown
         agree = self._members_agree(dt, members, shown)   # every run advances the members' filters
+        supported = support is None or self.spec.second_opinion <= 0 or support[shown] >= self.spec.second_opinion
         doubt = self._held(time_s, "low probability" if known[shown] < self.spec.min_probability
-                           else "" if agree else "members disagree")
+                           else "members disagree" if not agree else "" if supported else "second opinion")
         reason = ""
         if self.spec.still_motion > 0 and motion is not None and motion < self.spec.still_motion:
             reason = "still"
@@ -289,7 +305,8 @@ class SteadyDecider:
             reason = doubt
         label = NO_ACTION if reason else self.classes[shown]
         probability = (1.0 - float(known.max())) if reason else float(known[shown])
-        return Decision(label, probability, self.classes[raw], float(probabilities[raw]), reason, known.copy(), belief)
+        return Decision(label, probability, self.classes[raw], float(probabilities[raw]), reason, known.copy(), belief,
+                        None if support is None else float(support[shown]))
 
 
 def clip_decision(decisions: list[Decision], classes: list[str], spec: DecisionSpec) -> tuple[str, float]:
@@ -340,16 +357,29 @@ def add_decision_arguments(parser) -> None:
                             "half, or at least one of its members that know the shown class name it too (default: the "
                             "checkpoint's, a majority; for the bundled model, whose class is known to two members, "
                             "'all' and 'majority' are the same)")
+    group.add_argument("--second-opinion", type=fraction(), metavar="P",
+                       help=f"with a checkpoint that holds a second model of another kind (the bundled one does), say "
+                            f"'{NO_ACTION}' unless that model gives the shown class at least P (0-1; default: the "
+                            "checkpoint's, 0.1 for the bundled model; 0: off; higher rejects more, real actions too)")
     group.add_argument("--no-reject", action="store_true",
                        help=f"never say '{NO_ACTION}': always name the most likely class")
     group.add_argument("--raw-labels", action="store_true",
                        help="show each prediction's own arg-max: no steadying, no rejection (the model alone)")
 
 
-def decision_from_arguments(spec: DecisionSpec, args) -> DecisionSpec:
-    """``spec`` with the flags of :func:`add_decision_arguments` applied (argparse checked their ranges)."""
+def decision_from_arguments(spec: DecisionSpec, args, has_second_opinion: bool = True) -> DecisionSpec:
+    """``spec`` with the flags of :func:`add_decision_arguments` applied (argparse checked their ranges).
+
+    Raises:
+        UserError: ``--second-opinion`` above 0 for a checkpoint without a second model
+            (``has_second_opinion`` False): the rule could not apply.
+    """
+    if getattr(args, "second_opinion", None) and not has_second_opinion:
+        raise UserError("--second-opinion needs a checkpoint with a second model, and this one has none: use "
+                        "--checkpoint default, or retrain with --second-model (part of --recipe trust).")
     changes = {name: value for name, value in (("min_probability", args.threshold), ("smoothing_s", args.smoothing),
-                                                ("still_motion", args.still_motion), ("first_label_s", args.first_label))
+                                                ("still_motion", args.still_motion), ("first_label_s", args.first_label),
+                                                ("second_opinion", getattr(args, "second_opinion", None)))
                if value is not None}
     if args.steadiness is not None:
         # The filter's whole clock is stretched: the evidence and the expected rate of change together.
@@ -360,7 +390,7 @@ def decision_from_arguments(spec: DecisionSpec, args) -> DecisionSpec:
         changes |= {"members_share": MEMBER_SHARES[args.members_agree]}
     if args.no_reject:
         changes |= {"min_probability": 0.0, "use_background": False, "still_motion": 0.0, "min_visible": (),
-                    "members_share": 0.0}
+                    "members_share": 0.0, "second_opinion": 0.0}
     if args.raw_labels:
         changes |= {"steady": False}
     return replace(spec, **changes)

@@ -40,21 +40,24 @@ def decide_clips(ckpt, clips: list[np.ndarray], scores: list[np.ndarray], decisi
     One model run per clip, decided by a fresh :class:`SteadyDecider` (no history to smooth).
     """
     features, lengths = encode_clips(clips, ckpt.spec)
-    probabilities, background, members = [], [], []
+    probabilities, background, members, second = [], [], [], []
     for i in range(0, len(clips), batch_size):
         batch = predict_features(ckpt, features[i:i + batch_size, :max(1, lengths[i:i + batch_size].max())],
                                  np.maximum(lengths[i:i + batch_size], 1))
         probabilities.append(batch.probabilities)
         background.append(batch.background)
         members.append(batch.members)
+        second.append(batch.second_opinion)
     probabilities, background = np.concatenate(probabilities), np.concatenate(background)
     member_probabilities = None if members[0] is None else np.concatenate(members, axis=1)   # (M, N, C)
+    second_opinion = None if second[0] is None else np.concatenate(second)                    # (N, C)
     predicted = np.empty(len(clips), dtype=np.int64)
     for i, clip in enumerate(clips):
         decider = SteadyDecider(ckpt.classes, decision, ckpt.member_known)
         d = decider.update(0.0, probabilities[i], float(background[i]),
                            motion_amount(clip, ckpt.spec, decision.still_s), visible_share(scores[i], ckpt.spec),
-                           None if member_probabilities is None else member_probabilities[:, i])
+                           None if member_probabilities is None else member_probabilities[:, i],
+                           None if second_opinion is None else second_opinion[i])
         predicted[i] = -1 if d.label == NO_ACTION else ckpt.classes.index(d.label)
     return predicted, probabilities
 
@@ -140,7 +143,8 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"model {path} ({why})")
     ckpt = load_checkpoint(path, device=resolve_device(a.device))
     label_map = label_map_of_data(a.data, a.label_map)
-    r = evaluate_checkpoint(ckpt, a.data, a.split, label_map, decision_from_arguments(ckpt.decision, a))
+    decision = decision_from_arguments(ckpt.decision, a, ckpt.second_opinion is not None)
+    r = evaluate_checkpoint(ckpt, a.data, a.split, label_map, decision)
     seen = seen_in_training(ckpt, a.data, a.split)
     if seen:
         print(f"note: {seen}, so the figures below overstate what it does on clips it has not seen")

@@ -23,11 +23,14 @@ class ModelScores:
         background: (B,) probability of "no known action" (zeros for a model without one).
         members: (M, B, C) each ensemble member's probabilities of the classes (None for a
             single model).
+        second_opinion: (B, C) the checkpoint's second model's probabilities (None without one;
+            ``training.second_opinion``).
     """
 
     probabilities: np.ndarray
     background: np.ndarray
     members: np.ndarray | None = None
+    second_opinion: np.ndarray | None = None
 
 
 def predict_features(ckpt: LoadedCheckpoint, features: np.ndarray, lengths: np.ndarray) -> ModelScores:
@@ -46,7 +49,8 @@ def predict_features(ckpt: LoadedCheckpoint, features: np.ndarray, lengths: np.n
             logits = ckpt.model(x, lengths_t)
         softmax = torch.softmax(logits, dim=1).cpu().numpy()
     background = softmax[:, classes] if ckpt.background else np.zeros(len(softmax), dtype=softmax.dtype)
-    return ModelScores(softmax[:, :classes], background, members)
+    second = None if ckpt.second_opinion is None else ckpt.second_opinion.probabilities(features, lengths)
+    return ModelScores(softmax[:, :classes], background, members, second)
 
 
 def predict_keypoints(ckpt: LoadedCheckpoint, keypoints: np.ndarray) -> ModelScores | None:

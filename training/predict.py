@@ -66,10 +66,12 @@ def predict_sample(ckpt: LoadedCheckpoint, data: str, index: int | None = None, 
     probabilities, background = scores.probabilities[0], float(scores.background[0])
     decider = SteadyDecider(ckpt.classes, decision, ckpt.member_known)
     d = decider.update(0.0, probabilities, background, motion_amount(clip.keypoints, ckpt.spec, decision.still_s),
-                       visible_share(clip.scores, ckpt.spec), None if scores.members is None else scores.members[:, 0])
+                       visible_share(clip.scores, ckpt.spec), None if scores.members is None else scores.members[:, 0],
+                       None if scores.second_opinion is None else scores.second_opinion[0])
     return {"frame_dir": clip.frame_dir, "true": true_name, "in_model": clip.label in model_class,
             "label": d.label, "reason": d.reason, "predicted": d.raw_label, "probability": d.raw_probability,
-            "background": background, "topk": top_k(probabilities, ckpt.classes, k), "frames": len(clip.keypoints),
+            "background": background, "second_opinion": d.support, "topk": top_k(probabilities, ckpt.classes, k),
+            "frames": len(clip.keypoints),
             "notes": notes}
 
 
@@ -92,13 +94,14 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"model {path} ({why})")
     ckpt = load_checkpoint(path, device=resolve_device(a.device))
     r = predict_sample(ckpt, a.data, a.index, a.frame_dir, label_map_of_data(a.data, a.label_map), a.top_k,
-                       decision_from_arguments(ckpt.decision, a))
+                       decision_from_arguments(ckpt.decision, a, ckpt.second_opinion is not None))
     for note in r["notes"]:
         print(f"note: {note}")
     print(f"clip       {r['frame_dir']} ({r['frames']} frames)")
     print(f"true       {r['true']}" + ("" if r["in_model"] else "  (not a class of this model)"))
     said = r["label"] + (f"  ({r['reason']})" if r["label"] == NO_ACTION else "")
-    print(f"decision   {said}")
+    print(f"decision   {said}" + ("" if r["second_opinion"] is None else
+                                     f"   (the second model gives it {r['second_opinion']:.1%})"))
     print(f"predicted  {r['predicted']}  {r['probability']:.1%}" + (f"   background {r['background']:.1%}"
                                                                     if r["background"] else ""))
     for name, prob in r["topk"]:

@@ -31,6 +31,7 @@ from training.model import ModelConfig, build_model
 from training.plots import plot_confusion, plot_loss, plot_metrics
 from training.run_dir import choose_run_dir, point_latest, publish_run
 from training.sampler import EpochSampler, new_member
+from training.second_opinion import DEFAULT_MIN_SUPPORT, SecondOpinion, train_second_opinion
 from training.selection import (LabelledClips, label_map_beside, label_map_for, official_split, select,
                                 stratified_split)
 
@@ -303,9 +304,19 @@ def train(config: TrainConfig, echo=print, progress: bool = True, distributed: D
     seen = sorted({int(i) for t_idx, _ in splits for i in t_idx})    # every clip some member trained on
     decision = fit_decision([clips[i] for i in seen], [selected.clips[i].scores for i in seen],
                             selected.labels[seen], n_classes, spec, background=n_background > 0)
+    second = None
+    if config.second_model:
+        try:
+            second = fit_second_model(clips, selected.labels, splits[0], n_classes, spec, config.seed, data_info, echo)
+            decision = dataclasses.replace(decision, second_opinion=DEFAULT_MIN_SUPPORT)
+        except KeyboardInterrupt as stop:      # the LSTMs' epochs are kept: the run is written without it
+            stopped_early, terminated = True, isinstance(stop, Terminated)
+            echo(f"stopped by {'SIGTERM' if terminated else 'Ctrl-C'} while the second model trained: the run is "
+                 "written without it (no 'second opinion' rule; retrain for it)")
     def write_run(folder: Path) -> None:
         save_checkpoint(folder / "model.pt", model, spec, selected.classes, data_info, config.to_dict(),
-                        background=n_background > 0, decision=decision, class_ids=selected.label_ids)
+                        background=n_background > 0, decision=decision, class_ids=selected.label_ids,
+                        second_opinion=second)
         write_outputs(folder, config, selected.classes, epochs, confusion, best_epoch,
                       {"data": data_info, "features": spec.to_dict(), "decision": decision.to_dict(),
                        "kept_epoch": best_epoch, "train_seconds": seconds, "world_size": group.world_size,
@@ -325,6 +336,32 @@ def train(config: TrainConfig, echo=print, progress: bool = True, distributed: D
          f"{seconds:.1f} s; outputs in {final_dir}/" + (f" (stopped after {len(epochs)} of {config.epochs} epochs)"
                                                       if stopped_early else ""))
     return TrainResult(final_dir, epochs, best_epoch, seconds, stopped_early, terminated)
+
+
+def fit_second_model(clips: list[np.ndarray], labels: np.ndarray, split: tuple[np.ndarray, np.ndarray], n_classes: int,
+                     spec: FeatureSpec, seed: int, data_info: dict, echo) -> SecondOpinion:
+    """The second opinion (``training.second_opinion``) on the first member's training part; its
+    accuracy on that member's validation clips goes into ``data_info``.
+
+    Args:
+        clips: (T, V, 2) pixels of every selected clip; labels: (N,) their classes.
+        split: (training, validation) indices into ``clips``.
+    """
+    started = time.perf_counter()
+    t_idx, v_idx = split
+    with_person = [clip[person_present(clip)] for clip in clips]
+    usable = [i for i in t_idx if len(with_person[i])]
+    model = train_second_opinion([with_person[i] for i in usable], labels[usable], n_classes, spec, seed)
+    checked = [i for i in v_idx if len(with_person[i])]
+    accuracy = None
+    if checked:
+        features, lengths = encode_clips([with_person[i] for i in checked], spec)
+        accuracy = float((model.probabilities(features, lengths).argmax(1) == labels[checked]).mean())
+    data_info["second_opinion_val_accuracy"] = accuracy
+    echo(f"second model (an MLP over where the joints were, no order in time): trained on {len(usable)} clips in "
+         f"{time.perf_counter() - started:.0f} s" + ("" if accuracy is None else
+                                                      f", val accuracy {accuracy:.3f}"))
+    return model
 
 
 def train_one_epoch(epoch: int, members: list, config: TrainConfig, n_classes: int, group: Distributed,
@@ -432,6 +469,9 @@ def build_parser() -> argparse.ArgumentParser:
          help="pose-estimator-like body proportions, jitter and lost joints")
     flag("--short-crops", action=argparse.BooleanOptionalAction,
          help="half the training crops from 1 s up, as a live window that is still filling")
+    flag("--second-model", action=argparse.BooleanOptionalAction,
+         help="also train a model of another kind (an MLP over where the joints were in the window, no order in "
+              "time); a class is then named only when it agrees (--second-opinion; part of the trust recipe)")
     flag("--unknown-data", type=path_text, help="skeleton file of actions that are none of the classes (e.g. from "
                                                 "python -m training.make_unknowns): every member learns them as unknown")
     flag("--background", type=non_negative(float), help="background ('no action') sequences per epoch, as a multiple of the mean "
