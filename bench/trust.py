@@ -13,7 +13,8 @@ cache through :class:`realtime.timeline.ClipTimeline`):
   is harder for the pose model's tracking than one of someone standing);
 * Penn Action leave-classes-out open-set AUROC (``--auroc``): the checkpoint's recipe trained on
   10 classes, the max class probability scoring validation clips of those 10 against every clip
-  of the 5 held out (:data:`HELD_OUT`).
+  of the 5 held out (:data:`HELD_OUT`); beside it, the share of each kind that the recipe's own
+  decision layer calls "no action" (whole clips, one model run each, as ``training.evaluate``).
 """
 from __future__ import annotations
 
@@ -67,6 +68,7 @@ class TrustReport:
     still_seconds: list[float] = field(default_factory=list)       # the squat clips held
     still_all_seconds: list[float] = field(default_factory=list)   # every in-class clip held
     auroc: list[float] = field(default_factory=list)
+    open_set_rejected: list[tuple[float, float]] = field(default_factory=list)   # (known val, held out) per seed
     classes: list[str] = field(default_factory=list)
     val_accuracy: float | None = None     # recorded in the checkpoint at training time
 
@@ -90,6 +92,10 @@ class TrustReport:
             "still_all_rejected_after_s_max": float(np.max(self.still_all_seconds)) if self.still_all_seconds else None,
             "open_set_auroc": float(np.mean(self.auroc)) if self.auroc else None,
             "open_set_auroc_seeds": list(self.auroc),
+            "open_set_known_rejected": (float(np.mean([k for k, _ in self.open_set_rejected]))
+                                        if self.open_set_rejected else None),
+            "open_set_held_out_rejected": (float(np.mean([u for _, u in self.open_set_rejected]))
+                                           if self.open_set_rejected else None),
             "val_accuracy": self.val_accuracy,
         }
 
@@ -172,8 +178,11 @@ def measure(ckpt: LoadedCheckpoint, videos: Path, decision: DecisionSpec | None 
     return report
 
 
-def open_set_auroc(ckpt: LoadedCheckpoint, data: Path, label_map: Path, seeds: list[int]) -> list[float]:
-    """Leave-classes-out AUROC on Penn Action with the checkpoint's own training recipe."""
+def open_set_auroc(ckpt: LoadedCheckpoint, data: Path, label_map: Path,
+                   seeds: list[int]) -> tuple[list[float], list[tuple[float, float]]]:
+    """Leave-classes-out study on Penn Action with the checkpoint's own training recipe: per seed, the
+    AUROC of the max class probability, and the shares of known validation clips and held-out
+    clips the recipe's decision layer rejects."""
     from sklearn.metrics import roc_auc_score
 
     from training.config import TrainConfig
@@ -192,7 +201,7 @@ def open_set_auroc(ckpt: LoadedCheckpoint, data: Path, label_map: Path, seeds: l
     held_ids = {names.index(c) for c in HELD_OUT}
     unknown = [c for c in skeletons.clips if c.label in held_ids]
     base = dict(ckpt.train_config)
-    out = []
+    out, rejected = [], []
     for seed in seeds:
         with tempfile.TemporaryDirectory() as tmp:
             fields = {k: v for k, v in base.items() if k in TrainConfig.__dataclass_fields__}
@@ -205,10 +214,13 @@ def open_set_auroc(ckpt: LoadedCheckpoint, data: Path, label_map: Path, seeds: l
         _, val = stratified_split(selected.labels, config.val_fraction, seed)
         val_clips = [selected.clips[i] for i in val]
         clips = val_clips + unknown
-        _, probabilities = decide_clips(model, [c.keypoints for c in clips], [c.scores for c in clips], model.decision)
+        predicted, probabilities = decide_clips(model, [c.keypoints for c in clips], [c.scores for c in clips],
+                                                model.decision)
         is_unknown = np.r_[np.zeros(len(val_clips)), np.ones(len(unknown))]
         out.append(float(roc_auc_score(is_unknown, -probabilities.max(axis=1))))
-    return out
+        said_no = predicted == -1
+        rejected.append((float(said_no[:len(val_clips)].mean()), float(said_no[len(val_clips):].mean())))
+    return out, rejected
 
 
 def format_table(name: str, s: dict) -> str:
@@ -224,6 +236,8 @@ def format_table(name: str, s: dict) -> str:
             (f"  every real clip held ({s['still_all_clips']}; median, max s)",
              f"{f(s['still_all_rejected_after_s'], '.1f')}, {f(s['still_all_rejected_after_s_max'], '.1f')}", "<= 2"),
             ("Penn leave-5-classes-out AUROC", f(s["open_set_auroc"], ".3f"), ""),
+            ("  'no action': held-out classes / known (val)",
+             f"{f(s['open_set_held_out_rejected'], '.2f')} / {f(s['open_set_known_rejected'], '.2f')}", ""),
             ("validation accuracy (recorded at training)", f(s["val_accuracy"], ".3f"), ">= 0.95")]
     lines = [f"checkpoint {name}: {s['in_class_clips']} in-class clips, {s['out_of_class_clips']} unknown-action clips",
              f"{'what':<46} {'value':>10} {'goal':>9}"]
@@ -265,12 +279,12 @@ def main(argv: list[str] | None = None) -> dict:
     if a.realworld is not None and not in_class_videos(a.videos, ckpt.classes, realworld):
         raise UserError(f"No clip in a subfolder of '{realworld}' named as one of the model's classes "
                         f"({', '.join(ckpt.classes)}).")
-    report = measure(ckpt, a.videos, decision_from_arguments(ckpt.decision, a), realworld=a.realworld,
+    report = measure(ckpt, a.videos, decision_from_arguments(ckpt.decision, a, ckpt.second_opinion is not None), realworld=a.realworld,
                      unknown=unknown)
     if a.auroc_seeds and a.penn.is_file():
         print(f"Penn leave-classes-out AUROC, seeds {a.auroc_seeds} (training {len(a.auroc_seeds)} model(s)) ...",
               flush=True)
-        report.auroc = open_set_auroc(ckpt, a.penn, a.penn_labels, a.auroc_seeds)
+        report.auroc, report.open_set_rejected = open_set_auroc(ckpt, a.penn, a.penn_labels, a.auroc_seeds)
     summary = report.summary()
     print(format_table(str(path), summary))
     write_result_file(a.json, {"checkpoint": str(path), **summary}, a.overwrite)

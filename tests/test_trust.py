@@ -207,6 +207,17 @@ def test_the_trust_table_reports_held_pictures_of_every_clip_and_one_never_rejec
     assert "every real clip held (4; median, max s)" in table and "1.1, never" in table
 
 
+def test_the_trust_table_reports_what_the_decision_rejects_in_the_leave_classes_out_study() -> None:
+    from bench.trust import TrustReport, format_table
+    report = TrustReport(auroc=[0.9, 0.94], open_set_rejected=[(0.05, 0.6), (0.07, 0.8)], classes=["squat"])
+    summary = report.summary()
+    assert summary["open_set_held_out_rejected"] == pytest.approx(0.7)
+    assert summary["open_set_known_rejected"] == pytest.approx(0.06)
+    table = format_table("m.pt", summary)
+    assert "'no action': held-out classes / known (val)" in table and "0.70 / 0.06" in table
+    assert "- / -" in format_table("m.pt", TrustReport(classes=["squat"]).summary())
+
+
 def test_the_trust_table_reads_your_own_in_class_and_unknown_clips(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     # The table could only be measured on the shared clips; a team or a user with more footage of
