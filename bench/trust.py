@@ -214,8 +214,8 @@ def open_set_auroc(ckpt: LoadedCheckpoint, data: Path, label_map: Path,
         _, val = stratified_split(selected.labels, config.val_fraction, seed)
         val_clips = [selected.clips[i] for i in val]
         clips = val_clips + unknown
-        predicted, probabilities = decide_clips(model, [c.keypoints for c in clips], [c.scores for c in clips],
-                                                model.decision)
+        predicted, probabilities, _ = decide_clips(model, [c.keypoints for c in clips], [c.scores for c in clips],
+                                                   model.decision)
         is_unknown = np.r_[np.zeros(len(val_clips)), np.ones(len(unknown))]
         out.append(float(roc_auc_score(is_unknown, -probabilities.max(axis=1))))
         said_no = predicted == -1

@@ -39,8 +39,9 @@ def test_evaluate_json(trained: Path, skeleton_file: Path, tmp_path: Path) -> No
                       "--split", "test1", "--json", str(out))
     assert proc.returncode == 0, proc.stderr
     r = json.loads(out.read_text())
-    assert set(r) == {"accuracy", "precision", "recall", "f1", "rejected", "accuracy_named", "classes",
-                      "confusion_matrix", "rejected_per_class", "n", "n_other_classes", "skipped"}
+    assert set(r) == {"accuracy", "precision", "recall", "f1", "rejected", "rejected_by_reason", "accuracy_named",
+                      "classes", "confusion_matrix", "rejected_per_class", "n", "n_other_classes", "skipped"}
+    assert sum(r["rejected_by_reason"].values()) == sum(row[-1] for row in r["confusion_matrix"])
     assert r["n"] == sum(map(sum, r["confusion_matrix"])) and len(r["confusion_matrix"]) == 5
     assert all(len(row) == 6 for row in r["confusion_matrix"])      # the last column counts "no action"
     assert_clean_error(run_module("training.evaluate", "--checkpoint", str(trained), "--data", str(skeleton_file),

@@ -150,8 +150,8 @@ def test_training_stores_it_with_its_bar_and_every_path_hears_it(second_model_ch
     np.testing.assert_allclose(streamed, offline, atol=1e-6)
     # a bar no class can reach: the stream, evaluate's and predict's path all say no action
     strict = DecisionSpec(**{**ckpt.decision.to_dict(), "second_opinion": 1.0})
-    predicted, _ = decide_clips(ckpt, [clip], [np.ones(clip.shape[:2])], strict)
-    assert predicted.tolist() == [-1]
+    decided = decide_clips(ckpt, [clip], [np.ones(clip.shape[:2])], strict)
+    assert decided.predicted.tolist() == [-1] and decided.reasons == ["second opinion"]
     strict_stream = Recognizer(ckpt, every=1, min_frames=1, decision=strict)
     for i, kp in enumerate(clip):
         strict_stream.update(i / ckpt.spec.fps, kp)
@@ -167,7 +167,7 @@ def test_the_cli_paths_report_it(second_model_checkpoint: Path, tmp_path: Path) 
     proc = run_module("training.evaluate", "--checkpoint", str(second_model_checkpoint), "--data", str(data),
                       "--second-opinion", "1")
     assert proc.returncode == 0, proc.stderr
-    assert f"said '{NO_ACTION}' for 100.0% of the clips" in proc.stdout
+    assert f"said '{NO_ACTION}' for 100.0% of the clips (second opinion 10)" in proc.stdout
 
 
 def test_a_checkpoint_without_one_refuses_the_flag_in_one_line(trained_checkpoint: Path, tmp_path: Path) -> None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -32,10 +34,23 @@ EXAMPLES = """examples:
 """
 
 
+class DecidedClips(NamedTuple):
+    """What the decision layer said about whole clips.
+
+    Attributes:
+        predicted: (N,) class index, -1 for NO_ACTION.
+        probabilities: (N, C) the model's class probabilities.
+        reasons: per clip, why it is NO_ACTION ("" when a class was named).
+    """
+
+    predicted: np.ndarray
+    probabilities: np.ndarray
+    reasons: list[str]
+
+
 def decide_clips(ckpt, clips: list[np.ndarray], scores: list[np.ndarray], decision: DecisionSpec,
-                 batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
-    """Whole clips ((T, V, 2) pixels, (T, V) joint scores) -> (N,) predicted class index (-1 for
-    NO_ACTION) and (N, C) class probabilities.
+                 batch_size: int = 64) -> DecidedClips:
+    """Whole clips ((T, V, 2) pixels, (T, V) joint scores) -> what the decision layer says of each.
 
     One model run per clip, decided by a fresh :class:`SteadyDecider` (no history to smooth).
     """
@@ -52,6 +67,7 @@ def decide_clips(ckpt, clips: list[np.ndarray], scores: list[np.ndarray], decisi
     member_probabilities = None if members[0] is None else np.concatenate(members, axis=1)   # (M, N, C)
     second_opinion = None if second[0] is None else np.concatenate(second)                    # (N, C)
     predicted = np.empty(len(clips), dtype=np.int64)
+    reasons = []
     for i, clip in enumerate(clips):
         decider = SteadyDecider(ckpt.classes, decision, ckpt.member_known)
         d = decider.update(0.0, probabilities[i], float(background[i]),
@@ -59,7 +75,8 @@ def decide_clips(ckpt, clips: list[np.ndarray], scores: list[np.ndarray], decisi
                            None if member_probabilities is None else member_probabilities[:, i],
                            None if second_opinion is None else second_opinion[i])
         predicted[i] = -1 if d.label == NO_ACTION else ckpt.classes.index(d.label)
-    return predicted, probabilities
+        reasons.append(d.reason)
+    return DecidedClips(predicted, probabilities, reasons)
 
 
 def evaluate_checkpoint(ckpt: LoadedCheckpoint, data: str, split: str | None = None, label_map: str | None = None,
@@ -82,7 +99,8 @@ def evaluate_checkpoint(ckpt: LoadedCheckpoint, data: str, split: str | None = N
                         f"({', '.join(ckpt.classes)})." + (" Wrong --label-map?" if label_map else
                                                            " Pass the file's label map with --label-map FILE."))
     labels = np.array([model_class[c.label] for c in clips])
-    predicted, _ = decide_clips(ckpt, [c.keypoints for c in clips], [c.scores for c in clips], decision)
+    decided = decide_clips(ckpt, [c.keypoints for c in clips], [c.scores for c in clips], decision)
+    predicted = decided.predicted
     rejected = predicted < 0
     n = len(ckpt.classes)
     metrics = classification_metrics(labels, np.where(rejected, n, predicted), n)   # NO_ACTION counts as a miss
@@ -93,6 +111,7 @@ def evaluate_checkpoint(ckpt: LoadedCheckpoint, data: str, split: str | None = N
             "n_other_classes": n_other, "other_labels": other_labels,
             "skipped": {reason: len(names) for reason, names in skeletons.skipped.items()},
             "rejected": float(rejected.mean()),
+            "rejected_by_reason": dict(Counter(r for r in decided.reasons if r).most_common()),
             "accuracy_named": float((predicted[named] == labels[named]).mean()) if named.any() else 0.0,
             "rejected_per_class": {c: float(rejected[labels == i].mean()) for i, c in enumerate(ckpt.classes)
                                    if (labels == i).any()}}
@@ -150,7 +169,9 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"note: {seen}, so the figures below overstate what it does on clips it has not seen")
     print(f"{r['n']} clips  accuracy {r['accuracy']:.3f}  precision {r['precision']:.3f}  "
           f"recall {r['recall']:.3f}  F1 {r['f1']:.3f}  (weighted; '{NO_ACTION}' counts as a miss)")
-    print(f"said '{NO_ACTION}' for {r['rejected']:.1%} of the clips; accuracy on the others {r['accuracy_named']:.3f}")
+    why = ", ".join(f"{reason} {count}" for reason, count in r["rejected_by_reason"].items())
+    print(f"said '{NO_ACTION}' for {r['rejected']:.1%} of the clips" + (f" ({why})" if why else "")
+          + f"; accuracy on the others {r['accuracy_named']:.3f}")
     if r["n_other_classes"]:
         shown = ", ".join(map(str, r["other_labels"][:10])) + (", ..." if len(r["other_labels"]) > 10 else "")
         print(f"left out: {r['n_other_classes']} clip(s) with labels the model was not trained on ({shown})")
@@ -167,7 +188,8 @@ def main(argv: list[str] | None = None) -> dict:
     for i, (name, row) in enumerate(zip(r["classes"], r["confusion_matrix"])):
         print(f"{name:>{width}}  " + " ".join(f"{v:>5}" for v in row[:-1]) + f"  {row[-1]:>6}   ({i})")
     if a.json:
-        out = {k: r[k] for k in ("accuracy", "precision", "recall", "f1", "rejected", "accuracy_named", "classes",
+        out = {k: r[k] for k in ("accuracy", "precision", "recall", "f1", "rejected", "rejected_by_reason",
+                                 "accuracy_named", "classes",
                                  "confusion_matrix", "rejected_per_class", "n", "n_other_classes", "skipped")}
         written = write_text_atomic(Path(a.json), json.dumps(out, indent=2, allow_nan=False), replace=a.overwrite)
         print(f"wrote {written}")
