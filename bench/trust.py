@@ -279,8 +279,8 @@ def main(argv: list[str] | None = None) -> dict:
     if a.realworld is not None and not in_class_videos(a.videos, ckpt.classes, realworld):
         raise UserError(f"No clip in a subfolder of '{realworld}' named as one of the model's classes "
                         f"({', '.join(ckpt.classes)}).")
-    report = measure(ckpt, a.videos, decision_from_arguments(ckpt.decision, a, ckpt.second_opinion is not None), realworld=a.realworld,
-                     unknown=unknown)
+    decision = decision_from_arguments(ckpt.decision, a, ckpt.second_opinion is not None)
+    report = measure(ckpt, a.videos, decision, realworld=a.realworld, unknown=unknown)
     if a.auroc_seeds and a.penn.is_file():
         print(f"Penn leave-classes-out AUROC, seeds {a.auroc_seeds} (training {len(a.auroc_seeds)} model(s)) ...",
               flush=True)

@@ -308,9 +308,9 @@ def main(argv: list[str] | None = None) -> list[LiveSummary]:
     print(f"classes: {', '.join(ckpt.classes)}; window {ckpt.spec.window_frames} frames at {ckpt.spec.fps:g} fps")
     if show:
         print(f"loading the pose model; the window opens with the first frame ({KEY_HINT})", flush=True)
+    decision = decision_from_arguments(ckpt.decision, a, ckpt.second_opinion is not None)
     options = LiveOptions(show=show, screen=screen, snapshot_dir=a.snapshot_dir, save=a.save, overwrite=a.overwrite,
-                          every=a.every,
-                          decision=decision_from_arguments(ckpt.decision, a, ckpt.second_opinion is not None), top_k=a.top_k,
+                          every=a.every, decision=decision, top_k=a.top_k,
                           reset_after_s=a.reset_after, pose_model=a.pose_model,
                           pose_threads=chosen_pose_threads(a.pose_threads), max_people=a.max_people,
                           duration_s=a.duration, loop=a.loop,

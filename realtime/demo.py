@@ -141,8 +141,9 @@ def main(argv: list[str] | None = None) -> LiveSummary:
     show, screen = choose_display(a.no_show, a.save)
     print(f"==> live recognition of {', '.join(ckpt.classes)} on "
           f"{'webcam ' + str(source) if isinstance(source, int) else source}" + (" (q to quit)" if show else ""))
-    summary = run_live(source, ckpt, LiveOptions(show=show, screen=screen, save=a.save, overwrite=a.overwrite, duration_s=a.duration,
-                                                 decision=decision_from_arguments(ckpt.decision, a, ckpt.second_opinion is not None),
+    decision = decision_from_arguments(ckpt.decision, a, ckpt.second_opinion is not None)
+    summary = run_live(source, ckpt, LiveOptions(show=show, screen=screen, save=a.save, overwrite=a.overwrite,
+                                                 duration_s=a.duration, decision=decision,
                                                  max_people=a.max_people, verbose=a.verbose))
     print(f"==> {summary.describe()}")
     for line in summary.segment_lines():

@@ -1,6 +1,5 @@
 """The second model of another kind (``--second-model``): what it reads, how it travels in the checkpoint,
 how the decision layer uses it, and that every path (stream, evaluate, predict) hears it."""
-import json
 from pathlib import Path
 
 import numpy as np
@@ -121,7 +120,8 @@ def test_the_flag_sets_the_bar_and_refuses_a_checkpoint_without_a_second_model()
     assert decision_from_arguments(spec, parser.parse_args(["--second-opinion", "0.3"])).second_opinion == 0.3
     assert decision_from_arguments(spec, parser.parse_args([])).second_opinion == 0.1
     assert decision_from_arguments(spec, parser.parse_args(["--no-reject"])).second_opinion == 0.0
-    assert decision_from_arguments(DecisionSpec(), parser.parse_args(["--second-opinion", "0"]), False).second_opinion == 0
+    off = decision_from_arguments(DecisionSpec(), parser.parse_args(["--second-opinion", "0"]), False)
+    assert off.second_opinion == 0
     with pytest.raises(UserError, match="--second-opinion needs a checkpoint with a second model"):
         decision_from_arguments(DecisionSpec(), parser.parse_args(["--second-opinion", "0.2"]), False)
     with pytest.raises(SystemExit):
@@ -185,7 +185,8 @@ def test_a_checkpoint_without_one_refuses_the_flag_in_one_line(trained_checkpoin
     (lambda e: e["state_dict"]["net.0.weight"].fill_(float("nan")), "NaN or infinite"),
     (lambda e: e.update(args="x"), "damaged second model"),
 ])
-def test_a_damaged_second_model_is_a_clear_error(second_model_checkpoint: Path, tmp_path: Path, damage, pattern) -> None:
+def test_a_damaged_second_model_is_a_clear_error(second_model_checkpoint: Path, tmp_path: Path, damage,
+                                                 pattern: str) -> None:
     payload = torch.load(second_model_checkpoint, weights_only=True)
     damage(payload["second_opinion"])
     broken = tmp_path / "broken.pt"

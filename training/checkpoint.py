@@ -66,8 +66,8 @@ def save_checkpoint(path: str | Path, model: ActionLSTM | ActionEnsemble, spec: 
         "train_config": dict(config or {}),
     }
     if second_opinion is not None:
-        payload["second_opinion"] = {"args": second_opinion.config.to_dict(),
-                                     "state_dict": {k: v.detach().cpu() for k, v in second_opinion.state_dict().items()}}
+        weights = {k: v.detach().cpu() for k, v in second_opinion.state_dict().items()}
+        payload["second_opinion"] = {"args": second_opinion.config.to_dict(), "state_dict": weights}
     tmp = path.with_name(path.name + ".tmp")
     torch.save(payload, tmp)
     os.replace(tmp, path)

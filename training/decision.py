@@ -377,10 +377,9 @@ def decision_from_arguments(spec: DecisionSpec, args, has_second_opinion: bool =
     if getattr(args, "second_opinion", None) and not has_second_opinion:
         raise UserError("--second-opinion needs a checkpoint with a second model, and this one has none: use "
                         "--checkpoint default, or retrain with --second-model (part of --recipe trust).")
-    changes = {name: value for name, value in (("min_probability", args.threshold), ("smoothing_s", args.smoothing),
-                                                ("still_motion", args.still_motion), ("first_label_s", args.first_label),
-                                                ("second_opinion", getattr(args, "second_opinion", None)))
-               if value is not None}
+    flags = (("min_probability", args.threshold), ("smoothing_s", args.smoothing), ("still_motion", args.still_motion),
+             ("first_label_s", args.first_label), ("second_opinion", getattr(args, "second_opinion", None)))
+    changes = {name: value for name, value in flags if value is not None}
     if args.steadiness is not None:
         # The filter's whole clock is stretched: the evidence and the expected rate of change together.
         # Evidence alone, weighed 1/3 against the same switch rate, held every class's belief below
