@@ -23,11 +23,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from bench.pose_cache import PoseTrack, cached_track
 from bench.result_files import add_result_file_argument, check_result_file, write_result_file
@@ -37,9 +35,10 @@ from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_
 from training.cli_types import non_negative, positive
 from training.dataset import load_skeleton_file
 from training.errors import UserError, run_cli
-from training.features import FeatureSpec, build_features, person_present
+from training.features import FeatureSpec, person_present
 from training.inference import predict_keypoints, torch_threads
 from training.labels import read_label_map
+from training.loop import encode_clips
 from training.second_opinion import SecondOpinion, train_second_opinion
 from training.selection import stratified_split
 
@@ -50,12 +49,8 @@ MIN_WINDOW_POSES = 8         # fewer poses in a window: no opinion
 
 def window_probabilities(opinion: SecondOpinion, windows: list[np.ndarray], spec: FeatureSpec) -> np.ndarray:
     """N windows of (T, V, 2) pixels -> (N, C) the second model's probabilities (as the live path feeds it)."""
-    rows = [build_features(w, spec, pad=False) for w in windows]
-    width = max(len(f) for f, _ in rows)
-    features = np.zeros((len(rows), width, spec.feature_size), np.float32)
-    for i, (f, _) in enumerate(rows):
-        features[i, :len(f)] = f
-    return opinion.probabilities(features, np.array([max(1, n) for _, n in rows]))
+    features, lengths = encode_clips(windows, spec)
+    return opinion.probabilities(features, np.maximum(lengths, 1))
 
 
 def live_windows(track: PoseTrack, spec: FeatureSpec, step_s: float = 0.5, first_s: float = 1.0) -> list[np.ndarray]:

@@ -374,11 +374,11 @@ def decision_from_arguments(spec: DecisionSpec, args, has_second_opinion: bool =
         UserError: ``--second-opinion`` above 0 for a checkpoint without a second model
             (``has_second_opinion`` False): the rule could not apply.
     """
-    if getattr(args, "second_opinion", None) and not has_second_opinion:
+    if args.second_opinion and not has_second_opinion:
         raise UserError("--second-opinion needs a checkpoint with a second model, and this one has none: use "
                         "--checkpoint default, or retrain with --second-model (part of --recipe trust).")
     flags = (("min_probability", args.threshold), ("smoothing_s", args.smoothing), ("still_motion", args.still_motion),
-             ("first_label_s", args.first_label), ("second_opinion", getattr(args, "second_opinion", None)))
+             ("first_label_s", args.first_label), ("second_opinion", args.second_opinion))
     changes = {name: value for name, value in flags if value is not None}
     if args.steadiness is not None:
         # The filter's whole clock is stretched: the evidence and the expected rate of change together.
