@@ -33,7 +33,7 @@ from realtime.source_names import resolve_video_files
 from realtime.timeline import ClipTimeline
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
 from training.cli_types import non_negative
-from training.decision import DecisionSpec, add_decision_arguments, decision_from_arguments
+from training.decision import DecisionSpec, add_decision_arguments
 from training.errors import UserError, run_cli
 from training.inference import torch_threads
 
@@ -279,7 +279,7 @@ def main(argv: list[str] | None = None) -> dict:
     if a.realworld is not None and not in_class_videos(a.videos, ckpt.classes, realworld):
         raise UserError(f"No clip in a subfolder of '{realworld}' named as one of the model's classes "
                         f"({', '.join(ckpt.classes)}).")
-    decision = decision_from_arguments(ckpt.decision, a, ckpt.second_opinion is not None)
+    decision = ckpt.decision_from(a)
     report = measure(ckpt, a.videos, decision, realworld=a.realworld, unknown=unknown)
     if a.auroc_seeds and a.penn.is_file():
         print(f"Penn leave-classes-out AUROC, seeds {a.auroc_seeds} (training {len(a.auroc_seeds)} model(s)) ...",

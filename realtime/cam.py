@@ -33,7 +33,7 @@ from realtime.display import FALLBACK_SCREEN, LiveWindow, probe_display
 from realtime.video_io import FOURCC_BY_SUFFIX, FpsMeter, VideoSink
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
 from training.cli_types import number, output_file, path_text, path_value, positive
-from training.decision import NO_PERSON, DecisionSpec, add_decision_arguments, decision_from_arguments
+from training.decision import NO_PERSON, DecisionSpec, add_decision_arguments
 from training.device import add_device_argument, resolve_device
 from training.errors import Terminated, UserError, run_cli
 from training.outputs import check_output_dir, check_output_file, check_outputs_apart
@@ -308,7 +308,7 @@ def main(argv: list[str] | None = None) -> list[LiveSummary]:
     print(f"classes: {', '.join(ckpt.classes)}; window {ckpt.spec.window_frames} frames at {ckpt.spec.fps:g} fps")
     if show:
         print(f"loading the pose model; the window opens with the first frame ({KEY_HINT})", flush=True)
-    decision = decision_from_arguments(ckpt.decision, a, ckpt.second_opinion is not None)
+    decision = ckpt.decision_from(a)
     options = LiveOptions(show=show, screen=screen, snapshot_dir=a.snapshot_dir, save=a.save, overwrite=a.overwrite,
                           every=a.every, decision=decision, top_k=a.top_k,
                           reset_after_s=a.reset_after, pose_model=a.pose_model,

@@ -23,7 +23,7 @@ from training.checkpoint import add_checkpoint_argument, load_checkpoint, resolv
 from training.cli_types import CommaJoined, number, output_file, path_text, path_value, positive
 from training.config import RECIPES, resolve_config
 from training.dataset import load_skeleton_file
-from training.decision import add_decision_arguments, decision_from_arguments
+from training.decision import add_decision_arguments
 from training.device import add_device_argument, resolve_device
 from training.download import UCF101_URL, download_file
 from training.errors import UserError, run_cli
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> LiveSummary:
     show, screen = choose_display(a.no_show, a.save)
     print(f"==> live recognition of {', '.join(ckpt.classes)} on "
           f"{'webcam ' + str(source) if isinstance(source, int) else source}" + (" (q to quit)" if show else ""))
-    decision = decision_from_arguments(ckpt.decision, a, ckpt.second_opinion is not None)
+    decision = ckpt.decision_from(a)
     summary = run_live(source, ckpt, LiveOptions(show=show, screen=screen, save=a.save, overwrite=a.overwrite,
                                                  duration_s=a.duration, decision=decision,
                                                  max_people=a.max_people, verbose=a.verbose))

@@ -27,7 +27,7 @@ from realtime.video_jobs import VideoJob, run_jobs
 from realtime.video_pipeline import VideoResult
 from training.checkpoint import add_checkpoint_argument, load_checkpoint, resolve_checkpoint
 from training.cli_types import number, output_file, path_text, path_value, positive
-from training.decision import add_decision_arguments, decision_from_arguments
+from training.decision import add_decision_arguments
 from training.device import add_device_argument, resolve_device
 from training.errors import UserError, run_cli
 from training.outputs import (atomic_path, check_output_dir, check_output_file, check_outputs_apart,
@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     checkpoint_path, why = resolve_checkpoint(a.checkpoint)
     print(f"model {checkpoint_path} ({why})", flush=True)
     ckpt = load_checkpoint(checkpoint_path, expected_layout=POSE_LAYOUT, device=resolve_device(a.device))
-    decision = decision_from_arguments(ckpt.decision, a, ckpt.second_opinion is not None)
+    decision = ckpt.decision_from(a)
     videos: list[str] = []
     failed: list[dict] = []
     for source in a.paths:

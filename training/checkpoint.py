@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from training.cli_types import path_text
-from training.decision import DecisionSpec, reserved_name, why_reserved
+from training.decision import DecisionSpec, decision_from_arguments, reserved_name, why_reserved
 from training.errors import UserError
 from training.features import FeatureSpec
 from training.input_files import check_input_file
@@ -42,6 +42,11 @@ class LoadedCheckpoint:
         if not isinstance(self.model, ActionEnsemble):
             return None
         return self.model.config.known_classes(len(self.classes))
+
+    def decision_from(self, args) -> DecisionSpec:
+        """This checkpoint's decision parameters with the flags of ``add_decision_arguments`` applied
+        (``--second-opinion`` refused when it has no second model)."""
+        return decision_from_arguments(self.decision, args, self.second_opinion is not None)
 
 
 def save_checkpoint(path: str | Path, model: ActionLSTM | ActionEnsemble, spec: FeatureSpec, classes: list[str],

@@ -17,7 +17,7 @@ import numpy as np
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
 from training.cli_types import output_file, path_text
 from training.dataset import load_skeleton_file
-from training.decision import NO_ACTION, DecisionSpec, SteadyDecider, add_decision_arguments, decision_from_arguments
+from training.decision import NO_ACTION, DecisionSpec, SteadyDecider, add_decision_arguments
 from training.device import add_device_argument, resolve_device
 from training.errors import UserError, run_cli
 from training.features import motion_amount, visible_share
@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"model {path} ({why})")
     ckpt = load_checkpoint(path, device=resolve_device(a.device))
     label_map = label_map_of_data(a.data, a.label_map)
-    decision = decision_from_arguments(ckpt.decision, a, ckpt.second_opinion is not None)
+    decision = ckpt.decision_from(a)
     r = evaluate_checkpoint(ckpt, a.data, a.split, label_map, decision)
     seen = seen_in_training(ckpt, a.data, a.split)
     if seen:

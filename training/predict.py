@@ -7,7 +7,7 @@ import difflib
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
 from training.cli_types import non_negative, path_text, positive
 from training.dataset import load_skeleton_file
-from training.decision import NO_ACTION, DecisionSpec, SteadyDecider, add_decision_arguments, decision_from_arguments
+from training.decision import NO_ACTION, DecisionSpec, SteadyDecider, add_decision_arguments
 from training.device import add_device_argument, resolve_device
 from training.errors import UserError, run_cli
 from training.features import motion_amount, visible_share
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"model {path} ({why})")
     ckpt = load_checkpoint(path, device=resolve_device(a.device))
     r = predict_sample(ckpt, a.data, a.index, a.frame_dir, label_map_of_data(a.data, a.label_map), a.top_k,
-                       decision_from_arguments(ckpt.decision, a, ckpt.second_opinion is not None))
+                       ckpt.decision_from(a))
     for note in r["notes"]:
         print(f"note: {note}")
     print(f"clip       {r['frame_dir']} ({r['frames']} frames)")
