@@ -22,6 +22,7 @@ import torch
 
 from bench.multi_pose_check import FPS_CLIPS, check_live_fps
 from bench.naive import naive_train_steps, naive_video_loop
+from bench import thread_cpu
 from bench.result_files import add_result_file_argument, check_result_file, write_result_file
 from realtime.cam import LiveOptions, run_live
 from realtime.pose import MediaPipePose, make_pose_estimator, pose_threads_for
@@ -144,6 +145,38 @@ def bench_live(ckpt, clip: Path, rounds: int, bundled=None) -> dict:
     if bundled is not None:
         results["live_bundled_vs_pose_ratio"] = paired_ratio(figures, "live_bundled_fps", "pose_only_fps")
     return results
+
+
+def bench_live_cpu(model, clip: Path, short_clip: Path, rounds: int) -> dict:
+    """Where the CPU goes, in ms per frame by thread role (:mod:`bench.thread_cpu`): the pose model
+    alone vs the live loop with ``model``, each over ``clip`` less the same over ``short_clip`` (its
+    first frames), so start-up cancels out; medians over ``rounds``, the two in turn. Nothing where
+    per-thread times cannot be read."""
+    if not thread_cpu.available():
+        return {}
+    threads = pose_threads_for(None)[0]
+
+    def pose_alone(path: Path) -> Callable[[], int]:
+        images = [f.image for f in VideoFileReader(path)]     # decoded beforehand, as in bench_live
+
+        def run() -> int:
+            with MediaPipePose(threads=threads) as pose:
+                for image in images:
+                    pose.estimate(image)
+            return len(images)
+        return run
+
+    def live(path: Path) -> Callable[[], int]:
+        return lambda: run_live(str(path), model, LiveOptions(show=False, quiet=True)).frames
+
+    results = {}
+    for _ in range(rounds):
+        for name, make in (("pose_alone", pose_alone), ("live", live)):
+            roles, wall = thread_cpu.ms_per_extra_frame(make(clip), make(short_clip))
+            figures = {f"{name}_cpu_ms_{role}": ms for role, ms in roles.items()} | {f"{name}_wall_ms": wall}
+            for key, value in figures.items():
+                results.setdefault(key, []).append(value)
+    return {key: statistics.median(values) for key, values in results.items()}
 
 
 def bench_video(ckpt, clips: list[Path], repeats: int) -> dict:
@@ -322,6 +355,8 @@ def main(argv: list[str] | None = None) -> dict:
         results |= bench_live(ckpt, clip, 1 if a.quick else LIVE_ROUNDS, bundled)
         results["pose_threads"] = pose_threads_for(None)[0]
         results["pose_threads_speedup"] = results["pose_only_fps"] / results["pose_only_one_thread_fps"]
+        short_clip = resized_clip(a.videos / LIVE_CLIP, tmp / "live_short.avi", (640, 480), frames // 4)
+        results |= bench_live_cpu(bundled or ckpt, clip, short_clip, 1 if a.quick else 3)
         print("2/7 recorded videos vs a naive loop ...", flush=True)
         clips = [a.videos / c for c in VIDEO_CLIPS]
         if a.quick:
@@ -358,6 +393,17 @@ def main(argv: list[str] | None = None) -> dict:
     return results
 
 
+def live_cpu_rows(r: dict, row: Callable[..., str]) -> list[str]:
+    """The table's CPU-by-thread block (none where it was not measured)."""
+    if "live_wall_ms" not in r:
+        return []
+    lines = [row("  CPU ms per frame, by thread:", "live", "pose alone"),
+             row("    wall time per frame", f"{r['live_wall_ms']:.2f}", f"{r['pose_alone_wall_ms']:.2f}")]
+    for role, what in thread_cpu.ROLES.items():
+        lines.append(row(f"    {what}", f"{r[f'live_cpu_ms_{role}']:.2f}", f"{r[f'pose_alone_cpu_ms_{role}']:.2f}"))
+    return lines
+
+
 def format_table(r: dict) -> str:
     def row(name: str, value: str, base: str = "", ratio: str = "", goal: str = "") -> str:
         return f"{name:<34} {value:>16} {base:>18} {ratio:>8} {goal:>10}"
@@ -382,6 +428,7 @@ def format_table(r: dict) -> str:
                  f"{r['live_fps'] / r['live_one_thread_fps']:.2f}"),
              row("  vs pose alone on 1 thread", f"{r['live_fps']:.1f} fps", f"{r['pose_only_one_thread_fps']:.1f} fps",
                  f"{r['live_fps'] / r['pose_only_one_thread_fps']:.2f}"),
+             *live_cpu_rows(r, row),
              row("realtime.video vs naive loop", f"{r['video_fps']:.1f} fps ({r['video_fps_spread']:.1f})",
                  f"{r['naive_video_fps']:.1f} fps", f"{r['video_vs_naive_ratio']:.2f}", ">= 1.40"),
              row("video, 2 workers vs 1", f"{r['video_two_workers_fps']:.1f} fps",
