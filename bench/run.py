@@ -20,9 +20,9 @@ import cv2
 import numpy as np
 import torch
 
+from bench import thread_cpu
 from bench.multi_pose_check import FPS_CLIPS, check_live_fps
 from bench.naive import naive_train_steps, naive_video_loop
-from bench import thread_cpu
 from bench.result_files import add_result_file_argument, check_result_file, write_result_file
 from realtime.cam import LiveOptions, run_live
 from realtime.pose import MediaPipePose, make_pose_estimator, pose_threads_for

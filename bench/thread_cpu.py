@@ -21,9 +21,9 @@ from pathlib import Path
 TASKS = Path("/proc/self/task")
 POLL_S = 0.02
 POLLER_NAME = "thread-cpu-poller"
-ROLES = {"main": "main: window, model, overlay",
-         "capture": "capture: decoding",
-         "pose_stage": "pose thread: Python side",
+ROLES = {"main": "main thread",                 # live: window, model, overlay; alone: MediaPipe's Python side
+         "capture": "capture thread: decoding",
+         "pose_stage": "pose thread (MediaPipe's Python)",
          "executors": "MediaPipe graph executors",
          "worker": "MediaPipe inference worker",
          "other": "other threads"}
