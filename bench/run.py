@@ -167,7 +167,8 @@ def bench_live_cpu(model, clip: Path, short_clip: Path, rounds: int) -> dict:
         return run
 
     def live(path: Path) -> Callable[[], int]:
-        return lambda: run_live(str(path), model, LiveOptions(show=False, quiet=True)).frames
+        options = LiveOptions(show=False, draw=True, quiet=True)     # as live_fps: the overlay drawn
+        return lambda: run_live(str(path), model, options).frames
 
     results = {}
     for _ in range(rounds):

@@ -23,7 +23,7 @@ POLL_S = 0.02
 POLLER_NAME = "thread-cpu-poller"
 ROLES = {"main": "main thread",                 # live: window, model, overlay; alone: MediaPipe's Python side
          "capture": "capture thread: decoding",
-         "pose_stage": "pose thread (MediaPipe's Python)",
+         "pose_stage": "pose thread: Python side",
          "executors": "MediaPipe graph executors",
          "worker": "MediaPipe inference worker",
          "other": "other threads"}
