@@ -20,14 +20,12 @@ import cv2
 import numpy as np
 import torch
 
-from bench import thread_cpu
+from bench.live_block import bench_live, bench_live_cpu
 from bench.multi_pose_check import FPS_CLIPS, check_live_fps
 from bench.naive import naive_train_steps, naive_video_loop
 from bench.result_files import add_result_file_argument, check_result_file, write_result_file
-from realtime.cam import LiveOptions, run_live
-from realtime.pose import MediaPipePose, make_pose_estimator, pose_threads_for
-from realtime.pose_stage import PoseStage
-from realtime.sources import ThreadedCapture, VideoFileReader
+from bench.table import LONGER_COLLECTION, format_table
+from realtime.pose import pose_threads_for
 from realtime.timeline import default_every
 from realtime.video_jobs import VideoJob, run_jobs
 from realtime.video_pipeline import VideoResult, classify_video
@@ -46,7 +44,6 @@ DEFAULT_RESULTS = REPO / "bench" / "results.json"
 LIVE_CLIP = "pose_1.mp4"
 VIDEO_CLIPS = ("v_Shotput_g05_c02.avi", "pose_1.mp4", "clean_and_jerk.mp4")
 LIVE_ROUNDS = 5           # the live block's rounds (not with --quick): its figures vary most
-LONGER_COLLECTION = 3     # the workers' collection measured again this many times over (not with --quick)
 
 
 def repeat(fn: Callable[[], float], n: int) -> tuple[float, float]:
@@ -70,114 +67,6 @@ def resized_clip(src: Path, dest: Path, size: tuple[int, int], frames: int) -> P
         writer.write(image)
     writer.release()
     return dest
-
-
-def interleaved(variants: dict[str, Callable[[], float]], rounds: int) -> dict[str, list[float]]:
-    """Each variant once per round, in turn, ``rounds`` times: {name: its figures, one per round}.
-
-    Side by side in time, so a slow spell of the machine (another program, the CPU clocking down)
-    touches every variant alike instead of the one measured while it lasted.
-    """
-    figures: dict[str, list[float]] = {name: [] for name in variants}
-    for _ in range(rounds):
-        for name, fn in variants.items():
-            figures[name].append(fn())
-    return figures
-
-
-def paired_ratio(figures: dict[str, list[float]], name: str, base: str) -> float:
-    """Median over rounds of ``name`` / ``base`` measured in the same round."""
-    return statistics.median(a / b for a, b in zip(figures[name], figures[base]))
-
-
-def bench_live(ckpt, clip: Path, rounds: int, bundled=None) -> dict:
-    """(a) decode only, (b) pose alone, (c) the whole headless live loop as shipped, (d) with the
-    model on every frame, (e) without drawing the overlay, (f) its floor: the capture and pose
-    threads alone, nothing done with the poses; (g) the live loop with the bundled model (three
-    LSTMs: what a user gets without training) when given. Same frames, interleaved round by round."""
-    def decode() -> float:
-        t = time.perf_counter()
-        with VideoFileReader(clip) as reader:
-            n = sum(1 for _ in reader)
-        return n / (time.perf_counter() - t)
-
-    images = [f.image for f in VideoFileReader(clip)]
-
-    def pose_only(threads: int) -> float:
-        with MediaPipePose(threads=threads) as pose:
-            pose.estimate(images[0])  # start-up outside the timing, as in the live loop
-            t = time.perf_counter()
-            for image in images:
-                pose.estimate(image)
-            return len(images) / (time.perf_counter() - t)
-
-    def decode_and_pose() -> float:
-        """The live loop's capture thread and pose stage as run_live opens them, poses thrown away."""
-        with ThreadedCapture(str(clip), realtime=False) as capture, torch_threads(1), \
-                make_pose_estimator(video=True) as pose, PoseStage(capture, pose) as stage:
-            started, frames = time.monotonic(), 0
-            while (posed := stage.next()) is not None or not stage.finished:
-                frames += posed is not None
-            return frames / (time.monotonic() - started)
-
-    def live(every: int | None, pose_threads: int | None = None, model=ckpt, draw: bool = True) -> float:
-        s = run_live(str(clip), model, LiveOptions(show=False, every=every, draw=draw, quiet=True,
-                                                   pose_threads=pose_threads))
-        return s.frames / s.seconds
-
-    shipped_threads = pose_threads_for(None)[0]     # what the live loop's pose model gets
-    variants = {"decode_fps": decode, "pose_only_fps": lambda: pose_only(shipped_threads),
-                "pose_only_one_thread_fps": lambda: pose_only(1),   # mp.solutions' own default
-                "live_fps": lambda: live(None),                     # as shipped: the model 5 times a second
-                "live_every_frame_fps": lambda: live(1),
-                "live_one_thread_fps": lambda: live(None, pose_threads=1),   # before 2026-11-26
-                "live_no_overlay_fps": lambda: live(None, draw=False),
-                "decode_and_pose_fps": decode_and_pose}
-    if bundled is not None:
-        variants["live_bundled_fps"] = lambda: live(None, model=bundled)
-    figures = interleaved(variants, rounds)
-    results = ({k: statistics.median(v) for k, v in figures.items()}
-               | {f"{k}_spread": max(v) - min(v) for k, v in figures.items()})
-    results["live_vs_pose_ratio"] = paired_ratio(figures, "live_fps", "pose_only_fps")
-    results["live_every_frame_vs_pose_ratio"] = paired_ratio(figures, "live_every_frame_fps", "pose_only_fps")
-    results["live_no_overlay_vs_pose_ratio"] = paired_ratio(figures, "live_no_overlay_fps", "pose_only_fps")
-    results["decode_and_pose_vs_pose_ratio"] = paired_ratio(figures, "decode_and_pose_fps", "pose_only_fps")
-    if bundled is not None:
-        results["live_bundled_vs_pose_ratio"] = paired_ratio(figures, "live_bundled_fps", "pose_only_fps")
-    return results
-
-
-def bench_live_cpu(model, clip: Path, short_clip: Path, rounds: int) -> dict:
-    """Where the CPU goes, in ms per frame by thread role (:mod:`bench.thread_cpu`): the pose model
-    alone vs the live loop with ``model``, each over ``clip`` less the same over ``short_clip`` (its
-    first frames), so start-up cancels out; medians over ``rounds``, the two in turn. Nothing where
-    per-thread times cannot be read."""
-    if not thread_cpu.available():
-        return {}
-    threads = pose_threads_for(None)[0]
-
-    def pose_alone(path: Path) -> Callable[[], int]:
-        images = [f.image for f in VideoFileReader(path)]     # decoded beforehand, as in bench_live
-
-        def run() -> int:
-            with MediaPipePose(threads=threads) as pose:
-                for image in images:
-                    pose.estimate(image)
-            return len(images)
-        return run
-
-    def live(path: Path) -> Callable[[], int]:
-        options = LiveOptions(show=False, draw=True, quiet=True)     # as live_fps: the overlay drawn
-        return lambda: run_live(str(path), model, options).frames
-
-    results = {}
-    for _ in range(rounds):
-        for name, make in (("pose_alone", pose_alone), ("live", live)):
-            roles, wall = thread_cpu.ms_per_extra_frame(make(clip), make(short_clip))
-            figures = {f"{name}_cpu_ms_{role}": ms for role, ms in roles.items()} | {f"{name}_wall_ms": wall}
-            for key, value in figures.items():
-                results.setdefault(key, []).append(value)
-    return {key: statistics.median(values) for key, values in results.items()}
 
 
 def bench_video(ckpt, clips: list[Path], repeats: int) -> dict:
@@ -392,76 +281,6 @@ def main(argv: list[str] | None = None) -> dict:
     print(format_table(results))
     print(f"wrote {write_result_file(a.out, results, refresh)}")
     return results
-
-
-def live_cpu_rows(r: dict, row: Callable[..., str]) -> list[str]:
-    """The table's CPU-by-thread block (none where it was not measured)."""
-    if "live_wall_ms" not in r:
-        return []
-    lines = [row("  CPU ms per frame, by thread:", "live", "pose alone"),
-             row("    wall time per frame", f"{r['live_wall_ms']:.2f}", f"{r['pose_alone_wall_ms']:.2f}")]
-    for role, what in thread_cpu.ROLES.items():
-        lines.append(row(f"    {what}", f"{r[f'live_cpu_ms_{role}']:.2f}", f"{r[f'pose_alone_cpu_ms_{role}']:.2f}"))
-    return lines
-
-
-def format_table(r: dict) -> str:
-    def row(name: str, value: str, base: str = "", ratio: str = "", goal: str = "") -> str:
-        return f"{name:<34} {value:>16} {base:>18} {ratio:>8} {goal:>10}"
-    lines = [f"machine: {r['cores']} cores, torch threads {r['torch_threads']}, {r['date']}"
-             + ("  (QUICK smoke run: figures not meaningful)" if r["quick"] else ""),
-             row("what", "median (spread)", "baseline", "ratio", "goal"),
-             row("decode only, 640x480", f"{r['decode_fps']:.0f} fps ({r['decode_fps_spread']:.0f})"),
-             row(f"pose alone, {r['pose_threads']} thread(s) vs 1", f"{r['pose_only_fps']:.1f} fps",
-                 f"{r['pose_only_one_thread_fps']:.1f} fps", f"{r['pose_threads_speedup']:.2f}"),
-             row("live pipeline vs pose alone", f"{r['live_fps']:.1f} fps ({r['live_fps_spread']:.1f})",
-                 f"{r['pose_only_fps']:.1f} fps", f"{r['live_vs_pose_ratio']:.2f}", ">= 0.95"),
-             row("  model on every frame", f"{r['live_every_frame_fps']:.1f} fps", f"{r['pose_only_fps']:.1f} fps",
-                 f"{r['live_every_frame_vs_pose_ratio']:.2f}"),
-             *([row("  without drawing the overlay", f"{r['live_no_overlay_fps']:.1f} fps",
-                    f"{r['pose_only_fps']:.1f} fps", f"{r['live_no_overlay_vs_pose_ratio']:.2f}"),
-                row("  floor: decode + pose threads only", f"{r['decode_and_pose_fps']:.1f} fps",
-                    f"{r['pose_only_fps']:.1f} fps", f"{r['decode_and_pose_vs_pose_ratio']:.2f}")]
-               if "decode_and_pose_fps" in r else []),
-             *([row("  the bundled model (3 LSTMs)", f"{r['live_bundled_fps']:.1f} fps", f"{r['pose_only_fps']:.1f} fps",
-                    f"{r['live_bundled_vs_pose_ratio']:.2f}")] if "live_bundled_fps" in r else []),
-             row("  vs live, pose on 1 thread", f"{r['live_fps']:.1f} fps", f"{r['live_one_thread_fps']:.1f} fps",
-                 f"{r['live_fps'] / r['live_one_thread_fps']:.2f}"),
-             row("  vs pose alone on 1 thread", f"{r['live_fps']:.1f} fps", f"{r['pose_only_one_thread_fps']:.1f} fps",
-                 f"{r['live_fps'] / r['pose_only_one_thread_fps']:.2f}"),
-             *live_cpu_rows(r, row),
-             row("realtime.video vs naive loop", f"{r['video_fps']:.1f} fps ({r['video_fps_spread']:.1f})",
-                 f"{r['naive_video_fps']:.1f} fps", f"{r['video_vs_naive_ratio']:.2f}", ">= 1.40"),
-             row("video, 2 workers vs 1", f"{r['video_two_workers_fps']:.1f} fps",
-                 f"{r['video_one_worker_fps']:.1f} fps", f"{r['video_parallel_vs_single_ratio']:.2f}", ">= 1.60"),
-             row("  vs 1 worker, 1 pose thread", f"{r['video_two_workers_fps']:.1f} fps",
-                 f"{r['video_one_worker_one_thread_fps']:.1f} fps", f"{r['video_parallel_vs_one_thread_ratio']:.2f}"),
-             *([row(f"  the clips {LONGER_COLLECTION} times over", f"{r[f'video_two_workers_fps_{LONGER_COLLECTION}x']:.1f} fps",
-                    f"{r[f'video_one_worker_fps_{LONGER_COLLECTION}x']:.1f} fps",
-                    f"{r[f'video_parallel_vs_single_ratio_{LONGER_COLLECTION}x']:.2f}"),
-                row("    vs 1 worker, 1 pose thread", f"{r[f'video_two_workers_fps_{LONGER_COLLECTION}x']:.1f} fps",
-                    f"{r[f'video_one_worker_one_thread_fps_{LONGER_COLLECTION}x']:.1f} fps",
-                    f"{r[f'video_parallel_vs_one_thread_ratio_{LONGER_COLLECTION}x']:.2f}")]
-               if f"video_two_workers_fps_{LONGER_COLLECTION}x" in r else []),
-             row("model, one (1,300,34) window", f"p50 {r['window_latency_ms_p50']:.2f} ms",
-                 f"p95 {r['window_latency_ms_p95']:.2f} ms"),
-             row("model, batch of 64 windows", f"p50 {r['batch64_latency_ms_p50']:.1f} ms"),
-             row("bundled model (3 LSTMs), one window", f"p50 {r['bundled_window_latency_ms_p50']:.2f} ms"
-                 if "bundled_window_latency_ms_p50" in r else "-", "(1 thread)"),
-             *([row("bundled model per new pose", f"p50 {r['model_ms_per_frame_p50']:.2f} ms",
-                    f"pose {r['pose_ms_per_frame']:.1f} ms", f"{r['model_vs_pose_share']:.3f}", "<= 0.05"),
-                row("  vs pose on 1 thread", f"p50 {r['model_ms_per_frame_p50']:.2f} ms",
-                    f"pose {r['pose_one_thread_ms_per_frame']:.1f} ms", f"{r['model_vs_one_thread_pose_share']:.3f}"),
-                row("  (model on every frame)", f"p50 {r['model_ms_per_window_p50']:.2f} ms", "",
-                    f"{r['model_vs_pose_share_every_frame']:.3f}")] if "model_ms_per_frame_p50" in r else []),
-             row("training loop vs padded loop", f"{r['train_samples_per_s']:.0f} clip/s",
-                 f"{r['naive_train_samples_per_s']:.0f} clip/s", f"{r['train_vs_naive_ratio']:.2f}", ">= 1.50"),
-             row("  padding ratio of the file", f"{r['padding_ratio']:.2f}", "(padded/valid)"),
-             row("  same batch, |loss diff|", f"{r['same_batch_loss_abs_diff']:.2e}"),
-             *([row("live loop, 2 people, 640x480", f"{r['multi_2_people_fps']:.1f} fps", "", "", ">= 15")]
-               if "multi_2_people_fps" in r else []),
-             row("peak RSS live / training", f"{r['peak_rss_mb_live']:.0f} MB", f"{r['peak_rss_mb_train']:.0f} MB")]
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":
