@@ -27,6 +27,23 @@ def test_a_pipe_is_refused_too(tmp_path: Path) -> None:
         check_output_file(fifo, "--json", overwrite=True)
 
 
+def test_a_link_to_a_pipe_is_named_as_given(tmp_path: Path) -> None:
+    # /dev/stdout in a pipeline is a link to a pipe; the message named '/proc/<pid>/fd/pipe:[...]'
+    # ("folder '/proc/<pid>/fd' is not writable"), a path the user never wrote
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    stdout = tmp_path / "stdout"
+    stdout.symlink_to(fifo)
+    with pytest.raises(UserError, match=f"--csv '{stdout}' is not a regular file"):
+        check_output_file(stdout, "--csv", overwrite=True)
+
+
+def test_a_folder_given_as_a_results_file_gets_an_example_of_the_right_kind(tmp_path: Path) -> None:
+    for flag, example in (("--json", "out.json"), ("--csv", "out.csv"), ("--save", "out.mp4")):
+        with pytest.raises(UserError, match=f"{flag} '{tmp_path}' is a folder; .* e.g. '{tmp_path / example}'"):
+            check_output_file(tmp_path, flag, suffixes=(".mp4",) if flag == "--save" else ())
+
+
 def test_a_file_where_the_output_folder_would_be_is_named_not_called_missing(tmp_path: Path) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_text("mine")

@@ -59,6 +59,9 @@ def check_name_length(path: Path, flag: str) -> None:
         raise UserError(f"{flag}: {problem}. Choose a shorter name.")
 
 
+EXAMPLE_SUFFIXES = {"--json": ".json", "--csv": ".csv"}   # what a folder given as the file is told to add
+
+
 def check_output_file(path: Path | None, flag: str, overwrite: bool = False, suffixes: tuple[str, ...] = ()) -> None:
     """Refuse an output file that cannot or must not be written, before any work is done.
 
@@ -75,11 +78,15 @@ def check_output_file(path: Path | None, flag: str, overwrite: bool = False, suf
     if path is None:
         return
     check_name_length(Path(path), flag)
-    path = through_link(Path(path), flag)
+    given = Path(path)
+    if given.exists() and not given.is_file() and not given.is_dir():   # a device, or a link to one (/dev/stdout)
+        raise UserError(not_a_regular_file(given, flag))
+    path = through_link(given, flag)
+    if path.is_dir():
+        example = path / ("out" + (suffixes[0] if suffixes else EXAMPLE_SUFFIXES.get(flag, ".txt")))
+        raise UserError(f"{flag} '{path}' is a folder; give a file name inside it, e.g. '{example}'.")
     if suffixes and path.suffix.lower() not in suffixes:
         raise UserError(f"{flag} '{path}': use a file name ending in {' or '.join(suffixes)}.")
-    if path.is_dir():
-        raise UserError(f"{flag} '{path}' is a folder; give a file name inside it, e.g. '{path / ('out' + (suffixes[0] if suffixes else '.txt'))}'.")
     if path.exists() and not path.is_file():
         raise UserError(not_a_regular_file(path, flag))
     if path.exists() and not overwrite:
