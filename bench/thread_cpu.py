@@ -18,6 +18,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from realtime.pose_stage import POSE_THREAD_NAME
+from realtime.sources import CAPTURE_THREAD_NAME
+
 TASKS = Path("/proc/self/task")
 POLL_S = 0.02
 POLLER_NAME = "thread-cpu-poller"
@@ -27,7 +30,8 @@ ROLES = {"main": "main thread",                 # live: window, model, overlay; 
          "executors": "MediaPipe graph executors",
          "worker": "MediaPipe inference worker",
          "other": "other threads"}
-PYTHON_ROLES = {"MainThread": "main", "capture": "capture", "pose": "pose_stage"}
+PYTHON_ROLES = {threading.main_thread().name: "main", CAPTURE_THREAD_NAME: "capture",
+                POSE_THREAD_NAME: "pose_stage"}
 MEDIAPIPE_THREAD = re.compile(r"mediapipe/(\d+)")
 
 

@@ -15,6 +15,9 @@ from realtime.pose import Pose, PoseEstimator
 from realtime.sources import Frame, ThreadedCapture
 
 
+POSE_THREAD_NAME = "pose"     # the pose model's thread (bench.thread_cpu reports its CPU time by this name)
+
+
 @dataclass
 class PosedFrame:
     """A frame, the person found in it (None: nobody) and, from a multi-person estimator, everyone
@@ -38,7 +41,7 @@ class PoseStage:
         self._handoff: Handoff[PosedFrame] = Handoff(drop_when_full=capture.realtime)
         self._error: BaseException | None = None
         self.pose_seconds = 0.0
-        self._thread = threading.Thread(target=self._run, name="pose", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=POSE_THREAD_NAME, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:

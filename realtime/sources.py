@@ -229,6 +229,9 @@ def open_capture(source: str | int, tried_max: int = 4) -> cv2.VideoCapture:
     raise UserError(f"Cannot open video '{source}': OpenCV cannot decode it.")
 
 
+CAPTURE_THREAD_NAME = "capture"     # the reader thread (bench.thread_cpu reports its CPU time by this name)
+
+
 class ThreadedCapture:
     """Reads frames in a background thread; :meth:`latest` returns the newest one.
 
@@ -260,7 +263,7 @@ class ThreadedCapture:
         self.reconnects = 0
         self.error: str | None = None
         self._handoff: Handoff[Frame] = Handoff(drop_when_full=self.realtime)
-        self._thread = threading.Thread(target=self._run, name="capture", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=CAPTURE_THREAD_NAME, daemon=True)
         self._start_lock = threading.Lock()
 
     def _start(self) -> None:

@@ -6,6 +6,9 @@ import time
 import pytest
 
 from bench import thread_cpu
+from tests.conftest import shared_file
+from realtime.pose_stage import POSE_THREAD_NAME
+from realtime.sources import CAPTURE_THREAD_NAME
 
 pytestmark = pytest.mark.skipif(not thread_cpu.available(), reason="per-thread CPU times need Linux /proc")
 
@@ -18,7 +21,7 @@ def burn(seconds: float) -> None:
 
 
 def test_threads_are_grouped_by_the_names_the_project_and_mediapipe_give_them() -> None:
-    python_names = {10: "MainThread", 11: "capture", 12: "pose", 13: "Thread-7"}
+    python_names = {10: "MainThread", 11: CAPTURE_THREAD_NAME, 12: POSE_THREAD_NAME, 13: "Thread-7"}
     assert thread_cpu.role_of(10, "python", python_names) == "main"
     assert thread_cpu.role_of(11, "python", python_names) == "capture"
     assert thread_cpu.role_of(12, "python", python_names) == "pose_stage"
@@ -30,7 +33,7 @@ def test_threads_are_grouped_by_the_names_the_project_and_mediapipe_give_them() 
 
 def test_cpu_time_lands_on_the_thread_that_used_it_even_when_that_thread_has_ended() -> None:
     def run() -> int:
-        capture = threading.Thread(target=burn, args=(0.3,), name="capture")
+        capture = threading.Thread(target=burn, args=(0.3,), name=CAPTURE_THREAD_NAME)
         capture.start()
         capture.join()          # ended before the run returns: counted from the poller's readings
         burn(0.1)
@@ -56,3 +59,18 @@ def test_what_a_run_pays_once_cancels_out_of_the_per_frame_figures() -> None:
     roles, wall_ms = thread_cpu.ms_per_extra_frame(frames(40), frames(10))
     assert 8.0 <= roles["main"] <= 12.5     # without cancelling: (0.2 + 0.4) s / 40 frames = 15 ms
     assert 6.0 <= wall_ms <= 25.0
+
+
+def test_the_live_loop_s_threads_are_all_found_by_their_roles(tmp_path) -> None:
+    from bench.run import resized_clip
+    from realtime.cam import LiveOptions, run_live
+    from training.checkpoint import BUNDLED_MODEL, load_checkpoint
+    clip = resized_clip(shared_file("videos/pose_1.mp4"), tmp_path / "clip.avi", (640, 480), 90)
+    ckpt = load_checkpoint(BUNDLED_MODEL)
+    roles, wall, frames = thread_cpu.cpu_by_role(lambda: run_live(str(clip), ckpt, LiveOptions(show=False,
+                                                                                              quiet=True)).frames)
+    assert frames == 90
+    # decoding 90 frames of 640x480 takes tens of ms; the pose model seconds: every role has its ticks
+    for role in ("main", "capture", "pose_stage", "executors", "worker"):
+        assert roles[role] > 0, f"no CPU time found for {role}: {roles}"
+    assert roles["executors"] + roles["worker"] > roles["other"]
