@@ -72,13 +72,14 @@ def check_output_file(path: Path | None, flag: str, overwrite: bool = False, suf
         suffixes: accepted suffixes (lower case, with the dot); empty: any.
 
     Raises:
-        UserError: an existing file without ``overwrite``, a folder, a missing or unwritable
-            parent folder, a wrong suffix or a name too long; the message says how to fix it.
+        UserError: an existing file without ``overwrite``, a folder, a device or pipe (also
+            through a link), a missing or unwritable parent folder, a wrong suffix or a name too
+            long; the message says how to fix it.
     """
     if path is None:
         return
-    check_name_length(Path(path), flag)
     given = Path(path)
+    check_name_length(given, flag)
     if given.exists() and not given.is_file() and not given.is_dir():   # a device, or a link to one (/dev/stdout)
         raise UserError(not_a_regular_file(given, flag))
     path = through_link(given, flag)
@@ -87,8 +88,6 @@ def check_output_file(path: Path | None, flag: str, overwrite: bool = False, suf
         raise UserError(f"{flag} '{path}' is a folder; give a file name inside it, e.g. '{example}'.")
     if suffixes and path.suffix.lower() not in suffixes:
         raise UserError(f"{flag} '{path}': use a file name ending in {' or '.join(suffixes)}.")
-    if path.exists() and not path.is_file():
-        raise UserError(not_a_regular_file(path, flag))
     if path.exists() and not overwrite:
         raise UserError(f"{flag} '{path}' exists; choose another name or add --overwrite.")
     parent = path.parent
