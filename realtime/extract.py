@@ -225,11 +225,11 @@ def extract(inputs: list[str], out: Path, label: str | None, labels_from_folders
     check_pose_options(pose_model, max_people)
     check_pose_model(pose_model)
     labels_path = label_map_beside(out)
-    if out.exists() and not (append or overwrite):
+    check_output_file(out, "--out", overwrite=True, suffixes=(".pkl",))   # all but "exists": a folder, a .mp4, ...
+    if out.exists() and not (append or overwrite):    # before the offer of --overwrite, the name must be a .pkl
         raise UserError(f"--out '{out}' exists; add --append to add these videos' clips to it, --overwrite to "
                         "replace it, or choose another name.")
     existing = read_existing(through_link(out, "--out"), labels_path, fps) if append else None
-    check_output_file(out, "--out", overwrite or existing is not None, suffixes=(".pkl",))
     check_output_file(labels_path, "--out (its label map)", overwrite or existing is not None)
     found = {source: resolve_video_files(source, "realtime.extract") for source in inputs}
     folders = [source for source in inputs if Path(local_path_of(source.strip())).expanduser().is_dir()]

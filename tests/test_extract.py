@@ -300,3 +300,19 @@ def test_append_rules(tmp_path: Path) -> None:
     assert names_apart({"v1": "clip", "v2": "clip-2"}, {"clip"}) == {"v1": "clip-3", "v2": "clip-2"}
     data, repeated = appended(None, [{"frame_dir": "x", "keypoint": np.zeros((1, 2, 17, 2))}])
     assert data["split"] == {"all": ["x"]} and repeated == []
+
+
+@pytest.mark.parametrize("extra", [[], ["--append"]])
+def test_an_existing_out_of_the_wrong_kind_is_refused_for_its_name_not_offered_overwrite(
+        tmp_path: Path, extra: list[str]) -> None:
+    """``--out clip.mp4`` (the video itself) used to get "exists; add --append ... --overwrite to replace
+    it": advice that, taken, failed on the suffix, and pointed at replacing a video with a pickle."""
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"not read: the name is refused first")
+    refused = run_module("realtime.extract", str(video), "--label", "squat", "--out", str(video), *extra)
+    assert_clean_error(refused, r"use a file name ending in \.pkl")
+    assert "--overwrite" not in refused.stderr
+    assert video.read_bytes() == b"not read: the name is refused first"
+    (tmp_path / "runs.pkl").mkdir()
+    folder = run_module("realtime.extract", str(video), "--label", "squat", "--out", str(tmp_path / "runs.pkl"), *extra)
+    assert_clean_error(folder, "is a folder; give a file name inside it")
