@@ -45,10 +45,39 @@ def test_skeleton_file_fixture_keeps_first_person(skeleton_file: Path) -> None:
      r"\(1, 5, 17, 3\).*either a confidence \(move it to 'keypoint_score'.*or a depth \(3D skeletons are not read"),
     (lambda d: d["annotations"][1].update(keypoint=[[[[1.0, 2.0]] * 17] * 3, [[[1.0]] * 17] * 3]),
      "'keypoint' is a list that is not a table of numbers"),
+    (lambda d: d["annotations"][1].update(keypoint=np.full((1, 5, 17, 2), "12.5")), "'keypoint' holds text values"),
+    (lambda d: d["annotations"][1].update(keypoint=np.ones((1, 5, 17, 2), bool)), "'keypoint' holds true/false"),
+    (lambda d: d["annotations"][1].update(keypoint=np.ones((1, 5, 17, 2), complex)), "'keypoint' holds complex"),
+    (lambda d: d["annotations"][1].update(
+        keypoint_score=np.full(d["annotations"][1]["keypoint"].shape[:3], "high")),
+     "'keypoint_score' holds text values"),
+    (lambda d: d["annotations"][1].update(
+        keypoint_score=np.full(d["annotations"][1]["keypoint"].shape[:3], None, dtype=object)),
+     "NaN or infinite keypoints or scores"),
 ])
 def test_malformed_files_name_the_problem(tmp_path: Path, mutate, pattern: str) -> None:
     with pytest.raises(UserError, match=pattern):
         load_skeleton_file(_file_with(tmp_path, mutate))
+
+
+def test_an_object_array_of_numbers_is_read_as_numbers(tmp_path: Path) -> None:
+    def mutate(d):
+        d["annotations"][1]["keypoint"] = d["annotations"][1]["keypoint"].astype(object)
+    loaded = load_skeleton_file(_file_with(tmp_path, mutate))
+    assert all(c.keypoints.dtype == np.float32 for c in loaded.clips)
+
+
+@pytest.mark.parametrize("shape, expected", [
+    (np.array([240, 320]), (240, 320)), ([240, 320, 3], (240, 320)), (5, (0, 0)), ("240x320", (0, 0)),
+    (("a", "b"), (0, 0)), ((float("nan"), 320), (0, 0)), ((-1, -1), (0, 0)), (None, (0, 0)),
+])
+def test_an_odd_image_size_is_read_as_unknown_not_a_crash(tmp_path: Path, shape, expected) -> None:
+    """Training does not use img_shape; an array in it used to raise "truth value of an array is
+    ambiguous", a number or text a bare TypeError/ValueError, before any training."""
+    def mutate(d):
+        d["annotations"][0].update(img_shape=shape, original_shape=shape, frame_dir="odd")
+    loaded = load_skeleton_file(_file_with(tmp_path, mutate))
+    assert next(c for c in loaded.clips if c.frame_dir == "odd").img_shape == expected
 
 
 def test_empty_and_all_zero_clips_are_skipped_and_counted(tmp_path: Path) -> None:

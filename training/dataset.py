@@ -72,12 +72,14 @@ def _check_record(i: int, rec: object, path: Path) -> tuple[np.ndarray, np.ndarr
                  if isinstance(kp, np.ndarray) and kp.ndim == 4 and kp.shape[2:] == (NUM_JOINTS, 3) else "")
         raise UserError(f"{where}: 'keypoint' has shape {shape}, expected (M, T, 17, 2) "
                         f"(persons, frames, COCO-17 joints, x/y).{third}")
+    kp = _real_numbers(kp, "keypoint", where)
     score = _as_array(rec.get("keypoint_score"), "keypoint_score", where)
     if score is None:
         score = np.ones(kp.shape[:3], dtype=np.float32)
     if not isinstance(score, np.ndarray) or score.shape != kp.shape[:3]:
         raise UserError(f"{where}: 'keypoint_score' has shape {getattr(score, 'shape', None)}, "
                         f"expected {kp.shape[:3]} to match 'keypoint'.")
+    score = _real_numbers(score, "keypoint_score", where)
     if not isinstance(rec["label"], (int, np.integer)) or isinstance(rec["label"], bool):
         raise UserError(f"{where}: 'label' is {rec['label']!r}, expected an integer class id.")
     return kp, score
@@ -94,6 +96,24 @@ def _as_array(value: object, key: str, where: str) -> object:
                         "lengths, or text); expected an array of shape (M, T, 17, 2).") from None
 
 
+def _real_numbers(array: np.ndarray, key: str, where: str) -> np.ndarray:
+    """``array`` (any shape) if it holds integers or floats; an object array of numbers as float32.
+
+    Raises:
+        UserError: text, booleans, complex numbers or other objects in it.
+    """
+    if array.dtype.kind in "iuf":
+        return array
+    if array.dtype.kind == "O":
+        try:
+            return array.astype(np.float32)
+        except (TypeError, ValueError):
+            pass
+    kinds = {"U": "text", "S": "text", "b": "true/false", "c": "complex", "O": "non-number"}
+    raise UserError(f"{where}: '{key}' holds {kinds.get(array.dtype.kind, str(array.dtype))} values, expected numbers "
+                    f"({'pixel coordinates' if key == 'keypoint' else 'confidences from 0 to 1'}).")
+
+
 def keypoint_digest(keypoints: np.ndarray) -> bytes:
     """A fingerprint of a clip's coordinates, any shape ((M, T, V, 2) as stored, (T, V, 2) as
     loaded) and float precision: the same clip in two files, or twice in one, has the same one."""
@@ -101,10 +121,17 @@ def keypoint_digest(keypoints: np.ndarray) -> bytes:
 
 
 def _img_shape(rec: dict) -> tuple[int, int]:
-    shape = rec.get("img_shape") or rec.get("original_shape")
-    if shape is None or len(shape) < 2:
-        return (0, 0)
-    return int(shape[0]), int(shape[1])
+    """(height, width) from ``img_shape``, else ``original_shape``; (0, 0) when neither is a pair of
+    positive whole numbers (a tuple, list or array). Training does not use it, so an odd value is
+    read as "unknown" instead of stopping a run."""
+    for key in ("img_shape", "original_shape"):
+        try:
+            height, width = (float(v) for v in np.asarray(rec.get(key), dtype=object).ravel()[:2])
+        except (TypeError, ValueError):      # None, a number, text, fewer than two values
+            continue
+        if np.isfinite([height, width]).all() and height >= 1 and width >= 1:
+            return int(height), int(width)
+    return (0, 0)
 
 
 def load_skeleton_file(path: str | Path) -> SkeletonFile:
@@ -149,7 +176,7 @@ def load_skeleton_file(path: str | Path) -> SkeletonFile:
             continue
         first = kp[0].astype(np.float32)
         if not np.isfinite(first).all() or not np.isfinite(score[0].astype(np.float32)).all():
-            raise UserError(f"annotation {i} ('{name}') of '{path}' has NaN or infinite keypoints. "
+            raise UserError(f"annotation {i} ('{name}') of '{path}' has NaN or infinite keypoints or scores. "
                             "Re-extract that clip or remove it from the file.")
         if not person_present(first).any():
             skipped.setdefault("no joint placed", []).append(name)
