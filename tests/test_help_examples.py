@@ -12,7 +12,7 @@ COMMANDS = {"realtime.cam": "realtime.cam", "realtime.video": "realtime.video", 
             "training.make_unknowns": "training.make_unknowns", "bench": "bench.run", "bench.trust": "bench.trust",
             "bench.switches": "bench.switches", "bench.soak": "bench.soak", "bench.penn_ablation": "bench.penn_ablation",
             "bench.pose_check": "bench.pose_check", "bench.multi_pose_check": "bench.multi_pose_check",
-            "bench.second_opinion": "bench.second_opinion"}
+            "bench.second_opinion": "bench.second_opinion", "bench.mirror": "bench.mirror"}
 
 
 def help_text(module: str, capsys: pytest.CaptureFixture) -> str:
