@@ -12,7 +12,7 @@ import numpy as np
 from realtime.window import SlidingWindow
 from training.checkpoint import LoadedCheckpoint
 from training.decision import Decision, DecisionSpec, SteadyDecider
-from training.features import build_features, motion_amount, visible_share
+from training.features import build_features, motion_amount, travel_amount, visible_share
 from training.inference import predict_features, top_k
 
 
@@ -31,6 +31,8 @@ class Prediction:
         reason: why the label is NO_ACTION (see ``training.decision.Decision.reason``), else "".
         window_frames: poses in the window when the model ran.
         motion: how much the person moved lately (``motion_amount``), None with too few poses.
+        travel: how far the body moved across the picture lately (``travel_amount``), None with
+            too few poses or the travel rule off.
         decision: the decision layer's full output (its ``support``: the second model's smoothed
             probability of the shown class, ``second_opinion`` in the JSON; None without one).
     """
@@ -47,6 +49,7 @@ class Prediction:
     window_frames: int
     motion: float | None
     decision: Decision
+    travel: float | None = None
 
     def to_json(self) -> dict:
         """The timeline entry of ``realtime.video`` (``probabilities``: raw, in the checkpoint's class order)."""
@@ -56,6 +59,7 @@ class Prediction:
                 "topk": [[name, round(p, 4)] for name, p in self.topk],
                 "probabilities": [round(float(p), 4) for p in self.probabilities], "window_frames": self.window_frames,
                 "motion": None if self.motion is None else round(self.motion, 4),
+                "travel": None if self.travel is None else round(self.travel, 3),
                 "second_opinion": None if self.decision.support is None else round(self.decision.support, 4)}
 
 
@@ -127,14 +131,17 @@ class Recognizer:
         scores = predict_features(self.ckpt, features[None, :length], np.array([length]))
         probabilities, background = scores.probabilities[0], float(scores.background[0])
         motion = motion_amount(keypoints, self.ckpt.spec, self.decider.spec.still_s)
+        travel = (travel_amount(keypoints, self.ckpt.spec, self.decider.spec.travel_s)
+                  if self.decider.spec.max_travel > 0 else None)
         visible = visible_share(self.window.scores(), self.ckpt.spec)
         members = None if scores.members is None else scores.members[:, 0]
         second = None if scores.second_opinion is None else scores.second_opinion[0]
-        decision = self.decider.update(timestamp_s, probabilities, background, motion, visible, members, second)
+        decision = self.decider.update(timestamp_s, probabilities, background, motion, visible, members, second,
+                                       travel=travel)
         self._version_at_run = self.window.version
         self.model_runs += 1
         self.latest = Prediction(timestamp_s, decision.label, decision.probability, decision.raw_label,
                                  decision.raw_probability, top_k(decision.smoothed, self.ckpt.classes, self.k),
-                                 probabilities, background, decision.reason, length, motion, decision)
+                                 probabilities, background, decision.reason, length, motion, decision, travel)
         self.model_seconds += time.perf_counter() - started
         return self.latest

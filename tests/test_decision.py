@@ -115,6 +115,20 @@ def test_stillness_is_shown_at_once_and_ends_when_the_person_moves() -> None:
     assert decider.update(0.6, p, motion=None).label == "squat"      # unknown motion never rejects
 
 
+def test_walking_past_is_no_action_at_once_and_an_action_in_place_is_named() -> None:
+    decider = SteadyDecider(CLASSES, DecisionSpec(max_travel=5.0))
+    p = np.array([0.9, 0.05, 0.05])
+    assert decider.update(0.0, p, travel=1.2).label == "squat"
+    walking = decider.update(0.2, p, travel=7.5)
+    assert walking.label == NO_ACTION and walking.reason == "travelling"
+    assert decider.update(0.4, p, travel=0.8).label == "squat"
+    assert decider.update(0.6, p, travel=None).label == "squat"      # unknown travel never rejects
+    off = SteadyDecider(CLASSES, DecisionSpec())                      # a checkpoint from before the rule: off
+    assert off.update(0.0, p, travel=50.0).label == "squat"
+    assert spec_with_flags("--no-reject", fitted=DecisionSpec(max_travel=5.0)).max_travel == 0.0
+    assert spec_with_flags("--max-travel", "8", fitted=DecisionSpec(max_travel=5.0)).max_travel == 8.0
+
+
 def test_raw_labels_show_each_prediction_as_it_is() -> None:
     probs = [np.array([0.6, 0.3, 0.1]), np.array([0.2, 0.7, 0.1]), np.array([0.1, 0.2, 0.7])]
     labels = [d.label for d in stream(probs, 5.0, DecisionSpec(steady=False, still_motion=1.0), background=0.9)]
@@ -130,7 +144,7 @@ def test_the_rejection_label_is_never_a_class() -> None:
 
 @pytest.mark.parametrize("bad", [{"min_probability": 1.5}, {"evidence_s": 0.0}, {"smoothing_s": float("nan")},
                                  {"switch_probability": -0.1}, {"min_visible": (0.5, 2.0)}, {"first_label_s": 0.0},
-                                 {"members_share": 1.5}])
+                                 {"members_share": 1.5}, {"max_travel": -1.0}, {"travel_s": 0.0}])
 def test_invalid_parameters_are_refused(bad: dict) -> None:
     with pytest.raises(ValueError, match="invalid decision parameter"):
         DecisionSpec(**bad)

@@ -130,3 +130,42 @@ def test_a_joint_never_seen_nor_its_mirror_is_zero_and_out_of_the_statistics() -
     assert not features[:5, 2 * ankle: 2 * ankle + 2].any()
     others = np.delete(features[:5].reshape(5, 17, 2), [ankle, COCO17.index("left_ankle")], axis=1)
     np.testing.assert_allclose(others.reshape(-1, 2).mean(axis=0), 0, atol=1e-5)
+
+
+def _standing_person(frames: int, rng: np.random.Generator, height: float = 200.0) -> np.ndarray:
+    """(T, 17, 2) a person about ``height`` px tall around (300, 300), joints jittering by 1 px."""
+    base = rng.uniform(-0.25, 0.25, (17, 2)) * np.array([0.6, 1.0]) * height * 2 + 300.0
+    return (base[None] + rng.normal(0, 1.0, (frames, 17, 2))).astype(np.float32)
+
+
+def test_travel_counts_body_sizes_crossed_whatever_the_picture_size() -> None:
+    from training.features import travel_amount
+    spec = FeatureSpec(fps=25.0)
+    rng = np.random.default_rng(0)
+    in_place = _standing_person(100, rng)
+    walking = in_place + np.linspace(0, 600, 100)[:, None, None] * np.array([1.0, 0.0], np.float32)
+    small_far = (walking - 300.0) * 0.25 + 100.0                 # the same walk filmed from four times as far
+    assert travel_amount(in_place, spec, 2.0) < 0.1
+    assert travel_amount(walking, spec, 2.0) > 3.0
+    assert travel_amount(small_far, spec, 2.0) == pytest.approx(travel_amount(walking, spec, 2.0), rel=0.05)
+    assert travel_amount(walking[:40], spec, 2.0) is None         # fewer than 2 s of poses: unknown
+    torso_lost = walking.copy()
+    torso_lost[-1, [5, 6, 11, 12]] = 0.0                          # the newest frame shows no torso
+    assert travel_amount(torso_lost, spec, 2.0) is None
+    absent = np.concatenate([walking[:60], np.zeros((30, 17, 2), np.float32), walking[60:]])
+    assert travel_amount(absent, spec, 2.0) == pytest.approx(travel_amount(walking, spec, 2.0))  # nobody-frames skipped
+
+
+def test_the_travel_bar_lies_above_every_training_clip() -> None:
+    from training.calibrate import TRAVEL_MARGIN, fit_max_travel
+    from training.features import travel_amount
+    spec = FeatureSpec(fps=25.0)
+    rng = np.random.default_rng(1)
+    clips = [_standing_person(int(rng.integers(30, 150)), rng) for _ in range(30)]
+    clips[3] = clips[3] + np.linspace(0, 150, len(clips[3]))[:, None, None].astype(np.float32)   # one clip steps sideways
+    bar = fit_max_travel(clips, spec, 4.0)
+    travels = [travel_amount(c, spec, min(4.0, (len(c) - 1) / 25.0)) for c in clips]     # each clip's newest 4 s
+    assert bar > max(travels)                                       # no training clip is taken for walking past
+    assert bar < TRAVEL_MARGIN * 1.1 * max(travels)                 # and the bar is set by the clip that moved
+    assert max(travels) == travels[3] and sorted(travels)[-2] < 0.2 * bar
+    assert fit_max_travel(clips[:2], spec, 4.0) == 0.0              # too little to measure: off

@@ -9,13 +9,14 @@ import numpy as np
 from dataclasses import replace
 
 from training.decision import DecisionSpec
-from training.features import FeatureSpec, motion_amount, person_present, visible_share
+from training.features import FeatureSpec, motion_amount, person_present, travel_amount, visible_share
 
 STILL_PERCENTILE = 1.0     # of the training clips' own motion over still_s-second spans ...
 STILL_FRACTION = 0.5       # ... times this: clearly below what any action in the training set does
 FROZEN_MOTION = 1e-6       # motion of a span whose joints do not move at all (a frozen picture)
 VISIBLE_PERCENTILE = 2.0   # of each class's training clips' share of visible joints
 FIRST_LABEL_RANGE_S = (1.0, 2.0)   # the first label waits the median training clip's length, within these bounds
+TRAVEL_MARGIN = 1.1        # the travel bar: this times the farthest any training clip travelled
 
 
 def motion_spans(clips: list[np.ndarray], spec: FeatureSpec, seconds: float, stride_s: float = 0.2) -> np.ndarray:
@@ -53,6 +54,29 @@ def fit_still_motion(clips: list[np.ndarray], spec: FeatureSpec, seconds: float)
     if len(amounts) < 20:
         return 0.0
     return float(STILL_FRACTION * np.percentile(amounts, STILL_PERCENTILE))
+
+
+def fit_max_travel(clips: list[np.ndarray], spec: FeatureSpec, seconds: float, stride_s: float = 0.2) -> float:
+    """The travel (see :func:`travel_amount`, body sizes over ``seconds``) above which a person
+    counts as walking or running past: :data:`TRAVEL_MARGIN` times the farthest any training clip
+    travelled over a span that long (a clip shorter than the span: over the whole clip), so that
+    no moment of any known action crosses it. 0 (off) with fewer than 20 spans to measure.
+
+    Args:
+        clips: (T, V, 2) pixel sequences at ``spec.fps``.
+    """
+    farthest, measured = 0.0, 0
+    step = max(1, int(round(stride_s * spec.fps)))
+    for clip in clips:
+        valid = clip[person_present(clip)]
+        span = min(len(valid), int(round(seconds * spec.fps)) + 1)
+        if span < 2:
+            continue
+        for end in range(span, len(valid) + 1, step):
+            amount = travel_amount(valid[end - span:end], spec, (span - 1) / spec.fps)
+            if amount is not None:
+                farthest, measured = max(farthest, amount), measured + 1
+    return float(TRAVEL_MARGIN * farthest) if measured >= 20 else 0.0
 
 
 def fit_min_visible(scores: list[np.ndarray], labels: np.ndarray, n_classes: int, spec: FeatureSpec) -> tuple[float, ...]:
@@ -97,9 +121,10 @@ def fit_first_label(clips: list[np.ndarray], spec: FeatureSpec) -> float:
 def fit_decision(train_clips: list[np.ndarray], train_scores: list[np.ndarray], labels: np.ndarray,
                  n_classes: int, spec: FeatureSpec, background: bool, base: DecisionSpec | None = None) -> DecisionSpec:
     """The checkpoint's decision parameters: ``base`` (times and thresholds chosen by the recipe)
-    plus what is measured on the training clips: the stillness level, per class the least share
-    of the body its clips showed, and how long the first label waits."""
+    plus what is measured on the training clips: the stillness level, the travel bar, per class the
+    least share of the body its clips showed, and how long the first label waits."""
     base = base or DecisionSpec()
     return replace(base, use_background=background, first_label_s=fit_first_label(train_clips, spec),
                    still_motion=fit_still_motion(train_clips, spec, base.still_s),
+                   max_travel=fit_max_travel(train_clips, spec, base.travel_s),
                    min_visible=fit_min_visible(train_scores, labels, n_classes, spec))

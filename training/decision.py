@@ -32,7 +32,9 @@ predictions per second behave alike:
      ``training.second_opinion``), the class is named only when that model gives it at least
      ``second_opinion`` (smoothed like the probabilities), a doubt held in the same way;
   3. **stillness**: a person whose joints moved less than ``still_motion`` over the newest
-     ``still_s`` seconds is :data:`NO_ACTION` at once, whatever the window still holds.
+     ``still_s`` seconds is :data:`NO_ACTION` at once, whatever the window still holds; so is
+     one whose body travelled more than ``max_travel`` body sizes across the picture over the
+     newest ``travel_s`` seconds (walking or running past: no training clip travels that far).
 """
 from __future__ import annotations
 
@@ -91,6 +93,10 @@ class DecisionSpec:
             for ``evidence_s``.
         second_opinion: name a class only when the checkpoint's second model gives it at least
             this smoothed probability (0: off; no effect on a checkpoint without one).
+        max_travel: travel (see ``training.features.travel_amount``: how far the body's centre
+            moved across the picture, in body sizes) over the newest ``travel_s`` seconds above
+            which the person counts as walking or running past, no action of the classes; 0: off.
+        travel_s: how many of the newest seconds the travel check looks at.
     """
 
     min_probability: float = 0.0
@@ -107,6 +113,8 @@ class DecisionSpec:
     first_label_s: float = 1.0
     members_share: float = 0.5
     second_opinion: float = 0.0
+    max_travel: float = 0.0
+    travel_s: float = 4.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "min_visible", tuple(float(v) for v in self.min_visible))
@@ -115,7 +123,8 @@ class DecisionSpec:
                   "switch_rate": self.switch_rate > 0, "switch_probability": 0.0 <= self.switch_probability <= 1.0,
                   "clip_reject_share": 0.0 <= self.clip_reject_share <= 1.0, "first_label_s": self.first_label_s > 0,
                   "members_share": 0.0 <= self.members_share <= 1.0,
-                  "second_opinion": 0.0 <= self.second_opinion <= 1.0}
+                  "second_opinion": 0.0 <= self.second_opinion <= 1.0, "max_travel": self.max_travel >= 0,
+                  "travel_s": self.travel_s > 0}
         bad = [name for name, ok in checks.items() if not ok or not math.isfinite(float(getattr(self, name)))]
         if any(not 0.0 <= v <= 1.0 for v in self.min_visible):
             bad.append("min_visible")
@@ -256,7 +265,8 @@ class SteadyDecider:
 
     def update(self, time_s: float, probabilities: np.ndarray, background: float = 0.0,
                motion: float | None = None, visible: float | None = None,
-               members: np.ndarray | None = None, second_opinion: np.ndarray | None = None) -> Decision:
+               members: np.ndarray | None = None, second_opinion: np.ndarray | None = None,
+               travel: float | None = None) -> Decision:
         """One model run.
 
         Args:
@@ -267,6 +277,8 @@ class SteadyDecider:
             visible: share of the window's joints scored visible (None: unknown).
             members: (M, C) an ensemble's members' own probabilities (None: a single model).
             second_opinion: (C,) the checkpoint's second model's probabilities (None: it has none).
+            travel: how far the body moved across the picture over the newest ``travel_s``
+                seconds, in body sizes (None: unknown, e.g. fewer seconds of poses).
         """
         probabilities = np.asarray(probabilities, dtype=np.float64)
         raw = int(np.argmax(probabilities))
@@ -295,6 +307,8 @@ class SteadyDecider:
         reason = ""
         if self.spec.still_motion > 0 and motion is not None and motion < self.spec.still_motion:
             reason = "still"
+        elif self.spec.max_travel > 0 and travel is not None and travel > self.spec.max_travel:
+            reason = "travelling"
         elif self.spec.use_background and back > known.max():
             reason = "background"
         elif doubt == "low probability":
@@ -352,6 +366,10 @@ def add_decision_arguments(parser) -> None:
     group.add_argument("--still-motion", type=non_negative(), metavar="AMOUNT",
                        help=f"say '{NO_ACTION}' when the person moved less than this (normalised body units; see README) over "
                             "the last seconds (0: off)")
+    group.add_argument("--max-travel", type=non_negative(), metavar="BODY_SIZES",
+                       help=f"say '{NO_ACTION}' when the person's body moved more than this many body sizes across "
+                            "the picture over the last 4 s: walking or running past (default: the checkpoint's, "
+                            "fitted above the farthest any training clip travelled; 0: off)")
     group.add_argument("--members-agree", choices=tuple(MEMBER_SHARES),
                        help=f"with an ensemble model (the bundled one is), say '{NO_ACTION}' unless all, more than "
                             "half, or at least one of its members that know the shown class name it too (default: the "
@@ -378,7 +396,8 @@ def decision_from_arguments(spec: DecisionSpec, args, has_second_opinion: bool =
         raise UserError("--second-opinion needs a checkpoint with a second model, and this one has none: use "
                         "--checkpoint default, or retrain with --second-model (part of --recipe trust).")
     flags = (("min_probability", args.threshold), ("smoothing_s", args.smoothing), ("still_motion", args.still_motion),
-             ("first_label_s", args.first_label), ("second_opinion", args.second_opinion))
+             ("first_label_s", args.first_label), ("second_opinion", args.second_opinion),
+             ("max_travel", args.max_travel))
     changes = {name: value for name, value in flags if value is not None}
     if args.steadiness is not None:
         # The filter's whole clock is stretched: the evidence and the expected rate of change together.
@@ -389,7 +408,7 @@ def decision_from_arguments(spec: DecisionSpec, args, has_second_opinion: bool =
         changes |= {"members_share": MEMBER_SHARES[args.members_agree]}
     if args.no_reject:
         changes |= {"min_probability": 0.0, "use_background": False, "still_motion": 0.0, "min_visible": (),
-                    "members_share": 0.0, "second_opinion": 0.0}
+                    "members_share": 0.0, "second_opinion": 0.0, "max_travel": 0.0}
     if args.raw_labels:
         changes |= {"steady": False}
     return replace(spec, **changes)

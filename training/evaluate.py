@@ -20,7 +20,7 @@ from training.dataset import load_skeleton_file
 from training.decision import NO_ACTION, DecisionSpec, SteadyDecider, add_decision_arguments
 from training.device import add_device_argument, resolve_device
 from training.errors import UserError, run_cli
-from training.features import motion_amount, visible_share
+from training.features import motion_amount, travel_amount, visible_share
 from training.inference import predict_features
 from training.loop import encode_clips
 from training.metrics import classification_metrics
@@ -73,7 +73,8 @@ def decide_clips(ckpt, clips: list[np.ndarray], scores: list[np.ndarray], decisi
         d = decider.update(0.0, probabilities[i], float(background[i]),
                            motion_amount(clip, ckpt.spec, decision.still_s), visible_share(scores[i], ckpt.spec),
                            None if member_probabilities is None else member_probabilities[:, i],
-                           None if second_opinion is None else second_opinion[i])
+                           None if second_opinion is None else second_opinion[i],
+                           travel=travel_amount(clip, ckpt.spec, decision.travel_s) if decision.max_travel > 0 else None)
         predicted[i] = -1 if d.label == NO_ACTION else ckpt.classes.index(d.label)
         reasons.append(d.reason)
     return DecidedClips(predicted, probabilities, reasons)

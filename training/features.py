@@ -224,6 +224,52 @@ def motion_amount(keypoints: np.ndarray, spec: FeatureSpec, seconds: float) -> f
     return float(coords.std(axis=0).mean())
 
 
+TORSO_JOINTS = ("left_shoulder", "right_shoulder", "left_hip", "right_hip")   # where travel is measured from
+
+
+def travel_amount(keypoints: np.ndarray, spec: FeatureSpec, seconds: float) -> float | None:
+    """How far the person's body moved across the picture over the newest ``seconds`` of a window.
+
+    The straight-line distance between the torso's centre (the mean of the placed shoulders and
+    hips) in the first and the last frame of the span, in body sizes: the median over the span
+    of each frame's own size (root-mean-square distance of its placed used joints from their
+    mean; per frame, so the travel itself does not inflate it). Someone walking or running past
+    the camera travels several body sizes in a few seconds; an action done in place (a squat,
+    a serve, a pitch's stride) far less.
+
+    Args:
+        keypoints: (T, V, 2) pixels sampled at ``spec.fps``.
+        seconds: span to look at, from the newest frame back.
+
+    Returns:
+        The travel in body sizes; None when fewer than ``seconds`` of frames with a person are
+        there, or the span's first or last frame shows fewer than two torso joints.
+    """
+    span = max(2, int(round(seconds * spec.fps)) + 1)
+    recent = keypoints[person_present(keypoints)][-span:]
+    if len(recent) < span:
+        return None
+    used = index_of(spec.layout, spec.joints_used)
+    torso = index_of(spec.layout, [n for n in TORSO_JOINTS if n in spec.joints_used])
+    placed = joint_present(recent)                                               # (n, V)
+    ends = []
+    for frame, seen in ((recent[0], placed[0]), (recent[-1], placed[-1])):
+        torso_seen = [j for j in torso if seen[j]]
+        if len(torso_seen) < 2:
+            return None
+        ends.append(frame[torso_seen].mean(axis=0))
+    seen = placed[:, used]                                                       # (n, U)
+    points = recent[:, used].astype(np.float64)                                  # (n, U, 2)
+    count = seen.sum(axis=1)
+    centre = (points * seen[..., None]).sum(axis=1) / np.maximum(count, 1)[:, None]
+    spread = (((points - centre[:, None]) ** 2).sum(axis=2) * seen).sum(axis=1) / np.maximum(count, 1)
+    sizes = np.sqrt(spread[count >= 2])                                          # each frame's own size
+    size = float(np.median(sizes)) if len(sizes) else 0.0
+    if size < ORIGIN_EPS_PX:         # a body a pixel or two across: no size to measure by
+        return None
+    return float(np.linalg.norm(ends[1] - ends[0]) / size)
+
+
 def visible_share(scores: np.ndarray, spec: FeatureSpec) -> float | None:
     """Share of the used joints scored visible, over the frames with a person.
 

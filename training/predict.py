@@ -10,7 +10,7 @@ from training.dataset import load_skeleton_file
 from training.decision import NO_ACTION, DecisionSpec, SteadyDecider, add_decision_arguments
 from training.device import add_device_argument, resolve_device
 from training.errors import UserError, run_cli
-from training.features import motion_amount, visible_share
+from training.features import motion_amount, travel_amount, visible_share
 from training.inference import predict_keypoints, top_k
 from training.selection import label_map_for, label_map_of_data, model_classes_by_label
 
@@ -67,7 +67,9 @@ def predict_sample(ckpt: LoadedCheckpoint, data: str, index: int | None = None, 
     decider = SteadyDecider(ckpt.classes, decision, ckpt.member_known)
     d = decider.update(0.0, probabilities, background, motion_amount(clip.keypoints, ckpt.spec, decision.still_s),
                        visible_share(clip.scores, ckpt.spec), None if scores.members is None else scores.members[:, 0],
-                       None if scores.second_opinion is None else scores.second_opinion[0])
+                       None if scores.second_opinion is None else scores.second_opinion[0],
+                       travel=(travel_amount(clip.keypoints, ckpt.spec, decision.travel_s)
+                               if decision.max_travel > 0 else None))
     return {"frame_dir": clip.frame_dir, "true": true_name, "in_model": clip.label in model_class,
             "label": d.label, "reason": d.reason, "predicted": d.raw_label, "probability": d.raw_probability,
             "background": background, "second_opinion": d.support, "topk": top_k(probabilities, ckpt.classes, k),
