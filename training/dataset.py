@@ -121,8 +121,8 @@ def keypoint_digest(keypoints: np.ndarray) -> bytes:
 
 
 def _img_shape(rec: dict) -> tuple[int, int]:
-    """(height, width) from ``img_shape``, else ``original_shape``; (0, 0) when neither is a pair of
-    positive whole numbers (a tuple, list or array). Training does not use it, so an odd value is
+    """(height, width) from ``img_shape``, else ``original_shape``; (0, 0) when neither starts with
+    two numbers of at least 1 (a tuple, list or array). Training does not use it, so an odd value is
     read as "unknown" instead of stopping a run."""
     for key in ("img_shape", "original_shape"):
         try:

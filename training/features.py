@@ -43,6 +43,7 @@ FPS_RANGE = (1.0, 1000.0)
 STD_EPS = 1e-6
 ORIGIN_EPS_PX = 2.0
 VISIBLE_SCORE = 0.5   # a joint scored at least this counts as visible (HRNet confidence, Penn's 0/1, MediaPipe's visibility)
+TORSO_JOINTS = ("left_shoulder", "right_shoulder", "left_hip", "right_hip")   # where travel is measured from
 
 
 @dataclass(frozen=True)
@@ -222,9 +223,6 @@ def motion_amount(keypoints: np.ndarray, spec: FeatureSpec, seconds: float) -> f
     used[index_of(spec.layout, spec.joints_used)] = True
     coords = normalise(fill_missing(recent, spec.layout), used)[:, used]       # (n, U, 2)
     return float(coords.std(axis=0).mean())
-
-
-TORSO_JOINTS = ("left_shoulder", "right_shoulder", "left_hip", "right_hip")   # where travel is measured from
 
 
 def travel_amount(keypoints: np.ndarray, spec: FeatureSpec, seconds: float) -> float | None:
