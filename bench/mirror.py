@@ -11,7 +11,6 @@ whose label differs.
 """
 from __future__ import annotations
 
-import argparse
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -20,10 +19,11 @@ import cv2
 import numpy as np
 
 from bench.pose_cache import PoseTrack, cached_track
-from bench.trust import SHARED, in_class_videos, replay
+from bench.real_clip_cli import parse_study_arguments
+from bench.trust import in_class_videos, replay
 from mapping.layouts import COCO17, flip_permutation
-from training.checkpoint import LoadedCheckpoint, load_checkpoint, resolve_checkpoint
-from training.errors import UserError, run_cli
+from training.checkpoint import LoadedCheckpoint
+from training.errors import run_cli
 from training.features import joint_present
 from training.inference import torch_threads
 
@@ -76,22 +76,11 @@ def measure(ckpt: LoadedCheckpoint, videos: Path, workdir: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
-    p = argparse.ArgumentParser(prog="python -m bench.mirror", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog="examples:\n  python -m bench.mirror --checkpoint default\n"
-                                       "  python -m bench.mirror --checkpoint a/model.pt --checkpoint b/model.pt\n")
-    p.add_argument("--checkpoint", action="append", metavar="default|latest|PATH",
-                   help="model(s) to compare (repeat the flag; without it: as the other commands choose)")
-    p.add_argument("--videos", type=Path, default=SHARED / "videos", help="the shared videos folder")
-    a = p.parse_args(argv)
-    if not (a.videos / "realworld").is_dir():
-        raise UserError(f"No real-world clips under '{a.videos}/realworld'; pass --videos FOLDER.")
-    paths = [resolve_checkpoint(option)[0] for option in a.checkpoint or [None]]
-    models = [load_checkpoint(path) for path in paths]      # every one checked before the work
+    videos, models = parse_study_arguments("bench.mirror", __doc__, argv)
     rows = []
     with tempfile.TemporaryDirectory(prefix="mirrored-clips-") as workdir:
-        for path, ckpt in zip(paths, models):
-            row = measure(ckpt, a.videos, Path(workdir))
+        for path, ckpt in models:
+            row = measure(ckpt, videos, Path(workdir))
             rows.append({"checkpoint": str(path), **row})
             print(f"{path}: {row['clips']} clips; clip accuracy "
                   + ", ".join(f"{way} {share:.2f}" for way, share in row["accuracy"].items() if share is not None),

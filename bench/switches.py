@@ -10,16 +10,16 @@ from the change to that moment.
 """
 from __future__ import annotations
 
-import argparse
 import itertools
 from pathlib import Path
 
 import numpy as np
 
 from bench.pose_cache import PoseTrack, cached_track
-from bench.trust import SHARED, in_class_videos, replay, settled_after
-from training.checkpoint import LoadedCheckpoint, load_checkpoint, resolve_checkpoint
-from training.errors import UserError, run_cli
+from bench.real_clip_cli import parse_study_arguments
+from bench.trust import in_class_videos, replay, settled_after
+from training.checkpoint import LoadedCheckpoint
+from training.errors import run_cli
 from training.features import ORIGIN_EPS_PX
 from training.inference import torch_threads
 
@@ -69,21 +69,10 @@ def measure(ckpt: LoadedCheckpoint, videos: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
-    p = argparse.ArgumentParser(prog="python -m bench.switches", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog="examples:\n  python -m bench.switches --checkpoint default\n"
-                                       "  python -m bench.switches --checkpoint a/model.pt --checkpoint b/model.pt\n")
-    p.add_argument("--checkpoint", action="append", metavar="default|latest|PATH",
-                   help="model(s) to compare (repeat the flag; without it: as the other commands choose)")
-    p.add_argument("--videos", type=Path, default=SHARED / "videos", help="the shared videos folder")
-    a = p.parse_args(argv)
-    if not (a.videos / "realworld").is_dir():
-        raise UserError(f"No real-world clips under '{a.videos}/realworld'; pass --videos FOLDER.")
-    paths = [resolve_checkpoint(option)[0] for option in a.checkpoint or [None]]
-    models = [load_checkpoint(path) for path in paths]      # every one checked before the work
+    videos, models = parse_study_arguments("bench.switches", __doc__, argv)
     rows = []
-    for path, ckpt in zip(paths, models):
-        row = measure(ckpt, a.videos)
+    for path, ckpt in models:
+        row = measure(ckpt, videos)
         rows.append({"checkpoint": str(path), **row})
         delay = "-" if row["median_delay_s"] is None else f"{row['median_delay_s']:.2f} s"
         print(f"{path}: {row['pairs']} pairs of {len(row['classes'])} classes; second action taken up in "

@@ -1,8 +1,10 @@
-"""bench.mirror: real clips shown mirrored, as a left-handed player or a selfie camera shows them."""
+"""bench.mirror: real clips shown mirrored, as a left-handed player or a selfie camera shows them; the
+command line it shares with bench.switches."""
 from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from bench.mirror import mirror_video, mirrored_track
 from bench.pose_cache import PoseTrack
@@ -54,12 +56,13 @@ def test_a_mirrored_video_shows_the_left_on_the_right(tmp_path: Path) -> None:
     assert frames[0][:, -12:].mean() > 200 and frames[0][:, :40].mean() < 40
 
 
-def test_every_checkpoint_is_checked_before_the_first_is_measured(tmp_path: Path) -> None:
+@pytest.mark.parametrize("study", ["bench.mirror", "bench.switches"])
+def test_every_checkpoint_is_checked_before_the_first_is_measured(tmp_path: Path, study: str) -> None:
+    # Before: a bad second --checkpoint was found only after the first had been measured.
     bad = tmp_path / "notes.txt"
     bad.write_text("not a model")
     (tmp_path / "videos" / "realworld").mkdir(parents=True)
-    proc = run_main_here("bench.mirror", "--checkpoint", "default", "--checkpoint", str(bad),
-                         "--videos", str(tmp_path / "videos"))
+    proc = run_main_here(study, "--checkpoint", "default", "--checkpoint", str(bad), "--videos", str(tmp_path / "videos"))
     assert_clean_error(proc, "not a model file written by training.train")
-    assert "clip accuracy" not in proc.stdout
-    assert_clean_error(run_main_here("bench.mirror", "--videos", str(tmp_path / "none")), "No real-world clips")
+    assert proc.stdout == ""
+    assert_clean_error(run_main_here(study, "--videos", str(tmp_path / "none")), "No real-world clips")

@@ -42,14 +42,3 @@ def test_the_delay_counts_only_a_label_that_stays() -> None:
     assert settled_after(["a", "a", "b", "b", "b", "b"], times, 1.5, is_b) == 0.5
     assert settled_after(["a", "a", "b", "b", "b", "a"], times, 1.5, is_b) is None
 
-
-def test_every_checkpoint_is_checked_before_the_first_is_measured(tmp_path) -> None:
-    # Before: a bad second --checkpoint was found only after the first had been measured.
-    from tests.conftest import assert_clean_error, run_main_here
-    bad = tmp_path / "notes.txt"
-    bad.write_text("not a model")
-    (tmp_path / "videos" / "realworld").mkdir(parents=True)
-    proc = run_main_here("bench.switches", "--checkpoint", "default", "--checkpoint", str(bad),
-                         "--videos", str(tmp_path / "videos"))
-    assert_clean_error(proc, "not a model file written by training.train")
-    assert "pairs" not in proc.stdout
