@@ -27,6 +27,7 @@ from realtime.multi_pose import MultiPersonPose
 from realtime.pose import MediaPipePose, Pose
 from realtime.person_crop import body_size
 from realtime.tracking import PersonTracker
+from training.cli_types import ArgumentParser
 from training.errors import run_cli
 
 MATCH_ERROR = 0.2          # a skeleton belongs to an annotated person if its mean error is below 0.2 x their size
@@ -172,7 +173,7 @@ def check_live_fps(data: Path, checkpoint: str = "default", people: tuple[int, .
 
 
 def main(argv: list[str] | None = None) -> dict:
-    p = argparse.ArgumentParser(prog="python -m bench.multi_pose_check", description=__doc__,
+    p = ArgumentParser(prog="python -m bench.multi_pose_check", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="examples:\n  python -m bench.multi_pose_check\n"
                                        "  python -m bench.multi_pose_check --json people.json\n")

@@ -20,7 +20,7 @@ from bench.result_files import add_result_file_argument, check_result_file, writ
 from realtime.extract import extract_video
 from realtime.recognizer import Recognizer
 from training.checkpoint import LoadedCheckpoint, load_checkpoint
-from training.cli_types import non_negative, positive
+from training.cli_types import ArgumentParser, non_negative, positive
 from training.config import RECIPES, TrainConfig
 from training.errors import run_cli
 from training.train import train
@@ -106,7 +106,7 @@ def run(data: Path, label_map: Path, seeds: list[int], classes: str, threads: in
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m bench.penn_ablation", description=__doc__,
+    p = ArgumentParser(prog="python -m bench.penn_ablation", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="example:\n  python -m bench.penn_ablation --seeds 0 1 2 --out penn_ablation.json\n")
     p.add_argument("--data", type=Path, default=SHARED / "skeletons/penn_action_train_2d.pkl")

@@ -20,6 +20,7 @@ from mapping.convert import rescale_keypoints
 from mapping.layouts import COCO17, MEDIAPIPE33
 from realtime.pose import MediaPipePose
 from realtime.sources import VideoFileReader
+from training.cli_types import ArgumentParser
 from training.errors import UserError, run_cli
 from training.safe_pickle import safe_load_pickle
 from training.features import FeatureSpec, build_features
@@ -184,7 +185,7 @@ def format_table(results: list[Agreement]) -> str:
 
 
 def main(argv: list[str] | None = None) -> list[Agreement]:
-    p = argparse.ArgumentParser(prog="python -m bench.pose_check", description=__doc__,
+    p = ArgumentParser(prog="python -m bench.pose_check", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="examples:\n  python -m bench.pose_check\n  python -m bench.pose_check --json agreement.json\n")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="shared data folder (default ../shared/data)")

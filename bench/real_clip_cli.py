@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bench.trust import SHARED
 from training.checkpoint import LoadedCheckpoint, load_checkpoint, resolve_checkpoint
+from training.cli_types import ArgumentParser
 from training.errors import UserError
 
 
@@ -17,7 +18,7 @@ def parse_study_arguments(prog: str, description: str, argv: list[str] | None
     Raises:
         UserError: no ``realworld/`` folder under the videos folder, or a checkpoint that cannot be read.
     """
-    p = argparse.ArgumentParser(prog=f"python -m {prog}", description=description,
+    p = ArgumentParser(prog=f"python -m {prog}", description=description,
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog=f"examples:\n  python -m {prog} --checkpoint default\n"
                                        f"  python -m {prog} --checkpoint a/model.pt --checkpoint b/model.pt\n")

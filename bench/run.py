@@ -30,6 +30,7 @@ from realtime.timeline import default_every
 from realtime.video_jobs import VideoJob, run_jobs
 from realtime.video_pipeline import VideoResult, classify_video
 from training.checkpoint import BUNDLED_MODEL, load_checkpoint
+from training.cli_types import ArgumentParser
 from training.inference import torch_threads
 from training.config import TrainConfig
 from training.errors import UserError, run_cli
@@ -215,7 +216,7 @@ def peak_rss_mb(code: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+    p = ArgumentParser(prog="python -m bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="examples:\n  python -m bench\n  python -m bench --quick --out /tmp/bench.json\n")
     p.add_argument("--quick", action="store_true", help="a few frames and one repeat: a smoke run for CI")

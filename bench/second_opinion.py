@@ -32,7 +32,7 @@ from bench.result_files import add_result_file_argument, check_result_file, writ
 from bench.trust import in_class_videos, unknown_action_videos
 from training.augment import resample_time
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
-from training.cli_types import non_negative, positive
+from training.cli_types import ArgumentParser, non_negative, positive
 from training.dataset import load_skeleton_file
 from training.errors import UserError, run_cli
 from training.features import FeatureSpec, person_present
@@ -145,7 +145,7 @@ def format_seed(r: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    p = argparse.ArgumentParser(prog="python -m bench.second_opinion", description=__doc__,
+    p = ArgumentParser(prog="python -m bench.second_opinion", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="example:\n  python -m bench.second_opinion --checkpoint default --seeds 0 1 2\n")
     add_checkpoint_argument(p)

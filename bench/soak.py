@@ -15,7 +15,7 @@ from realtime.cam import LiveOptions, run_live
 from realtime.live_summary import LiveSummary
 from realtime.pose import POSE_LAYOUT, quiet_native_libraries
 from training.checkpoint import add_checkpoint_argument, load_checkpoint, resolve_checkpoint
-from training.cli_types import positive
+from training.cli_types import ArgumentParser, positive
 from training.errors import UserError, run_cli
 from training.input_files import check_input_file
 
@@ -60,7 +60,7 @@ def soak(source: Path, checkpoint: Path, minutes: float, every_s: float = 60.0, 
 
 
 def main(argv: list[str] | None = None) -> dict:
-    p = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__,
+    p = ArgumentParser(prog="python -m bench.soak", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="examples:\n  python -m bench.soak --minutes 10\n"
                                        "  python -m bench.soak --minutes 60 --source kiosk.mp4 --json soak.json\n")

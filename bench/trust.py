@@ -32,7 +32,7 @@ from bench.result_files import add_result_file_argument, check_result_file, writ
 from realtime.source_names import resolve_video_files
 from realtime.timeline import ClipTimeline
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
-from training.cli_types import non_negative
+from training.cli_types import ArgumentParser, non_negative
 from training.decision import DecisionSpec, add_decision_arguments
 from training.errors import UserError, run_cli
 from training.inference import torch_threads
@@ -246,7 +246,7 @@ def format_table(name: str, s: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    p = argparse.ArgumentParser(prog="python -m bench.trust", description=__doc__,
+    p = ArgumentParser(prog="python -m bench.trust", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="examples:\n  python -m bench.trust --checkpoint default\n"
                                        "  python -m bench.trust --checkpoint runs/latest/model.pt --auroc-seeds 0 1 2\n"

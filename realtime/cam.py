@@ -32,7 +32,7 @@ from realtime.timeline import default_every
 from realtime.display import FALLBACK_SCREEN, LiveWindow, probe_display
 from realtime.video_io import FOURCC_BY_SUFFIX, FpsMeter, VideoSink
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
-from training.cli_types import number, output_file, path_text, path_value, positive
+from training.cli_types import ArgumentParser, number, output_file, path_text, path_value, positive
 from training.decision import NO_PERSON, DecisionSpec, add_decision_arguments
 from training.device import add_device_argument, resolve_device
 from training.errors import Terminated, UserError, run_cli
@@ -266,7 +266,7 @@ def choose_display(no_show: bool, save: Path | None) -> tuple[bool, tuple[int, i
 
 
 def main(argv: list[str] | None = None) -> list[LiveSummary]:
-    p = argparse.ArgumentParser(prog="python -m realtime.cam", description=__doc__, epilog=EXAMPLES,
+    p = ArgumentParser(prog="python -m realtime.cam", description=__doc__, epilog=EXAMPLES,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--source", default="0", help="camera index, video file, folder, glob or stream URL "
                                                  "(http://..., rtsp://...; default 0)")

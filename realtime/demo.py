@@ -20,7 +20,7 @@ from realtime.pose import POSE_LAYOUT, quiet_native_libraries
 from realtime.source_names import resolve_sources
 from realtime.sources import open_capture
 from training.checkpoint import add_checkpoint_argument, load_checkpoint, resolve_checkpoint
-from training.cli_types import CommaJoined, number, output_file, path_text, path_value, positive
+from training.cli_types import ArgumentParser, CommaJoined, number, output_file, path_text, path_value, positive
 from training.config import RECIPES, resolve_config
 from training.dataset import load_skeleton_file
 from training.decision import add_decision_arguments
@@ -95,7 +95,7 @@ def choose_source(source: str | None) -> str | int:
 
 
 def main(argv: list[str] | None = None) -> LiveSummary:
-    p = argparse.ArgumentParser(prog="python -m realtime.demo", description=__doc__, epilog=EXAMPLES,
+    p = ArgumentParser(prog="python -m realtime.demo", description=__doc__, epilog=EXAMPLES,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--source", help="video file, folder, stream URL or camera index (default: webcam 0)")
     add_checkpoint_argument(p)

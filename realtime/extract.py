@@ -26,7 +26,7 @@ from realtime.source_names import distinct_stems, local_path_of, resolve_video_f
 from realtime.sources import VideoFileReader, too_slow_to_follow
 from realtime.tracking import PersonTracker
 from realtime.window import TimeResampler, bridgeable_gap
-from training.cli_types import number, output_file, path_text
+from training.cli_types import ArgumentParser, number, output_file, path_text
 from training.decision import reserved_name, why_reserved
 from training.errors import UserError, run_cli
 from training.features import joint_present
@@ -312,7 +312,7 @@ def write_extracted(out: Path, labels_path: Path, data: dict, classes: list[str]
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m realtime.extract", description=__doc__, epilog=EXAMPLES,
+    p = ArgumentParser(prog="python -m realtime.extract", description=__doc__, epilog=EXAMPLES,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("inputs", nargs="+", help="video files, folders or globs")
     p.add_argument("--out", type=output_file, required=True, help="pickle to write (refuses to overwrite)")

@@ -26,7 +26,7 @@ from realtime.source_names import distinct_stems, resolve_video_files, without_r
 from realtime.video_jobs import VideoJob, run_jobs
 from realtime.video_pipeline import VideoResult
 from training.checkpoint import add_checkpoint_argument, load_checkpoint, resolve_checkpoint
-from training.cli_types import number, output_file, path_text, path_value, positive
+from training.cli_types import ArgumentParser, number, output_file, path_text, path_value, positive
 from training.decision import add_decision_arguments
 from training.device import add_device_argument, resolve_device
 from training.errors import UserError, run_cli
@@ -116,7 +116,7 @@ def write_csv(path: Path, results: list[VideoResult], classes: list[str]) -> Non
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m realtime.video", description=__doc__, epilog=EXAMPLES,
+    p = ArgumentParser(prog="python -m realtime.video", description=__doc__, epilog=EXAMPLES,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="+", help="video files, folders or globs (with --merge: the parts' JSON files)")
     add_checkpoint_argument(p)

@@ -39,6 +39,10 @@ def small_file(tmp_path_factory) -> Path:
     (["--background", "0.5", "--background-kinds", "nope"],        # before: a ValueError traceback after loading
      "--background-kinds: choose from still, after, mixed, comma-separated; got 'nope'"),
     (["--background-kinds", ","], "--background-kinds: choose from still, after, mixed"),
+    (["--lr", "-1e-3"], r"--lr: must be between 0 and 10 \(> 0, <= 10\), got -1e-3"),      # before: "expected one argument"
+    (["--lr", "-inf"], r"--lr: expected a number between 0 and 10 .*, got '-inf'"),
+    (["--label-map", "-labels.txt"], r"--label-map: expected one argument \('-labels.txt' looks like an option: "
+                                     r"give a value that starts with '-' as --label-map=-labels.txt\)"),
 ])
 def test_bad_options_fail_before_any_work_and_leave_nothing(small_file: Path, tmp_path: Path, args, pattern) -> None:
     out = tmp_path / "run"

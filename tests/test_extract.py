@@ -316,3 +316,8 @@ def test_an_existing_out_of_the_wrong_kind_is_refused_for_its_name_not_offered_o
     (tmp_path / "runs.pkl").mkdir()
     folder = run_module("realtime.extract", str(video), "--label", "squat", "--out", str(tmp_path / "runs.pkl"), *extra)
     assert_clean_error(folder, "is a folder; give a file name inside it")
+
+
+def test_a_label_that_starts_with_a_dash_is_told_how_to_pass_it(tmp_path: Path) -> None:
+    proc = run_module("realtime.extract", str(tmp_path / "clip.mp4"), "--label", "-squat", "--out", str(tmp_path / "o.pkl"))
+    assert_clean_error(proc, "give a value that starts with '-' as --label=-squat")

@@ -9,8 +9,38 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
+
+# What argparse takes for a negative number (a value, not an option): its own -5 and -.5, and also
+# -1e-3, -inf and -nan, which it took for unknown options ("expected one argument").
+NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$", re.IGNORECASE)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """Every command's parser: argparse's, reading ``--lr -1e-3`` or ``--threshold -inf`` as values
+    (which the flag's type then refuses with its range), and saying how to pass a value that starts
+    with '-' (``--label=-x``) instead of a bare "expected one argument"."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = NEGATIVE_NUMBER     # argparse's own check (Python 3.11), widened
+        self._words: list[str] = []
+
+    def parse_known_args(self, args=None, namespace=None):
+        self._words = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
+    def error(self, message: str):
+        flag = re.match(r"argument (\S+): expected one argument$", message)
+        names = flag.group(1).split("/") if flag else []
+        given = [(word, value) for word, value in zip(self._words, self._words[1:]) if word in names]
+        if given and given[0][1].startswith("-") and given[0][1].split("=")[0] not in self._option_string_actions:
+            word, value = given[0]          # a value that looks like an option, not a missing value
+            message += f" ('{value}' looks like an option: give a value that starts with '-' as {word}={value})"
+        super().error(message)
 
 
 def number(kind: type = float, low: float | None = None, high: float | None = None, low_inclusive: bool = True,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from training.cli_types import path_text
+from training.cli_types import ArgumentParser, path_text
 from training.dataset import load_skeleton_file
 from training.errors import UserError, run_cli
 from training.outputs import check_output_file, new_partial_file, publish
@@ -86,7 +86,7 @@ def destination(out: str | None, dataset: str) -> Path:
 
 
 def main(argv: list[str] | None = None) -> Path:
-    p = argparse.ArgumentParser(prog="python -m training.download", description=__doc__,
+    p = ArgumentParser(prog="python -m training.download", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="examples:\n  python -m training.download --out ucf101_2d.pkl\n"
                                        "  python -m training.download --dataset hmdb51 --out hmdb51_2d.pkl\n")

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
-from training.cli_types import output_file, path_text
+from training.cli_types import ArgumentParser, output_file, path_text
 from training.dataset import load_skeleton_file
 from training.decision import NO_ACTION, DecisionSpec, SteadyDecider, add_decision_arguments
 from training.device import add_device_argument, resolve_device
@@ -144,7 +144,7 @@ def seen_in_training(ckpt: LoadedCheckpoint, data: str, split: str | None) -> st
 
 
 def main(argv: list[str] | None = None) -> dict:
-    p = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__, epilog=EXAMPLES,
+    p = ArgumentParser(prog="python -m training.evaluate", description=__doc__, epilog=EXAMPLES,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     add_checkpoint_argument(p)
     add_device_argument(p)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from training.cli_types import number, output_file, path_text
+from training.cli_types import ArgumentParser, number, output_file, path_text
 from training.errors import UserError, run_cli
 from training.features import FPS_RANGE
 from training.motion_capture import project, read_motion
@@ -84,7 +84,7 @@ def unknown_action_file(files: list[Path], views: int, fps: float, rng: np.rando
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m training.make_unknowns",
         description="Skeletons of actions outside the model's classes (motion capture filmed from many "
                     "directions), for training.train --unknown-data.",

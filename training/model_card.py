@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from training.checkpoint import BUNDLED_MODEL, load_checkpoint
-from training.cli_types import path_value
+from training.cli_types import ArgumentParser, path_value
 from training.errors import UserError, run_cli
 from training.input_files import check_input_file
 from training.outputs import sha256, write_text_atomic
@@ -85,7 +85,7 @@ def write_card_metadata(card: Path, metadata: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    p = argparse.ArgumentParser(prog="python -m training.model_card", description=__doc__,
+    p = ArgumentParser(prog="python -m training.model_card", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="examples:\n  python -m training.model_card\n"
                                        "  python -m training.model_card --write   # after replacing the bundled model\n")

@@ -5,7 +5,7 @@ import argparse
 import difflib
 
 from training.checkpoint import LoadedCheckpoint, add_checkpoint_argument, load_checkpoint, resolve_checkpoint
-from training.cli_types import non_negative, path_text, positive
+from training.cli_types import ArgumentParser, non_negative, path_text, positive
 from training.dataset import load_skeleton_file
 from training.decision import NO_ACTION, DecisionSpec, SteadyDecider, add_decision_arguments
 from training.device import add_device_argument, resolve_device
@@ -78,7 +78,7 @@ def predict_sample(ckpt: LoadedCheckpoint, data: str, index: int | None = None, 
 
 
 def main(argv: list[str] | None = None) -> dict:
-    p = argparse.ArgumentParser(prog="python -m training.predict", description=__doc__, epilog=EXAMPLES,
+    p = ArgumentParser(prog="python -m training.predict", description=__doc__, epilog=EXAMPLES,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     add_checkpoint_argument(p)
     add_device_argument(p)

@@ -18,7 +18,7 @@ from tqdm import tqdm
 from training.background import KINDS
 from training.calibrate import fit_decision
 from training.checkpoint import save_checkpoint
-from training.cli_types import CommaJoined, fraction, non_negative, number, path_text, positive
+from training.cli_types import ArgumentParser, CommaJoined, fraction, non_negative, number, path_text, positive
 from training.config import RECIPES, TrainConfig, check_config, resolve_config
 from training.dataset import SkeletonFile, keypoint_digest, load_skeleton_file
 from training.device import add_device_argument, available_cores
@@ -429,7 +429,7 @@ def background_kinds(text: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     d = TrainConfig()
-    p = argparse.ArgumentParser(prog="python -m training.train", description=__doc__, epilog=EXAMPLES,
+    p = ArgumentParser(prog="python -m training.train", description=__doc__, epilog=EXAMPLES,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     flag = partial(p.add_argument, default=None)
     flag("--data", type=path_text, help=f"skeleton pickle in the MMAction2/PYSKL format (default {d.data})")
