@@ -32,8 +32,13 @@ def test_threads_are_grouped_by_the_names_the_project_and_mediapipe_give_them() 
 
 
 def test_cpu_time_lands_on_the_thread_that_used_it_even_when_that_thread_has_ended() -> None:
+    def work_then_idle() -> None:
+        burn(0.3)
+        time.sleep(10 * thread_cpu.POLL_S)   # the poller reads the finished total before the thread ends
+        # (without it the last reading could be a poll older, and under a loaded machine much older)
+
     def run() -> int:
-        capture = threading.Thread(target=burn, args=(0.3,), name=CAPTURE_THREAD_NAME)
+        capture = threading.Thread(target=work_then_idle, name=CAPTURE_THREAD_NAME)
         capture.start()
         capture.join()          # ended before the run returns: counted from the poller's readings
         burn(0.1)
