@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mapping.layouts import COCO17
+from mapping.layouts import COCO17, index_of
 from tests.conftest import random_clip
 from training.features import FeatureSpec, build_features, joints_seen
 
@@ -139,7 +139,7 @@ def _standing_person(frames: int, rng: np.random.Generator, height: float = 200.
 
 
 def test_travel_counts_body_sizes_crossed_whatever_the_picture_size() -> None:
-    from training.features import travel_amount
+    from training.features import TORSO_JOINTS, travel_amount
     spec = FeatureSpec(fps=25.0)
     rng = np.random.default_rng(0)
     in_place = _standing_person(100, rng)
@@ -150,7 +150,7 @@ def test_travel_counts_body_sizes_crossed_whatever_the_picture_size() -> None:
     assert travel_amount(small_far, spec, 2.0) == pytest.approx(travel_amount(walking, spec, 2.0), rel=0.05)
     assert travel_amount(walking[:40], spec, 2.0) is None         # fewer than 2 s of poses: unknown
     torso_lost = walking.copy()
-    torso_lost[-1, [5, 6, 11, 12]] = 0.0                          # the newest frame shows no torso
+    torso_lost[-1, index_of(COCO17, TORSO_JOINTS)] = 0.0          # the newest frame shows no torso
     assert travel_amount(torso_lost, spec, 2.0) is None
     absent = np.concatenate([walking[:60], np.zeros((30, 17, 2), np.float32), walking[60:]])
     assert travel_amount(absent, spec, 2.0) == pytest.approx(travel_amount(walking, spec, 2.0))  # nobody-frames skipped
