@@ -104,25 +104,23 @@ def test_a_body_not_in_view_is_not_named_as_a_class_that_needs_it() -> None:
     assert stream([np.array([0.05, 0.9, 0.05])] * 5, 5.0, spec, visible=0.5)[-1].label == "pushup"
 
 
-def test_stillness_is_shown_at_once_and_ends_when_the_person_moves() -> None:
-    spec = DecisionSpec(still_motion=0.05)
+@pytest.mark.parametrize("spec, measure, acting, rejected, reason", [
+    (DecisionSpec(still_motion=0.05), "motion", (0.5, 0.4), 0.01, "still"),           # standing still
+    (DecisionSpec(max_travel=5.0), "travel", (1.2, 0.8), 7.5, "travelling"),          # walking past
+])
+def test_an_immediate_rule_is_shown_at_once_and_ends_with_what_it_measures(spec, measure, acting, rejected,
+                                                                          reason) -> None:
     decider = SteadyDecider(CLASSES, spec)
     p = np.array([0.9, 0.05, 0.05])
-    assert decider.update(0.0, p, motion=0.5).label == "squat"
-    still = decider.update(0.2, p, motion=0.01)
-    assert still.label == NO_ACTION and still.reason == "still"
-    assert decider.update(0.4, p, motion=0.4).label == "squat"
-    assert decider.update(0.6, p, motion=None).label == "squat"      # unknown motion never rejects
+    assert decider.update(0.0, p, **{measure: acting[0]}).label == "squat"
+    shown = decider.update(0.2, p, **{measure: rejected})
+    assert shown.label == NO_ACTION and shown.reason == reason
+    assert decider.update(0.4, p, **{measure: acting[1]}).label == "squat"
+    assert decider.update(0.6, p, **{measure: None}).label == "squat"      # unknown never rejects
 
 
-def test_walking_past_is_no_action_at_once_and_an_action_in_place_is_named() -> None:
-    decider = SteadyDecider(CLASSES, DecisionSpec(max_travel=5.0))
+def test_the_travel_rule_is_off_for_older_checkpoints_and_follows_its_flags() -> None:
     p = np.array([0.9, 0.05, 0.05])
-    assert decider.update(0.0, p, travel=1.2).label == "squat"
-    walking = decider.update(0.2, p, travel=7.5)
-    assert walking.label == NO_ACTION and walking.reason == "travelling"
-    assert decider.update(0.4, p, travel=0.8).label == "squat"
-    assert decider.update(0.6, p, travel=None).label == "squat"      # unknown travel never rejects
     off = SteadyDecider(CLASSES, DecisionSpec())                      # a checkpoint from before the rule: off
     assert off.update(0.0, p, travel=50.0).label == "squat"
     assert spec_with_flags("--no-reject", fitted=DecisionSpec(max_travel=5.0)).max_travel == 0.0
