@@ -9,6 +9,7 @@ import pytest
 from bench.mirror import mirror_video, mirrored_track
 from bench.pose_cache import PoseTrack
 from mapping.layouts import COCO17, index_of
+from realtime.sources import VideoFileReader
 from tests.conftest import assert_clean_error, run_main_here
 
 
@@ -44,14 +45,7 @@ def test_a_mirrored_video_shows_the_left_on_the_right(tmp_path: Path) -> None:
         writer.write(frame)
     writer.release()
     mirror_video(source, target)
-    capture = cv2.VideoCapture(str(target))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
-    capture.release()
+    frames = [frame.image for frame in VideoFileReader(target)]      # read as every command reads a file
     assert len(frames) == 5 and frames[0].shape == (48, 64, 3)
     assert frames[0][:, -12:].mean() > 200 and frames[0][:, :40].mean() < 40
 
